@@ -1,0 +1,132 @@
+"""Fakes shipped in the package: dry runs and tests with no hardware and no waiting.
+
+``FakeClock.wait`` advances time at once and lets a :class:`FakeOutput` pull exactly that much
+audio from the player, so a 20-minute session plays in well under a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import numpy as np
+
+from ..seams import Clip, FillCallback, Samples, SpeechParams, Voice
+
+
+class FakeSpeaker:
+    """Deterministic tone-like 'speech' of plausible length for the text and rate."""
+
+    name = "fake"
+    sample_rate = 16000
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, SpeechParams]] = []
+
+    def synthesize(self, text: str, params: SpeechParams) -> Clip:
+        """Syllable-like tone bursts lasting as long as ``text`` would take at ``params.rate``."""
+        self.calls.append((text, params))
+        words = max(1, len(text.split()))
+        seconds = 0.25 + words * 60.0 / params.rate
+        n = int(seconds * self.sample_rate)
+        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
+        t = np.arange(n, dtype=np.float64) / self.sample_rate
+        pitch = 140.0 + seed % 60
+        syllables = 0.5 - 0.5 * np.cos(2 * np.pi * t * (params.rate / 60.0) * 1.5)
+        wave = (np.sin(2 * np.pi * pitch * t) + 0.3 * np.sin(4 * np.pi * pitch * t)) * syllables
+        edge = min(n // 2, int(0.02 * self.sample_rate))
+        if edge:
+            ramp = np.linspace(0.0, 1.0, edge)
+            wave[:edge] *= ramp
+            wave[-edge:] *= ramp[::-1]
+        return Clip((0.3 * params.volume * wave).astype(np.float32), self.sample_rate)
+
+    def voices(self) -> list[Voice]:
+        """Two pretend voices."""
+        return [Voice("fake-en", "Fake English", ("en",)), Voice("fake-nl", "Fake Dutch", ("nl",))]
+
+    def resolve_voice(self, params: SpeechParams) -> str:
+        """``fake-<language>`` unless a voice is named."""
+        return params.voice or f"fake-{params.language}"
+
+
+class FakeClock:
+    """A clock whose ``wait`` returns at once after moving time forward and running tick listeners."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+        self._listeners: list[Callable[[float], None]] = []
+        self._timers: list[tuple[float, Callable[[], None]]] = []
+
+    def monotonic(self) -> float:
+        """The fake time."""
+        return self.now
+
+    def at(self, when: float, action: Callable[[], None]) -> None:
+        """Run ``action`` once fake time reaches ``when`` (for scripted key presses in tests)."""
+        self._timers.append((when, action))
+        self._timers.sort(key=lambda item: item[0])
+
+    def listen(self, listener: Callable[[float], None]) -> Callable[[], None]:
+        """Call ``listener(seconds)`` whenever time advances; returns a function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def wait(self, event: threading.Event, timeout: float) -> bool:
+        """Advance by ``timeout`` (or less, up to the next timer) unless ``event`` is already set."""
+        if event.is_set():
+            return True
+        step = timeout
+        if self._timers:
+            step = max(0.0, min(step, self._timers[0][0] - self.now))
+        self.now += step
+        for listener in list(self._listeners):
+            listener(step)
+        while self._timers and self._timers[0][0] <= self.now:
+            self._timers.pop(0)[1]()
+        return event.is_set()
+
+
+class FakeOutput:
+    """An output device driven by a :class:`FakeClock`; keeps what it played when ``record`` is set."""
+
+    def __init__(self, clock: FakeClock, blocksize: int = 1024, record: bool = True) -> None:
+        self.clock = clock
+        self.blocksize = blocksize
+        self.record = record
+        self.played: list[Samples] = []
+        self.frames = 0
+        self.opened = 0
+
+    @contextmanager
+    def open(self, sample_rate: int, fill: FillCallback) -> Iterator[object]:
+        """Pull audio from ``fill`` in blocks as fake time passes."""
+        self.opened += 1
+        buffer = np.zeros(self.blocksize, dtype=np.float32)
+        owed = 0.0
+
+        def tick(seconds: float) -> None:
+            nonlocal owed
+            owed += seconds * sample_rate
+            while owed >= self.blocksize:
+                fill(buffer)
+                owed -= self.blocksize
+                self.frames += self.blocksize
+                if self.record:
+                    self.played.append(buffer.copy())
+
+        fill(buffer)  # a real stream asks for its first block at once
+        self.frames += self.blocksize
+        if self.record:
+            self.played.append(buffer.copy())
+        unsubscribe = self.clock.listen(tick)
+        try:
+            yield self
+        finally:
+            unsubscribe()
+
+    def audio(self) -> Samples:
+        """Everything played so far as one array."""
+        return np.concatenate(self.played) if self.played else np.zeros(0, dtype=np.float32)

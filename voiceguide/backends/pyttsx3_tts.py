@@ -1,0 +1,136 @@
+"""pyttsx3 speech (espeak-ng on Linux and the Pi, SAPI5 on Windows, NSSpeechSynthesizer on macOS).
+
+pyttsx3 is not thread-safe and caches engines weakly, so one engine lives on one dedicated thread
+for the life of this object, holding a strong reference. Each line is rendered with
+``save_to_file`` + ``runAndWait`` to a temporary WAV that we read ourselves: pyttsx3 is never
+allowed to play audio (on Linux it shells out to ``aplay`` and cannot choose a device).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import queue
+import tempfile
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import BackendError, SpeechError
+from ..seams import Clip, SpeechParams, Voice
+
+log = logging.getLogger(__name__)
+
+
+class Pyttsx3Speaker:
+    """Renders speech to PCM on a single engine thread."""
+
+    name = "pyttsx3"
+
+    def __init__(self) -> None:
+        try:
+            import pyttsx3  # noqa: F401  (fail early with a clear message)
+        except ImportError as exc:
+            raise BackendError("pyttsx3 is not installed: pip install pyttsx3") from exc
+        self._jobs: queue.Queue[tuple[str, Any, Future[Any]] | None] = queue.Queue()
+        self._tmp = Path(tempfile.mkdtemp(prefix="voiceguide-tts-"))
+        self._thread = threading.Thread(target=self._run, name="voiceguide-tts", daemon=True)
+        self._thread.start()
+        self._voices: list[Voice] = self._call("voices", None)
+
+    # --- the engine thread -------------------------------------------------
+    def _run(self) -> None:
+        import pyttsx3
+
+        engine: Any = None
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            kind, arg, future = job
+            try:
+                if engine is None:
+                    engine = pyttsx3.init()  # kept in this frame: a strong reference
+                future.set_result(self._do(engine, kind, arg))
+            except Exception as exc:  # reported to the caller, mapped there
+                future.set_exception(exc)
+
+    def _do(self, engine: Any, kind: str, arg: Any) -> Any:
+        if kind == "voices":
+            return [Voice(str(v.id), str(v.name), tuple(_langs(v.languages)))
+                    for v in engine.getProperty("voices")]
+        text, voice_id, params = arg
+        engine.setProperty("voice", voice_id)
+        engine.setProperty("rate", params.rate)
+        engine.setProperty("volume", params.volume)
+        path = self._tmp / "line.wav"
+        path.unlink(missing_ok=True)
+        with contextlib.redirect_stdout(io.StringIO()):  # the espeak driver prints "Audio saved to ..."
+            engine.save_to_file(text, str(path))
+            engine.runAndWait()
+        return _read(path)
+
+    def _call(self, kind: str, arg: Any) -> Any:
+        future: Future[Any] = Future()
+        self._jobs.put((kind, arg, future))
+        try:
+            return future.result(timeout=120)
+        except Exception as exc:
+            raise SpeechError(f"pyttsx3 failed ({kind}): {exc}") from exc
+
+    # --- the Speaker interface ---------------------------------------------
+    def voices(self) -> list[Voice]:
+        """Every voice the engine reports."""
+        return list(self._voices)
+
+    def resolve_voice(self, params: SpeechParams) -> str:
+        """A voice by id or name if given, else the best match for the language."""
+        if params.voice:
+            wanted = params.voice.lower()
+            for v in self._voices:
+                if wanted in (v.id.lower(), v.name.lower()):
+                    return v.id
+            raise SpeechError(f"no voice called '{params.voice}'; see 'voiceguide voices'")
+        return pick_voice(self._voices, params.language)
+
+    def synthesize(self, text: str, params: SpeechParams) -> Clip:
+        """Render ``text``; raises :class:`SpeechError` if the engine fails or writes nothing."""
+        clip: Clip = self._call("say", (text, self.resolve_voice(params), params))
+        return clip
+
+    def close(self) -> None:
+        """Stop the engine thread."""
+        self._jobs.put(None)
+
+
+def pick_voice(voices: list[Voice], language: str) -> str:
+    """The voice whose language matches best: exact code, then the same base language."""
+    lang = language.lower().replace("_", "-")
+    base = lang.split("-")[0]
+    for test in (lambda code: code == lang, lambda code: code.split("-")[0] == base):
+        for v in voices:
+            if any(test(code.lower().replace("_", "-")) for code in v.languages):
+                return v.id
+    raise SpeechError(f"no installed voice speaks '{language}'; see 'voiceguide voices'")
+
+
+def _langs(raw: Any) -> list[str]:
+    out = []
+    for item in raw or []:
+        if isinstance(item, bytes):  # some drivers report b"\x05en-gb"
+            item = item[1:].decode("ascii", "replace")
+        out.append(str(item))
+    return out
+
+
+def _read(path: Path) -> Clip:
+    import soundfile
+
+    if not path.is_file() or path.stat().st_size == 0:
+        raise SpeechError("the speech engine wrote no audio")
+    data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    return Clip(np.ascontiguousarray(data.mean(axis=1), dtype=np.float32), int(rate))

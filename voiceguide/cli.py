@@ -1,0 +1,83 @@
+"""The ``voiceguide`` command: argument parsing and the one place our errors become messages and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from . import __version__, commands
+from .errors import VoiceguideError
+
+log = logging.getLogger(__name__)
+
+
+def _speech_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", choices=["auto", "fake"], default="auto",
+                   help="'fake' uses the built-in fake speech, output and clock: a dry run, instant, no hardware")
+    p.add_argument("--tts", default=None, help="speech backend: pyttsx3 (default) or fake")
+    p.add_argument("--voice", help="voice id or name (see 'voiceguide voices')")
+    p.add_argument("--rate", type=int, help="speech rate in words per minute (default 135)")
+    p.add_argument("--volume", type=float, help="master volume 0..1")
+    p.add_argument("--sample-rate", type=int, default=48000, help="stream sample rate in Hz (default 48000)")
+    p.add_argument("--cache-dir", help="speech cache folder (default: the user cache directory)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(prog="voiceguide", description="Voice-guided breathing and grounding, offline.")
+    parser.add_argument("--version", action="version", version=f"voiceguide {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="bundled and user sessions")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+
+    p = sub.add_parser("show", help="a session's steps with start times and total length")
+    p.add_argument("session", help="a session id or a path to a .toml script")
+    _speech_options(p)
+
+    p = sub.add_parser("run", help="play a session live")
+    p.add_argument("session", help="a session id or a path to a .toml script")
+    p.add_argument("--device", help="output device, by (part of) its name (see 'voiceguide devices')")
+    p.add_argument("--timeline", metavar="FILE", help="write the timeline as it actually played, as JSON")
+    _speech_options(p)
+
+    p = sub.add_parser("render", help="render a session to a WAV file (no audio device needed)")
+    p.add_argument("session", help="a session id or a path to a .toml script")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.wav", help="the WAV file to write")
+    p.add_argument("--timeline", metavar="FILE", help="also write the timeline as JSON")
+    _speech_options(p)
+
+    p = sub.add_parser("validate", help="check session scripts; exit 1 if any is invalid")
+    p.add_argument("files", nargs="+", metavar="FILE")
+
+    sub.add_parser("devices", help="audio devices")
+    p = sub.add_parser("voices", help="speech voices")
+    p.add_argument("--tts", default="pyttsx3", help="speech backend (default pyttsx3)")
+    p.add_argument("--language", help="only voices for this language code")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    handler = getattr(commands, f"cmd_{args.command}")
+    try:
+        code: int = handler(args)
+    except VoiceguideError as exc:
+        print(f"voiceguide: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("voiceguide: stopped", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

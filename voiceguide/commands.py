@@ -1,0 +1,209 @@
+"""The CLI's subcommands (part of the command-line layer: the only code besides ``cli`` that prints)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import queue
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from . import backends, library, parse
+from .compile import compile_session
+from .errors import AudioError, ScriptError, VoiceguideError
+from .mix import Mixer
+from .model import Breathe, Chime, Listen, Pause, Say, Session
+from .player import Command
+from .run import play
+from .seams import AudioOutput, Clock, Speaker
+from .timeline import Timeline
+from .view import SessionView, clock_text
+
+log = logging.getLogger(__name__)
+
+
+def _session(args: argparse.Namespace) -> Session:
+    session = parse.load(library.find(args.session))
+    changes: dict[str, Any] = {}
+    if getattr(args, "rate", None) is not None:
+        if not parse.RATE_RANGE[0] <= args.rate <= parse.RATE_RANGE[1]:
+            raise VoiceguideError(f"--rate must be from {parse.RATE_RANGE[0]} to {parse.RATE_RANGE[1]}")
+        changes["rate"] = args.rate
+    if getattr(args, "volume", None) is not None:
+        if not 0.0 <= args.volume <= 1.0:
+            raise VoiceguideError("--volume must be from 0 to 1")
+        changes["volume"] = args.volume
+    if getattr(args, "voice", None):
+        changes["voice"] = args.voice
+    return dataclasses.replace(session, **changes)
+
+
+def _speaker(args: argparse.Namespace) -> Speaker:
+    name = args.tts or ("fake" if args.backend == "fake" else "pyttsx3")
+    cache = Path(args.cache_dir) if args.cache_dir else library.cache_dir()
+    return backends.speaker(name, cache)
+
+
+def _compile(args: argparse.Namespace, session: Session) -> Timeline:
+    if not 8000 <= args.sample_rate <= 192000:
+        raise VoiceguideError("--sample-rate must be from 8000 to 192000")
+    return compile_session(session, _speaker(args), args.sample_rate)
+
+
+def estimate_minutes(session: Session) -> float:
+    """Session length with the fake voice (speech timed from word count and rate): for listings."""
+    from .backends.fake import FakeSpeaker
+
+    return compile_session(session, FakeSpeaker(), sample_rate=8000).seconds / 60.0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    rows = []
+    for entry in library.entries():
+        try:
+            session = parse.load(entry.path)
+        except ScriptError as exc:
+            print(f"voiceguide: skipping invalid {entry.path}:\n{exc}", file=sys.stderr)
+            continue
+        rows.append({"id": entry.id, "title": session.title, "language": session.language,
+                     "minutes": round(estimate_minutes(session), 1), "description": session.description,
+                     "bundled": entry.bundled, "path": str(entry.path)})
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    console = Console(highlight=False)
+    for r in rows:
+        console.print(f"[bold]{r['id']:<16}[/] {r['title']:<28} {r['language']:<3} ~{r['minutes']:>4} min"
+                      f"  {r['description']}")
+    if not rows:
+        console.print("no sessions found")
+    return 0
+
+
+def _describe(step_action: object) -> str:
+    a = step_action
+    if isinstance(a, Say):
+        return f"say   \"{a.text}\""
+    if isinstance(a, Pause):
+        return f"pause {a.seconds:g} s"
+    if isinstance(a, Chime):
+        return f"chime {a.sound}"
+    if isinstance(a, Breathe):
+        phases = ", ".join(f"{p.kind} {p.seconds:g}" for p in a.pattern.phases)
+        return f"breathe {a.pattern.name} ({phases}) x {a.cycles}, cue {a.cue}"
+    if isinstance(a, Listen):
+        return f"listen \"{a.prompt}\" (up to {a.timeout:g} s)"
+    return type(a).__name__
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    session = _session(args)
+    timeline = _compile(args, session)
+    rate = timeline.sample_rate
+    console = Console(highlight=False)
+    console.print(f"[bold]{session.title}[/]  ({session.id}, {session.language})")
+    if session.description:
+        console.print(session.description)
+    for step, start in zip(session.steps, timeline.step_starts, strict=True):
+        console.print(f"{clock_text(start / rate):>6}  {step.index:>3}  {_describe(step.action)}", markup=False)
+    console.print(f"total {clock_text(timeline.seconds)} ({timeline.seconds:.1f} s)")
+    return 0
+
+
+def _output(args: argparse.Namespace) -> tuple[AudioOutput, Clock]:
+    if args.backend == "fake":
+        from .backends.fake import FakeClock, FakeOutput
+
+        clock = FakeClock()
+        return FakeOutput(clock, record=False), clock
+    out = backends.output("sounddevice", args.device)
+    check = getattr(out, "check", None)
+    if check is not None:
+        check()  # fail before spending time on speech
+    return out, backends.system_clock()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .keys import KeyReader
+
+    session = _session(args)
+    output, clock = _output(args)
+    timeline = _compile(args, session)
+    controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
+    console = Console(highlight=False)
+    with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(timeline, console) as view:
+        result = play(timeline, output, clock, controls, view.update)
+    if args.timeline:
+        _write_timeline(timeline, args.timeline, result.events)
+    played = result.frames / timeline.sample_rate
+    word = "stopped" if result.stopped_early else "finished"
+    console.print(f"{session.title}: {word} after {clock_text(played)}. Take your time before you move on.")
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    import soundfile
+
+    session = _session(args)
+    timeline = _compile(args, session)
+    audio = Mixer(timeline).render()
+    try:
+        soundfile.write(args.output, audio, timeline.sample_rate, subtype="PCM_16")
+    except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
+        raise AudioError(f"cannot write {args.output}: {exc}") from exc
+    if args.timeline:
+        _write_timeline(timeline, args.timeline, None)
+    print(f"wrote {args.output} ({clock_text(timeline.seconds)}, {timeline.sample_rate} Hz)")
+    return 0
+
+
+def _write_timeline(timeline: Timeline, path: str, events: Any) -> None:
+    try:
+        timeline.write_json(path, events)
+    except OSError as exc:
+        raise VoiceguideError(f"cannot write timeline {path}: {exc.strerror or exc}") from exc
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    bad = 0
+    for name in args.files:
+        try:
+            parse.load(Path(name))
+        except ScriptError as exc:
+            bad += 1
+            for problem in exc.problems:
+                print(problem)
+        else:
+            print(f"{Path(name).name}: ok")
+    return 1 if bad else 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    from .backends.sounddevice_out import list_devices
+
+    for d in list_devices():
+        kinds = ", ".join(k for k, n in (("out", d.outputs), ("in", d.inputs)) if n)
+        print(f"{d.index:>3}  {d.name}  ({kinds}, {d.default_rate:g} Hz)")
+    return 0
+
+
+def cmd_voices(args: argparse.Namespace) -> int:
+    speaker = backends.speaker(args.tts)
+    for v in speaker.voices():
+        if args.language and not any(code.lower().startswith(args.language.lower()) for code in v.languages):
+            continue
+        print(f"{v.id:<28} {v.name:<32} {', '.join(v.languages)}")
+    return 0
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None

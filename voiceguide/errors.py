@@ -1,0 +1,70 @@
+"""Every error voiceguide raises on purpose.
+
+The tree::
+
+    VoiceguideError                 base; the CLI prints its message and exits 1
+    ├── ScriptError                 a session script is invalid (carries every Problem found)
+    ├── SessionNotFound             no bundled session with that id and no such file
+    ├── SpeechError                 the TTS backend failed or has no usable voice
+    ├── AudioError                  audio input or output failed while in use
+    │   └── AudioUnavailable        no usable output device (PortAudio missing, server down); exit 2
+    └── BackendError                an unknown backend name, or a backend that cannot load
+
+Library exceptions (tomllib, sounddevice, soundfile, pyttsx3) are caught where we call those
+libraries and re-raised as one of these with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class VoiceguideError(Exception):
+    """Base class of every error voiceguide raises on purpose."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a session script, located as precisely as we can."""
+
+    file: str
+    """Display name of the script (its file name)."""
+    where: str
+    """Location inside the script: ``[session]``, ``step 3 (breathe)``, or ``file``."""
+    message: str
+    """What is wrong, in plain words, with the accepted values where useful."""
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.where}: {self.message}"
+
+
+class ScriptError(VoiceguideError):
+    """A session script is invalid; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class SessionNotFound(VoiceguideError):
+    """No bundled or user session has that id, and it is not a readable file."""
+
+
+class SpeechError(VoiceguideError):
+    """The speech backend failed, or has no voice for the requested language."""
+
+
+class AudioError(VoiceguideError):
+    """Audio output or input failed while in use."""
+
+
+class AudioUnavailable(AudioError):
+    """No usable audio output: PortAudio missing, no device, or the sound server is down."""
+
+    exit_code = 2
+
+
+class BackendError(VoiceguideError):
+    """An unknown backend name, or a backend whose library is not installed."""

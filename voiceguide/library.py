@@ -1,0 +1,85 @@
+"""Where bundled and user sessions and sounds live, and finding a session by id or path."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from .errors import SessionNotFound
+
+log = logging.getLogger(__name__)
+
+APP = "voiceguide"
+
+
+def data_dir(kind: str) -> Path:
+    """The bundled ``scripts`` or ``audio`` folder, installed or in a source checkout."""
+    installed = Path(__file__).parent / "_data" / kind
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parent.parent / kind
+
+
+def user_scripts_dir() -> Path:
+    """Where a user keeps their own sessions (``~/.config/voiceguide/scripts`` on Linux)."""
+    return Path(platformdirs.user_config_dir(APP)) / "scripts"
+
+
+def cache_dir() -> Path:
+    """Where rendered speech is cached."""
+    return Path(platformdirs.user_cache_dir(APP))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A session file found on disk."""
+
+    id: str
+    """The file name without ``.toml``."""
+    path: Path
+    """The script file."""
+    bundled: bool
+    """True for sessions shipped with voiceguide."""
+
+
+def entries() -> list[Entry]:
+    """Every bundled and user session file, bundled first, each sorted by id."""
+    found: list[Entry] = []
+    for folder, bundled in ((data_dir("scripts"), True), (user_scripts_dir(), False)):
+        if folder.is_dir():
+            found.extend(Entry(p.stem, p, bundled) for p in sorted(folder.glob("*.toml")))
+    return found
+
+
+def find(name: str) -> Path:
+    """Resolve a session given as a bundled/user id or as a path to a TOML file."""
+    candidate = Path(name).expanduser()
+    if candidate.suffix == ".toml" or "/" in name or candidate.is_file():
+        if candidate.is_file():
+            return candidate
+        raise SessionNotFound(f"no such session file: {name}")
+    for entry in reversed(entries()):  # a user's file of the same id wins over the bundled one
+        if entry.id == name:
+            return entry.path
+    known = ", ".join(sorted({e.id for e in entries()})) or "none"
+    raise SessionNotFound(f"no session called '{name}'; known: {known}")
+
+
+def sound_path(name: str, script_dir: Path | None) -> Path | None:
+    """A bundled sound by name, or a file path relative to the script; None if missing."""
+    bundled = data_dir("audio") / f"{name}.wav"
+    if "/" not in name and "." not in name and bundled.is_file():
+        return bundled
+    path = Path(name).expanduser()
+    if not path.is_absolute() and script_dir is not None:
+        path = script_dir / path
+    return path if path.is_file() else None
+
+
+def bundled_sounds() -> list[str]:
+    """Names of the bundled sounds."""
+    folder = data_dir("audio")
+    return sorted(p.stem for p in folder.glob("*.wav")) if folder.is_dir() else []

@@ -1,0 +1,143 @@
+"""The parsed form of a session script: frozen, validated data the rest of the program trusts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+PhaseKind = Literal["inhale", "hold", "exhale", "rest"]
+CueMode = Literal["voice", "tone", "both"]
+ListenKind = Literal["reflection", "rating"]
+
+PHASE_KINDS: tuple[PhaseKind, ...] = ("inhale", "hold", "exhale", "rest")
+CUE_MODES: tuple[CueMode, ...] = ("voice", "tone", "both")
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase of a breath."""
+
+    kind: PhaseKind
+    """What the body does: inhale, hold, exhale or rest (an empty pause after the exhale)."""
+    seconds: float
+    """How long the phase lasts, in seconds (> 0)."""
+
+
+@dataclass(frozen=True)
+class BreathPattern:
+    """A breathing rhythm: the phases of one cycle, in order."""
+
+    name: str
+    """The pattern's name (``box``) or ``custom`` for inline phases."""
+    phases: tuple[Phase, ...]
+    """The phases of one cycle; zero-length phases are left out."""
+    description: str = ""
+    """One line for people choosing a pattern."""
+
+    @property
+    def cycle_seconds(self) -> float:
+        """Length of one cycle in seconds."""
+        return sum(p.seconds for p in self.phases)
+
+
+@dataclass(frozen=True)
+class Say:
+    """Speak a line of guidance."""
+
+    text: str
+    """The words to speak."""
+    rate: int | None = None
+    """Speech rate for this line in words per minute; None uses the session's."""
+    volume: float | None = None
+    """Loudness of this line, 0..1; None uses the session's."""
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Silence."""
+
+    seconds: float
+    """How long, in seconds."""
+
+
+@dataclass(frozen=True)
+class Chime:
+    """Play a sound once."""
+
+    sound: str
+    """The name as written in the script (``bell`` or ``sounds/gong.wav``)."""
+    path: Path
+    """The resolved sound file."""
+    volume: float = 1.0
+    """Relative loudness, 0..1."""
+
+
+@dataclass(frozen=True)
+class Breathe:
+    """Paced breathing for a number of cycles."""
+
+    pattern: BreathPattern
+    """The rhythm to follow."""
+    cycles: int
+    """How many times the pattern repeats."""
+    cue: CueMode = "both"
+    """How phases are marked: spoken words, a pacing tone, or both."""
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Ask a question and leave room for the answer (recording arrives with the listening feature)."""
+
+    prompt: str
+    """The question, spoken aloud."""
+    timeout: float = 15.0
+    """Seconds to wait for speech to begin."""
+    limit: float = 60.0
+    """Most seconds of answer to record."""
+    kind: ListenKind = "reflection"
+    """``reflection`` keeps the words; ``rating`` takes a number from 0 to 10."""
+
+
+Action = Say | Pause | Chime | Breathe | Listen
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a session: exactly one action."""
+
+    index: int
+    """1-based position in the script, as people count."""
+    action: Action
+    """What the step does."""
+
+    @property
+    def name(self) -> str:
+        """The action key as written in scripts (``say``, ``pause`` ...)."""
+        return type(self.action).__name__.lower()
+
+
+@dataclass(frozen=True)
+class Session:
+    """A whole session script, parsed and validated."""
+
+    id: str
+    """Short id: the file name without ``.toml``."""
+    title: str
+    """Title shown to the person."""
+    steps: tuple[Step, ...]
+    """The steps, in order (at least one)."""
+    language: str = "en"
+    """Language code; selects the voice."""
+    rate: int | None = None
+    """Speech rate in words per minute; None uses the default calm rate."""
+    volume: float = 1.0
+    """Master volume for the session, 0..1."""
+    voice: str | None = None
+    """A voice id or name; None picks one for the language."""
+    description: str = ""
+    """One line saying what the session is for."""
+    speech_gap: float = 0.6
+    """Seconds of quiet after each spoken line."""
+    source: Path | None = field(default=None, compare=False)
+    """The file it was read from, if any."""

@@ -1,0 +1,191 @@
+"""The live player: feeds the mixer's output to an audio callback and applies control with fades.
+
+``fill`` runs on the audio thread. It never blocks, reads files or allocates audio buffers:
+commands arrive through a lock-free ``SimpleQueue`` read with ``get_nowait``, and every gain
+ramp is computed into a buffer allocated once here.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+import queue
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from .mix import Mixer
+from .seams import Samples
+from .timeline import Segment, Timeline
+
+FADE_SECONDS = 0.05
+"""Fade used for pause, resume and skip: long enough to be click-free, short enough to feel instant."""
+STOP_FADE_SECONDS = 0.4
+"""Fade-out on stop (always finished within 0.5 s)."""
+MAX_BLOCK = 1 << 15
+
+
+class Command(enum.Enum):
+    """What the person asked for (by key, voice or button)."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    TOGGLE = "toggle"
+    SKIP = "skip"
+    STOP = "stop"
+
+
+class State(enum.Enum):
+    """Where the player is."""
+
+    PLAYING = "playing"
+    PAUSING = "pausing"
+    PAUSED = "paused"
+    RESUMING = "resuming"
+    SKIPPING = "skipping"
+    STOPPING = "stopping"
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the view needs, read from the audio thread's state without locking."""
+
+    position: int
+    """Timeline sample being played."""
+    state: State
+    """Player state."""
+
+
+class Player:
+    """Plays one :class:`Timeline` through any output that calls :meth:`fill`."""
+
+    def __init__(self, timeline: Timeline, controls: queue.SimpleQueue[Command] | None = None,
+                 fade: float = FADE_SECONDS, stop_fade: float = STOP_FADE_SECONDS) -> None:
+        self.timeline = timeline
+        self.mixer = Mixer(timeline)
+        self.controls: queue.SimpleQueue[Command] = controls if controls is not None else queue.SimpleQueue()
+        self.done = threading.Event()
+        self.segments: list[Segment] = []
+        self.stopped_early = False
+        self.position = 0
+        self.stream_frames = 0
+        self.state = State.PLAYING
+        self._fade = max(1, int(fade * timeline.sample_rate))
+        self._stop_fade = max(1, int(stop_fade * timeline.sample_rate))
+        self._gain = 1.0
+        self._target = 1.0
+        self._step = 0.0
+        self._ramp_left = 0
+        self._skip_to = 0
+        self._seg_start: tuple[int, int] | None = (0, 0)
+        self._idx = np.arange(1, MAX_BLOCK + 1, dtype=np.float32)
+        self._gbuf = np.empty(MAX_BLOCK, dtype=np.float32)
+
+    def snapshot(self) -> Snapshot:
+        """The current position and state."""
+        return Snapshot(self.position, self.state)
+
+    # --- control -------------------------------------------------------------
+    def _ramp(self, target: float, frames: int, state: State) -> None:
+        frames = max(1, int(frames * abs(target - self._gain)) if target == 0.0 else frames)
+        self._target = target
+        self._step = (target - self._gain) / frames
+        self._ramp_left = frames
+        self.state = state
+
+    def _handle(self, cmd: Command) -> None:
+        s = self.state
+        if s in (State.FINISHED, State.STOPPING):
+            return
+        if cmd is Command.TOGGLE:
+            cmd = Command.RESUME if s in (State.PAUSED, State.PAUSING) else Command.PAUSE
+        if cmd is Command.STOP:
+            self.stopped_early = True
+            if s is State.PAUSED:
+                self._finish()
+            else:
+                self._ramp(0.0, self._stop_fade, State.STOPPING)
+        elif cmd is Command.PAUSE and s in (State.PLAYING, State.RESUMING):
+            self._ramp(0.0, self._fade, State.PAUSING)
+        elif cmd is Command.RESUME and s in (State.PAUSED, State.PAUSING):
+            if s is State.PAUSED:
+                self._seg_start = (self.stream_frames, self.position)
+            self._ramp(1.0, self._fade, State.RESUMING)
+        elif cmd is Command.SKIP:
+            starts = self.timeline.step_starts
+            i = bisect.bisect_right(starts, self.position)
+            self._skip_to = starts[i] if i < len(starts) else self.timeline.length
+            if s is State.PAUSED:
+                self.position = self._skip_to
+            elif s in (State.PLAYING, State.RESUMING):
+                self._ramp(0.0, self._fade, State.SKIPPING)
+
+    def _close_segment(self) -> None:
+        if self._seg_start is not None:
+            stream, start = self._seg_start
+            if self.position > start:
+                self.segments.append(Segment(stream, start, self.position))
+            self._seg_start = None
+
+    def _finish(self) -> None:
+        self._close_segment()
+        self.state = State.FINISHED
+        self.done.set()
+
+    def _ramp_done(self) -> None:
+        self._gain = self._target
+        s = self.state
+        if s is State.PAUSING:
+            self._close_segment()
+            self.state = State.PAUSED
+        elif s is State.STOPPING:
+            self._finish()
+        elif s is State.SKIPPING:
+            self._close_segment()
+            self.position = max(self._skip_to, self.position)
+            self._seg_start = (self.stream_frames, self.position)
+            self._ramp(1.0, self._fade, State.RESUMING)
+        elif s is State.RESUMING:
+            self.state = State.PLAYING
+
+    # --- the audio callback ----------------------------------------------------
+    def fill(self, out: Samples) -> None:
+        """Fill ``out`` completely with the next samples (silence when paused or finished)."""
+        while True:
+            try:
+                self._handle(self.controls.get_nowait())
+            except queue.Empty:
+                break
+        n = len(out)
+        i = 0
+        while i < n:
+            if self.state in (State.PAUSED, State.FINISHED):
+                out[i:].fill(0.0)
+                self.stream_frames += n - i
+                return
+            left = self.timeline.length - self.position
+            if left <= 0:
+                self._finish()
+                continue
+            k = min(n - i, left)
+            if self._ramp_left:
+                k = min(k, self._ramp_left, MAX_BLOCK)
+            chunk = out[i:i + k]
+            self.mixer.mix_into(self.position, chunk)
+            if self._ramp_left:
+                gains = self._gbuf[:k]
+                np.multiply(self._idx[:k], np.float32(self._step), out=gains)
+                gains += np.float32(self._gain)
+                chunk *= gains
+                self._gain += self._step * k
+                self._ramp_left -= k
+            elif self._gain != 1.0:
+                chunk *= np.float32(self._gain)
+            self.position += k
+            self.stream_frames += k
+            i += k
+            if self._ramp_left == 0 and self.state in (State.PAUSING, State.STOPPING, State.SKIPPING,
+                                                       State.RESUMING):
+                self._ramp_done()

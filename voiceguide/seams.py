@@ -1,0 +1,121 @@
+"""The engine's seams: each outside dependency is one small interface here.
+
+Real backends live in ``voiceguide.backends`` and are chosen by name from plain dicts there;
+the engine only ever sees these protocols.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Samples = npt.NDArray[np.float32]
+"""Mono audio as float32 in -1..1."""
+
+FillCallback = Callable[[Samples], None]
+"""Called by an output with a buffer to fill completely; must not block."""
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A piece of mono audio."""
+
+    samples: Samples
+    """The audio, float32 in -1..1."""
+    sample_rate: int
+    """Samples per second."""
+
+    @property
+    def seconds(self) -> float:
+        """Duration in seconds."""
+        return len(self.samples) / self.sample_rate
+
+
+@dataclass(frozen=True)
+class SpeechParams:
+    """How to speak a line."""
+
+    language: str = "en"
+    """Language code used to pick a voice when ``voice`` is None."""
+    voice: str | None = None
+    """Voice id or name; None picks one for the language."""
+    rate: int = 135
+    """Words per minute."""
+    volume: float = 1.0
+    """Loudness 0..1 passed to the engine."""
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A voice a speech backend offers."""
+
+    id: str
+    """Identifier to pass back as ``voice``."""
+    name: str
+    """Human-readable name."""
+    languages: tuple[str, ...]
+    """Language codes it speaks."""
+
+
+class Speaker(Protocol):
+    """Text-to-speech: turns a line into PCM before it is needed."""
+
+    name: str
+    """Backend name, part of the speech cache key."""
+
+    def synthesize(self, text: str, params: SpeechParams) -> Clip:
+        """Render ``text`` to audio."""
+        ...
+
+    def voices(self) -> list[Voice]:
+        """The voices available."""
+        ...
+
+    def resolve_voice(self, params: SpeechParams) -> str:
+        """The id of the voice ``synthesize`` would use for these params."""
+        ...
+
+
+class Recognizer(Protocol):
+    """Speech-to-text for captured answers (used by the listening feature)."""
+
+    name: str
+    """Backend name."""
+
+    def transcribe(self, clip: Clip) -> str:
+        """The words heard in ``clip``."""
+        ...
+
+
+class AudioOutput(Protocol):
+    """A device that pulls audio from a callback on its own schedule."""
+
+    def open(self, sample_rate: int, fill: FillCallback) -> AbstractContextManager[object]:
+        """Start one long-lived stream calling ``fill``; closing the context stops it."""
+        ...
+
+
+class AudioInput(Protocol):
+    """A microphone delivering blocks of mono audio (used by the listening feature)."""
+
+    def open(self, sample_rate: int, deliver: Callable[[Samples], None]) -> AbstractContextManager[object]:
+        """Start capturing; ``deliver`` receives each block."""
+        ...
+
+
+class Clock(Protocol):
+    """Time, injected so tests of long sessions take milliseconds."""
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back."""
+        ...
+
+    def wait(self, event: threading.Event, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for ``event``; return whether it is set."""
+        ...

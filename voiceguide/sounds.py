@@ -1,0 +1,131 @@
+"""Sound generation and loading: bells and pacing tones from numpy, files through soundfile, soxr to resample.
+
+Every generated sound is a pure function of its arguments, so ``python -m voiceguide.sounds``
+recreates the bundled ``audio/`` files exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .errors import AudioError
+from .seams import Clip, Samples
+
+log = logging.getLogger(__name__)
+
+EDGE_SECONDS = 0.15
+"""Raised-cosine fade at both ends of every generated tone, so nothing clicks."""
+
+
+def resample(samples: Samples, from_rate: int, to_rate: int) -> Samples:
+    """Resample mono audio with soxr (high quality)."""
+    if from_rate == to_rate or len(samples) == 0:
+        return samples.astype(np.float32, copy=False)
+    import soxr
+
+    out = soxr.resample(samples.astype(np.float32, copy=False), from_rate, to_rate, quality="HQ")
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def load(path: Path, sample_rate: int) -> Samples:
+    """Read a sound file (WAV/FLAC/OGG), mix to mono and resample to ``sample_rate``."""
+    import soundfile
+
+    try:
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
+        raise AudioError(f"cannot read sound file {path}: {exc}") from exc
+    mono = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    return resample(np.ascontiguousarray(mono, dtype=np.float32), int(rate), sample_rate)
+
+
+def edges(samples: Samples, sample_rate: int, seconds: float = EDGE_SECONDS) -> Samples:
+    """Apply raised-cosine fade-in and fade-out in place (shortened for very short sounds)."""
+    n = min(int(seconds * sample_rate), len(samples) // 2)
+    if n > 0:
+        ramp = (0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, n, dtype=np.float64))).astype(np.float32)
+        samples[:n] *= ramp
+        samples[-n:] *= ramp[::-1]
+    return samples
+
+
+def bell(sample_rate: int, base_hz: float = 528.0, seconds: float = 3.5, peak: float = 0.35) -> Samples:
+    """A soft bell: inharmonic partials with natural exponential decay and a gentle 6 ms attack."""
+    t = np.arange(int(seconds * sample_rate), dtype=np.float64) / sample_rate
+    partials = ((1.0, 1.0, 1.2), (2.0, 0.5, 0.9), (2.76, 0.35, 0.7), (5.4, 0.12, 0.45), (8.93, 0.05, 0.3))
+    wave = np.zeros_like(t)
+    for ratio, amp, decay in partials:
+        wave += amp * np.exp(-t / decay) * np.sin(2 * np.pi * base_hz * ratio * t)
+    attack = int(0.006 * sample_rate)
+    wave[:attack] *= 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, attack))
+    tail = int(0.3 * sample_rate)
+    wave[-tail:] *= 0.5 + 0.5 * np.cos(np.linspace(0.0, np.pi, tail))
+    return (wave / np.abs(wave).max() * peak).astype(np.float32)
+
+
+PACING = {
+    # phase: (start Hz, end Hz, overtone mix, level)
+    "inhale": (196.0, 294.0, 0.25, 0.16),
+    "hold": (294.0, 294.0, 0.0, 0.09),
+    "exhale": (294.0, 196.0, 0.10, 0.16),
+}
+
+
+def pacing_tone(phase: str, seconds: float, sample_rate: int) -> Samples:
+    """The breathing tone: glides up over an inhale, steady and quieter on a hold, glides down on an exhale.
+
+    Each phase has its own timbre (overtone mix) so phases can be told apart with eyes closed.
+    Rests are silent.
+    """
+    n = int(round(seconds * sample_rate))
+    if phase not in PACING or n == 0:
+        return np.zeros(n, dtype=np.float32)
+    f0, f1, overtone, level = PACING[phase]
+    x = np.linspace(0.0, 1.0, n, dtype=np.float64)
+    glide = 0.5 - 0.5 * np.cos(np.pi * x)  # eases in and out of the pitch change
+    freq = f0 + (f1 - f0) * glide
+    phi = 2 * np.pi * np.cumsum(freq) / sample_rate
+    wave = np.sin(phi) + overtone * np.sin(2 * phi)
+    wave *= level / (1.0 + overtone)
+    edge = min(0.6, seconds / 3)
+    return edges(wave.astype(np.float32), sample_rate, edge)
+
+
+def normalize_speech(clip: Clip, target_rms: float = 0.1, peak: float = 0.8) -> Clip:
+    """Bring a voice clip to one loudness so no line jumps out; never above ``peak``."""
+    s = clip.samples
+    if len(s) == 0:
+        return clip
+    rms = float(np.sqrt(np.mean(np.square(s, dtype=np.float64))))
+    if rms < 1e-6:
+        return clip
+    gain = min(target_rms / rms, peak / float(np.abs(s).max()))
+    return Clip((s * gain).astype(np.float32), clip.sample_rate)
+
+
+BUNDLED = {"bell": lambda rate: bell(rate), "soft-bell": lambda rate: bell(rate, base_hz=396.0, peak=0.25)}
+"""Generators for the files in ``audio/``."""
+
+
+def write_bundled(folder: Path, sample_rate: int = 48000) -> list[Path]:
+    """(Re)create the bundled sounds in ``folder``; returns the files written."""
+    import soundfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, make in BUNDLED.items():
+        path = folder / f"{name}.wav"
+        soundfile.write(str(path), make(sample_rate), sample_rate, subtype="PCM_16")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":  # python -m voiceguide.sounds [FOLDER]
+    logging.basicConfig(level=logging.INFO)
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "audio"
+    for p in write_bundled(target):
+        log.info("wrote %s", p)
