@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from . import sounds
 from .model import Breathe, Chime, Listen, Pause, Say, Session
@@ -40,10 +41,11 @@ class _Builder:
         self._clip_ids: dict[object, int] = {}
         self._progress = progress
 
-    def clip_id(self, key: object, make: Callable[[], Samples]) -> int:
+    def clip_id(self, key: object, make: Callable[..., Samples], *args: Any) -> int:
+        """Index of the clip for ``key``, made with ``make(*args)`` the first time."""
         if key not in self._clip_ids:
             self._clip_ids[key] = len(self.clips)
-            self.clips.append(make())
+            self.clips.append(make(*args))
         return self._clip_ids[key]
 
     def speech(self, text: str, rate: int | None, volume: float | None) -> tuple[int, int]:
@@ -59,7 +61,7 @@ class _Builder:
             clip = sounds.normalize_speech(self.speaker.synthesize(text, params))
             return sounds.resample(clip.samples, clip.sample_rate, self.rate)
 
-        cid = self.clip_id(("speech", text, params), make)
+        cid = self.clip_id(("speech", text, params), make)  # make() runs at most once per key
         return cid, len(self.clips[cid])
 
     def add(self, kind: str, start: int, length: int, step: int, clip: int | None = None,
@@ -91,7 +93,7 @@ def compile_session(session: Session, speaker: Speaker, sample_rate: int = DEFAU
             b.add("pause", cursor, length, n)
             cursor += length
         elif isinstance(act, Chime):
-            cid = b.clip_id(("file", str(act.path)), lambda p=act.path: sounds.load(p, sample_rate))
+            cid = b.clip_id(("file", str(act.path)), sounds.load, act.path, sample_rate)
             length = len(b.clips[cid])
             b.add("chime", cursor, length, n, cid, gain=act.volume, text=act.sound)
             cursor += length
@@ -121,8 +123,7 @@ def _breathe(b: _Builder, act: Breathe, step: int, start: int, cues: dict[str, s
             z = start + int(round(elapsed * rate))
             b.add("phase", a, z - a, step, phase=phase.kind)
             if act.cue in ("tone", "both") and phase.kind in sounds.PACING:
-                cid = b.clip_id(("tone", phase.kind, z - a),
-                                lambda k=phase.kind, s=(z - a) / rate: sounds.pacing_tone(k, s, rate))
+                cid = b.clip_id(("tone", phase.kind, z - a), sounds.pacing_tone, phase.kind, (z - a) / rate, rate)
                 b.add("tone", a, len(b.clips[cid]), step, cid, phase=phase.kind)
             if act.cue in ("voice", "both"):
                 cid, length = b.speech(cues[phase.kind], None, None)

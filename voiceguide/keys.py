@@ -9,6 +9,7 @@ import select
 import sys
 import threading
 from types import TracebackType
+from typing import Any
 
 from .player import Command
 
@@ -25,7 +26,7 @@ class KeyReader:
         self.controls = controls
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._saved: list[object] | None = None
+        self._saved: list[Any] | None = None
         self._fd = -1
 
     def __enter__(self) -> KeyReader:

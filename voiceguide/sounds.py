@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +65,8 @@ def bell(sample_rate: int, base_hz: float = 528.0, seconds: float = 3.5, peak: f
     wave[:attack] *= 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, attack))
     tail = int(0.3 * sample_rate)
     wave[-tail:] *= 0.5 + 0.5 * np.cos(np.linspace(0.0, np.pi, tail))
-    return (wave / np.abs(wave).max() * peak).astype(np.float32)
+    out: Samples = (wave / np.abs(wave).max() * peak).astype(np.float32)
+    return out
 
 
 PACING = {
@@ -107,7 +109,11 @@ def normalize_speech(clip: Clip, target_rms: float = 0.1, peak: float = 0.8) -> 
     return Clip((s * gain).astype(np.float32), clip.sample_rate)
 
 
-BUNDLED = {"bell": lambda rate: bell(rate), "soft-bell": lambda rate: bell(rate, base_hz=396.0, peak=0.25)}
+def _soft_bell(rate: int) -> Samples:
+    return bell(rate, base_hz=396.0, peak=0.25)
+
+
+BUNDLED: dict[str, Callable[[int], Samples]] = {"bell": bell, "soft-bell": _soft_bell}
 """Generators for the files in ``audio/``."""
 
 

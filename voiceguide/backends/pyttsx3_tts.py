@@ -111,9 +111,10 @@ def pick_voice(voices: list[Voice], language: str) -> str:
     """The voice whose language matches best: exact code, then the same base language."""
     lang = language.lower().replace("_", "-")
     base = lang.split("-")[0]
-    for test in (lambda code: code == lang, lambda code: code.split("-")[0] == base):
+    for exact in (True, False):
         for v in voices:
-            if any(test(code.lower().replace("_", "-")) for code in v.languages):
+            codes = [code.lower().replace("_", "-") for code in v.languages]
+            if any(code == lang if exact else code.split("-")[0] == base for code in codes):
                 return v.id
     raise SpeechError(f"no installed voice speaks '{language}'; see 'voiceguide voices'")
 

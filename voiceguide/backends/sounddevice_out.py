@@ -31,7 +31,8 @@ def import_sounddevice() -> ModuleType:
         import sounddevice
     except (OSError, ImportError) as exc:
         raise AudioUnavailable(f"No audio output: the PortAudio library is missing ({exc}). {MISSING_HELP}") from exc
-    return sounddevice
+    module: ModuleType = sounddevice
+    return module
 
 
 @dataclass(frozen=True)
