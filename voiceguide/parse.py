@@ -57,8 +57,8 @@ class _Checker:
             self.add(where, f"{key} must be a whole number, not {value!r}")
             return None
         if not math.isfinite(value) or value > high or value < low or (value == low and not allow_low):
-            low_text = f"{low:g}" if allow_low else f"more than {low:g}"
-            self.add(where, f"{key} must be from {low_text} to {high:g}, not {value!r}")
+            bounds = f"from {low:g} to {high:g}" if allow_low else f"more than {low:g} and at most {high:g}"
+            self.add(where, f"{key} must be {bounds}, not {value!r}")
             return None
         return float(value)
 

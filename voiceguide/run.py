@@ -44,15 +44,15 @@ def play(timeline: Timeline, output: AudioOutput, clock: Clock,
             try:
                 if clock.wait(player.done, TICK_SECONDS):
                     break
-            except KeyboardInterrupt:
+                if on_tick is not None:
+                    on_tick(player.snapshot())
+            except KeyboardInterrupt:  # the first Ctrl-C fades out like 'q'; a second one aborts
                 if interrupted:
                     raise
                 interrupted = True
                 log.info("stopping (Ctrl-C)")
                 player.controls.put(Command.STOP)
                 continue
-            if on_tick is not None:
-                on_tick(player.snapshot())
             now = clock.monotonic()
             if player.stream_frames != last_frames:
                 last_frames, last_change = player.stream_frames, now

@@ -108,15 +108,26 @@ class Pyttsx3Speaker:
 
 
 def pick_voice(voices: list[Voice], language: str) -> str:
-    """The voice whose language matches best: exact code, then the same base language."""
+    """The voice that fits ``language`` best.
+
+    Order: a voice whose language code is exactly it; then one whose id ends in it (espeak's
+    ``gmw/en``); then the same base language with the shortest code (``en-gb`` before ``en-029``).
+    """
     lang = language.lower().replace("_", "-")
     base = lang.split("-")[0]
-    for exact in (True, False):
-        for v in voices:
-            codes = [code.lower().replace("_", "-") for code in v.languages]
-            if any(code == lang if exact else code.split("-")[0] == base for code in codes):
-                return v.id
-    raise SpeechError(f"no installed voice speaks '{language}'; see 'voiceguide voices'")
+    best: tuple[int, int, int] | None = None
+    chosen = ""
+    for order, v in enumerate(voices):
+        for code in (c.lower().replace("_", "-") for c in v.languages):
+            if code.split("-")[0] != base:
+                continue
+            rank = 0 if code == lang else 1 if v.id.lower().rsplit("/", 1)[-1] == lang else 2
+            score = (rank, len(code), order)
+            if best is None or score < best:
+                best, chosen = score, v.id
+    if best is None:
+        raise SpeechError(f"no installed voice speaks '{language}'; see 'voiceguide voices'")
+    return chosen
 
 
 def _langs(raw: Any) -> list[str]:
