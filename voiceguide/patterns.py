@@ -26,6 +26,21 @@ PATTERNS: dict[str, BreathPattern] = {
             "In 4, hold 7, out slowly for 8. Begin with a full exhale; four cycles to start.",
             ("inhale", 4), ("hold", 7), ("exhale", 8),
         ),
+        _pattern(
+            "coherent",
+            "Resonant breathing at 5.5 breaths a minute: in and out evenly, about 5.5 s each.",
+            ("inhale", 60 / 5.5 / 2), ("exhale", 60 / 5.5 / 2),
+        ),
+        _pattern(
+            "sigh",
+            "Physiological sigh: a breath in, a short top-up breath in, then a long slow breath out.",
+            ("inhale", 2.5), ("inhale", 1.0), ("exhale", 7.0),
+        ),
+        _pattern(
+            "7-11",
+            "Count 7 in and 11 out at a gentle pace (3.5 s in, 5.5 s out): a long out-breath to settle.",
+            ("inhale", 3.5), ("exhale", 5.5),
+        ),
     )
 }
 
