@@ -21,6 +21,13 @@ def _speech_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--volume", type=float, help="master volume 0..1")
     p.add_argument("--sample-rate", type=int, default=48000, help="stream sample rate in Hz (default 48000)")
     p.add_argument("--cache-dir", help="speech cache folder (default: the user cache directory)")
+    g = p.add_argument_group("breathing and sound")
+    g.add_argument("--minutes", type=float, help="fit the breathing so the session lasts about this long")
+    g.add_argument("--cycles", type=int, help="cycles for every breathing step")
+    g.add_argument("--bpm", type=float, help="breaths per minute for every breathing step (coherent: 4.5-7)")
+    g.add_argument("--no-holds", action="store_true", help="leave out breath holds (rests stay)")
+    g.add_argument("--ambient", help="ambient bed: pink, brown, drone or none")
+    g.add_argument("--ambient-volume", type=float, help="ambient level 0..1")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="bundled and user sessions")
     p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.add_argument("--patterns", action="store_true", help="with --json: list the breathing patterns instead")
 
     p = sub.add_parser("show", help="a session's steps with start times and total length")
     p.add_argument("session", help="a session id or a path to a .toml script")

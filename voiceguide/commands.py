@@ -13,11 +13,12 @@ from typing import Any
 
 from rich.console import Console
 
-from . import backends, library, parse
+from . import adjust, backends, library, parse
 from .compile import compile_session
 from .errors import AudioError, ScriptError, VoiceguideError
 from .mix import Mixer
-from .model import Breathe, Chime, Listen, Pause, Say, Session
+from .model import Affirm, Breathe, Chime, Listen, Pause, Say, Session, Sleep
+from .patterns import PATTERNS
 from .player import Command
 from .run import play
 from .seams import AudioOutput, Clock, Speaker
@@ -49,10 +50,25 @@ def _speaker(args: argparse.Namespace) -> Speaker:
     return backends.speaker(name, cache)
 
 
-def _compile(args: argparse.Namespace, session: Session) -> Timeline:
+def _compile(args: argparse.Namespace, session: Session) -> tuple[Session, Timeline]:
+    """The session with the breathing and sound options applied, and its timeline."""
     if not 8000 <= args.sample_rate <= 192000:
         raise VoiceguideError("--sample-rate must be from 8000 to 192000")
-    return compile_session(session, _speaker(args), args.sample_rate)
+    if args.cycles is not None:
+        session = adjust.with_cycles(session, args.cycles)
+    if args.bpm is not None:
+        session = adjust.with_bpm(session, args.bpm)
+    if args.no_holds:
+        session = adjust.without_holds(session)
+    session = adjust.with_ambient(session, args.ambient, args.ambient_volume)
+    speaker = _speaker(args)
+    timeline = compile_session(session, speaker, args.sample_rate)
+    if args.minutes is not None:
+        if not 0 < args.minutes <= 24 * 60:
+            raise VoiceguideError("--minutes must be more than 0 and at most 1440")
+        session = adjust.with_minutes(session, args.minutes, timeline.seconds)
+        timeline = compile_session(session, speaker, args.sample_rate)
+    return session, timeline
 
 
 def estimate_minutes(session: Session) -> float:
@@ -74,7 +90,9 @@ def cmd_list(args: argparse.Namespace) -> int:
                      "minutes": round(estimate_minutes(session), 1), "description": session.description,
                      "bundled": entry.bundled, "path": str(entry.path)})
     if args.json:
-        print(json.dumps(rows, indent=1))
+        patterns = [{"name": p.name, "description": p.description, "cycle_seconds": p.cycle_seconds}
+                    for p in PATTERNS.values()]
+        print(json.dumps(rows if not args.patterns else patterns, indent=1))
         return 0
     console = Console(highlight=False)
     for r in rows:
@@ -82,6 +100,9 @@ def cmd_list(args: argparse.Namespace) -> int:
                       f"  {r['description']}")
     if not rows:
         console.print("no sessions found")
+    console.print("\n[bold]Breathing patterns[/] (for breathe = \"NAME\" in a script)")
+    for pattern in PATTERNS.values():
+        console.print(f"  [bold]{pattern.name:<10}[/] {pattern.description}")
     return 0
 
 
@@ -94,16 +115,22 @@ def _describe(step_action: object) -> str:
     if isinstance(a, Chime):
         return f"chime {a.sound}"
     if isinstance(a, Breathe):
-        phases = ", ".join(f"{p.kind} {p.seconds:g}" for p in a.pattern.phases)
-        return f"breathe {a.pattern.name} ({phases}) x {a.cycles}, cue {a.cue}"
+        phases = ", ".join(f"{p.kind} {p.seconds:.3g}" for p in a.pattern.phases)
+        extra = f", {a.progress.phase} {a.progress.by:+g} s every {a.progress.every} up to {a.progress.limit:g}" \
+            if a.progress else ""
+        return f"breathe {a.pattern.name} ({phases}) x {a.cycles}, cue {a.cue}{extra}"
     if isinstance(a, Listen):
         return f"listen \"{a.prompt}\" (up to {a.timeout:g} s)"
+    if isinstance(a, Affirm):
+        return f"affirm {a.count} (chosen for today), {a.gap:g} s after each"
+    if isinstance(a, Sleep):
+        return f"sleep {a.seconds:g} s with the ambient bed, fading out over the last {a.fade:g} s"
     return type(a).__name__
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     session = _session(args)
-    timeline = _compile(args, session)
+    session, timeline = _compile(args, session)
     rate = timeline.sample_rate
     console = Console(highlight=False)
     console.print(f"[bold]{session.title}[/]  ({session.id}, {session.language})")
@@ -133,7 +160,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     session = _session(args)
     output, clock = _output(args)
-    timeline = _compile(args, session)
+    session, timeline = _compile(args, session)
     controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
     console = Console(highlight=False)
     with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(timeline, console) as view:
@@ -150,7 +177,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     import soundfile
 
     session = _session(args)
-    timeline = _compile(args, session)
+    session, timeline = _compile(args, session)
     audio = Mixer(timeline).render()
     try:
         soundfile.write(args.output, audio, timeline.sample_rate, subtype="PCM_16")

@@ -7,12 +7,13 @@ samples (cumulative rounding), so a long breathing step never drifts.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from . import sounds
-from .model import Breathe, Chime, Listen, Pause, Say, Session
+from . import affirmations, ambient, sounds
+from .model import Affirm, Breathe, Chime, Listen, Pause, Say, Session, Sleep
 from .seams import Samples, Speaker, SpeechParams
 from .timeline import Event, Timeline
 
@@ -24,8 +25,18 @@ DEFAULT_SAMPLE_RATE = 48000
 
 CUE_WORDS: dict[str, dict[str, str]] = {
     "en": {"inhale": "In", "hold": "Hold", "exhale": "Out", "rest": "Rest"},
+    "nl": {"inhale": "In", "hold": "Vast", "exhale": "Uit", "rest": "Rust"},
 }
 """Short spoken breath cues by language; unknown languages fall back to English."""
+NUMBER_WORDS: dict[str, tuple[str, ...]] = {
+    "en": ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"),
+    "nl": ("een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen", "tien", "elf", "twaalf"),
+}
+"""Counting words for ``counts = true``: index 1 is spoken one second into a phase."""
+CUE_GAIN = 0.8
+"""Spoken breath cues sit a little under the guidance voice."""
+AMBIENT_FADE_OUT = 8.0
+"""Seconds the ambient bed fades out at the end of a session without a sleep step."""
 
 
 class _Builder:
@@ -71,13 +82,19 @@ class _Builder:
 
 
 def compile_session(session: Session, speaker: Speaker, sample_rate: int = DEFAULT_SAMPLE_RATE,
-                    progress: Callable[[int, int], None] | None = None) -> Timeline:
-    """Synthesise and place every sound of ``session``; ``progress(done, total)`` reports steps."""
+                    progress: Callable[[int, int], None] | None = None, day: dt.date | None = None) -> Timeline:
+    """Synthesise and place every sound of ``session``.
+
+    ``progress(done, total)`` reports steps; ``day`` seeds the day's choice of affirmations (today).
+    """
     b = _Builder(session, speaker, sample_rate, progress)
     cursor = 0
     step_starts: list[int] = []
     gap = int(round(session.speech_gap * sample_rate))
-    cues = CUE_WORDS.get(session.language.split("-")[0], CUE_WORDS["en"])
+    lang = session.language.split("-")[0].lower()
+    cues = CUE_WORDS.get(lang, CUE_WORDS["en"])
+    numbers = NUMBER_WORDS.get(lang, NUMBER_WORDS["en"])
+    bed_fade = int(AMBIENT_FADE_OUT * sample_rate)
     for done, step in enumerate(session.steps):
         if progress is not None:
             progress(done, len(session.steps))
@@ -88,17 +105,19 @@ def compile_session(session: Session, speaker: Speaker, sample_rate: int = DEFAU
             cid, length = b.speech(act.text, act.rate, act.volume)
             b.add("speech", cursor, length, n, cid, text=act.text)
             cursor += length + gap
-        elif isinstance(act, Pause):
+        elif isinstance(act, Pause | Sleep):
             length = int(round(act.seconds * sample_rate))
-            b.add("pause", cursor, length, n)
+            b.add("pause" if isinstance(act, Pause) else "sleep", cursor, length, n)
             cursor += length
+            if isinstance(act, Sleep):
+                bed_fade = int(act.fade * sample_rate)
         elif isinstance(act, Chime):
             cid = b.clip_id(("file", str(act.path)), sounds.load, act.path, sample_rate)
             length = len(b.clips[cid])
             b.add("chime", cursor, length, n, cid, gain=act.volume, text=act.sound)
             cursor += length
         elif isinstance(act, Breathe):
-            cursor = _breathe(b, act, n, cursor, cues)
+            cursor = _breathe(b, act, n, cursor, cues, numbers)
         elif isinstance(act, Listen):
             cid, length = b.speech(act.prompt, None, None)
             b.add("speech", cursor, length, n, cid, text=act.prompt)
@@ -106,18 +125,42 @@ def compile_session(session: Session, speaker: Speaker, sample_rate: int = DEFAU
             wait = int(round(act.timeout * sample_rate))
             b.add("listen", cursor, wait, n, text=act.prompt)
             cursor += wait
+        elif isinstance(act, Affirm):
+            after = int(round(act.gap * sample_rate))
+            lines = affirmations.choose(act.count, session.language, f"{session.id}/{n}",
+                                        day or dt.date.today(), act.personal)
+            for line in lines:
+                cid, length = b.speech(line, None, None)
+                b.add("speech", cursor, length, n, cid, text=line)
+                cursor += length + after
+    if session.ambient is not None:
+        _ambient_bed(b, session.ambient, session.ambient_volume, cursor, bed_fade)
     if progress is not None:
         progress(len(session.steps), len(session.steps))
     events = sorted(b.events, key=lambda e: (e.start, e.kind))
     return Timeline(sample_rate, tuple(events), tuple(b.clips), tuple(step_starts), cursor, session.title)
 
 
-def _breathe(b: _Builder, act: Breathe, step: int, start: int, cues: dict[str, str]) -> int:
-    """Lay out ``act.cycles`` cycles from ``start``; returns the sample after the last phase."""
+def _ambient_bed(b: _Builder, name: str, volume: float, total: int, fade_out: int) -> None:
+    """An ambient bed under the whole session: faded in, looped, faded out at the very end."""
+    looped = ambient.loop(name, b.rate)
+    fade_in = int(ambient.FADE_IN_SECONDS * b.rate)
+    for offset, clip in ambient.layout(looped, total, fade_in, fade_out):
+        key = ("ambient", name) if clip is looped else ("ambient", name, offset)
+        cid = b.clip_id(key, lambda c=clip: c)
+        b.add("ambient", offset, len(clip), 0, cid, gain=volume, text=name)
+
+
+def _breathe(b: _Builder, act: Breathe, step: int, start: int, cues: dict[str, str],
+             numbers: tuple[str, ...]) -> int:
+    """Lay out ``act.cycles`` cycles from ``start``; returns the sample after the last phase.
+
+    Phase edges are rounded from the running total in seconds, so many cycles never drift.
+    """
     rate = b.rate
     elapsed = 0.0
-    for _ in range(act.cycles):
-        for phase in act.pattern.phases:
+    for number in range(act.cycles):
+        for phase in act.cycle(number):
             a = start + int(round(elapsed * rate))
             elapsed += phase.seconds
             z = start + int(round(elapsed * rate))
@@ -127,7 +170,11 @@ def _breathe(b: _Builder, act: Breathe, step: int, start: int, cues: dict[str, s
                 b.add("tone", a, len(b.clips[cid]), step, cid, phase=phase.kind)
             if act.cue in ("voice", "both"):
                 cid, length = b.speech(cues[phase.kind], None, None)
-                b.add("speech", a, length, step, cid, gain=0.8, text=cues[phase.kind],
-                      phase=phase.kind)
+                b.add("speech", a, length, step, cid, gain=CUE_GAIN, text=cues[phase.kind], phase=phase.kind)
+                if act.counts:
+                    for second in range(1, int(phase.seconds)):
+                        word = numbers[second] if second < len(numbers) else str(second + 1)
+                        cid, length = b.speech(word, None, None)
+                        b.add("speech", a + second * rate, length, step, cid, gain=CUE_GAIN * 0.8, text=word,
+                              phase=phase.kind)
     return start + int(round(elapsed * rate))
-

@@ -34,6 +34,8 @@ class BreathPattern:
     """The phases of one cycle; zero-length phases are left out."""
     description: str = ""
     """One line for people choosing a pattern."""
+    default_cycles: int = 1
+    """Cycles when a step does not say (4-7-8: four, as its own guidance advises for beginners)."""
 
     @property
     def cycle_seconds(self) -> float:
@@ -74,6 +76,25 @@ class Chime:
 
 
 @dataclass(frozen=True)
+class Progression:
+    """A pattern that changes as the cycles go by, e.g. a longer exhale every two cycles."""
+
+    phase: PhaseKind
+    """Which phase changes."""
+    by: float
+    """Seconds added (or, if negative, taken away) at each change."""
+    every: int
+    """Change after this many cycles."""
+    limit: float
+    """The phase never goes past this many seconds (never below it, when shortening)."""
+
+    def seconds(self, base: float, cycle: int) -> float:
+        """The phase length in ``cycle`` (0-based), from its starting length ``base``."""
+        value = base + self.by * (cycle // self.every)
+        return min(value, self.limit) if self.by >= 0 else max(value, self.limit)
+
+
+@dataclass(frozen=True)
 class Breathe:
     """Paced breathing for a number of cycles."""
 
@@ -83,6 +104,45 @@ class Breathe:
     """How many times the pattern repeats."""
     cue: CueMode = "both"
     """How phases are marked: spoken words, a pacing tone, or both."""
+    counts: bool = False
+    """Also speak a count on each whole second of a phase ("two", "three", ...)."""
+    progress: Progression | None = None
+    """How the pattern changes from cycle to cycle, if it does."""
+
+    def cycle(self, number: int) -> tuple[Phase, ...]:
+        """The phases of cycle ``number`` (0-based), with any progression applied."""
+        if self.progress is None:
+            return self.pattern.phases
+        prog = self.progress
+        return tuple(Phase(p.kind, prog.seconds(p.seconds, number)) if p.kind == prog.phase else p
+                     for p in self.pattern.phases)
+
+    @property
+    def seconds(self) -> float:
+        """Total length of the step."""
+        return sum(p.seconds for n in range(self.cycles) for p in self.cycle(n))
+
+
+@dataclass(frozen=True)
+class Affirm:
+    """Speak a few affirmations, chosen afresh each day from the bundled set and the person's own list."""
+
+    count: int
+    """How many to speak."""
+    gap: float = 6.0
+    """Seconds of quiet after each one."""
+    personal: bool = True
+    """Mix in lines from the person's own affirmations file when it exists."""
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Only the ambient bed for a while, then it fades away: the end of a bedtime session."""
+
+    seconds: float
+    """How long the bed plays, including the fade."""
+    fade: float = 30.0
+    """Length of the final fade-out in seconds."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +159,7 @@ class Listen:
     """``reflection`` keeps the words; ``rating`` takes a number from 0 to 10."""
 
 
-Action = Say | Pause | Chime | Breathe | Listen
+Action = Say | Pause | Chime | Breathe | Listen | Affirm | Sleep
 
 
 @dataclass(frozen=True)
@@ -139,5 +199,9 @@ class Session:
     """One line saying what the session is for."""
     speech_gap: float = 0.6
     """Seconds of quiet after each spoken line."""
+    ambient: str | None = None
+    """Name of an ambient bed (``pink``, ``brown``, ``drone``) under the whole session, or None."""
+    ambient_volume: float = 0.5
+    """Level of the ambient bed, 0..1 (1 is about as loud as the voice)."""
     source: Path | None = field(default=None, compare=False)
     """The file it was read from, if any."""

@@ -1,0 +1,84 @@
+"""Command-line changes to a parsed session, as pure functions returning a new :class:`Session`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from .errors import VoiceguideError
+from .model import Breathe, BreathPattern, Session, Step
+from .patterns import scaled
+from .steps import BPM_RANGE, MAX_CYCLES, fit_minutes
+
+
+def _map_breathe(session: Session, change: Callable[[Breathe], Breathe]) -> Session:
+    steps = tuple(Step(s.index, change(s.action)) if isinstance(s.action, Breathe) else s for s in session.steps)
+    return dataclasses.replace(session, steps=steps)
+
+
+def breathing_steps(session: Session) -> list[Breathe]:
+    """The session's breathe steps, in order."""
+    return [s.action for s in session.steps if isinstance(s.action, Breathe)]
+
+
+def with_cycles(session: Session, cycles: int) -> Session:
+    """Every breathing step repeats ``cycles`` times."""
+    if not 1 <= cycles <= MAX_CYCLES:
+        raise VoiceguideError(f"--cycles must be from 1 to {MAX_CYCLES}")
+    return _map_breathe(session, lambda b: dataclasses.replace(b, cycles=cycles))
+
+
+def with_bpm(session: Session, bpm: float) -> Session:
+    """Every breathing step paced at ``bpm`` breaths a minute, its phases keeping their proportions."""
+    if not BPM_RANGE[0] <= bpm <= BPM_RANGE[1]:
+        raise VoiceguideError(f"--bpm must be from {BPM_RANGE[0]:g} to {BPM_RANGE[1]:g}")
+    return _map_breathe(session, lambda b: dataclasses.replace(b, pattern=scaled(b.pattern, bpm)))
+
+
+def without_holds(session: Session) -> Session:
+    """Holds left out of every breathing pattern (rests stay): for anyone who dislikes holding the breath."""
+
+    def drop(b: Breathe) -> Breathe:
+        phases = tuple(p for p in b.pattern.phases if p.kind != "hold")
+        pattern = BreathPattern(b.pattern.name, phases, b.pattern.description, b.pattern.default_cycles)
+        progress = b.progress if b.progress is None or b.progress.phase != "hold" else None
+        return dataclasses.replace(b, pattern=pattern, progress=progress)
+
+    return _map_breathe(session, drop)
+
+
+def with_ambient(session: Session, name: str | None, volume: float | None) -> Session:
+    """A different ambient bed (``none`` for silence) and/or level."""
+    from .ambient import BEDS
+
+    changes: dict[str, Any] = {}
+    if name is not None:
+        if name != "none" and name not in BEDS:
+            raise VoiceguideError(f"--ambient must be one of {', '.join(BEDS)} or none, not '{name}'")
+        changes["ambient"] = None if name == "none" else name
+    if volume is not None:
+        if not 0.0 <= volume <= 1.0:
+            raise VoiceguideError("--ambient-volume must be from 0 to 1")
+        changes["ambient_volume"] = volume
+    return dataclasses.replace(session, **changes)
+
+
+def with_minutes(session: Session, minutes: float, measured_seconds: float) -> Session:
+    """Breathing steps lengthened or shortened so the session lasts about ``minutes``.
+
+    ``measured_seconds`` is the session's compiled length now; the time outside breathing stays
+    as it is and the rest is shared among the breathing steps in proportion to their length.
+    """
+    steps = breathing_steps(session)
+    if not steps:
+        raise VoiceguideError("--minutes needs a session with breathing steps to stretch")
+    breathing = sum(b.seconds for b in steps)
+    other = measured_seconds - breathing
+    room = minutes * 60.0 - other
+    if room <= 0:
+        raise VoiceguideError(f"--minutes {minutes:g} is shorter than the spoken part alone ({other / 60:.1f} min)")
+    factor = room / breathing
+    return _map_breathe(session, lambda b: fit_minutes(b, b.seconds * factor / 60.0))
+
+
