@@ -76,9 +76,12 @@ class SoundDeviceOutput:
         try:
             info: Any = sd.query_devices(self.device, "output")
         except ValueError as exc:  # no device matches the name
-            names = ", ".join(d.name for d in list_devices() if d.outputs) or "none"
-            raise AudioUnavailable(f"No output device matches '{self.device}' ({exc}). Outputs: {names}. "
-                                   f"{MISSING_HELP}") from exc
+            names = ", ".join(d.name for d in list_devices() if d.outputs)
+            if names:
+                raise AudioUnavailable(f"No output device matches '{self.device}'. Outputs: {names}. "
+                                       "Pick one with --device NAME, or use 'voiceguide render SESSION -o out.wav' "
+                                       "to make a file instead.") from exc
+            raise AudioUnavailable(f"No output devices at all ('{self.device}' was asked for). {MISSING_HELP}") from exc
         except sd.PortAudioError as exc:
             raise AudioUnavailable(f"No usable output device ({exc}). {MISSING_HELP}") from exc
         return str(info["name"])
