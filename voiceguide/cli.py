@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="bundled and user sessions")
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.add_argument("--patterns", action="store_true", help="with --json: list the breathing patterns instead")
+    p.add_argument("--language", help="only sessions in this language (en, nl ...)")
 
     p = sub.add_parser("show", help="a session's steps with start times and total length")
     p.add_argument("session", help="a session id or a path to a .toml script")

@@ -86,6 +86,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         except ScriptError as exc:
             print(f"voiceguide: skipping invalid {entry.path}:\n{exc}", file=sys.stderr)
             continue
+        if args.language and session.language.split("-")[0].lower() != args.language.split("-")[0].lower():
+            continue
         rows.append({"id": entry.id, "title": session.title, "language": session.language,
                      "minutes": round(estimate_minutes(session), 1), "description": session.description,
                      "bundled": entry.bundled, "path": str(entry.path)})

@@ -46,12 +46,12 @@ class Entry:
 
 
 def entries() -> list[Entry]:
-    """Every bundled and user session file, bundled first, each sorted by id."""
-    found: list[Entry] = []
+    """Every session file, sorted by id; a user file with a bundled id replaces the bundled one."""
+    found: dict[str, Entry] = {}
     for folder, bundled in ((data_dir("scripts"), True), (user_scripts_dir(), False)):
         if folder.is_dir():
-            found.extend(Entry(p.stem, p, bundled) for p in sorted(folder.glob("*.toml")))
-    return found
+            found.update((p.stem, Entry(p.stem, p, bundled)) for p in folder.glob("*.toml"))
+    return sorted(found.values(), key=lambda e: e.id)
 
 
 def find(name: str) -> Path:
@@ -61,11 +61,31 @@ def find(name: str) -> Path:
         if candidate.is_file():
             return candidate
         raise SessionNotFound(f"no such session file: {name}")
-    for entry in reversed(entries()):  # a user's file of the same id wins over the bundled one
+    for entry in entries():  # a user's file of the same id has replaced the bundled one
         if entry.id == name:
             return entry.path
     known = ", ".join(sorted({e.id for e in entries()})) or "none"
     raise SessionNotFound(f"no session called '{name}'; known: {known}")
+
+
+PARTS = "parts"
+"""Sub-folder of the bundled scripts holding pieces meant to be included, not played alone."""
+
+
+def find_part(name: str, script_dir: Path | None) -> Path | None:
+    """A file to include: a path relative to the including script, a bundled part, or a session id."""
+    relative = Path(name).expanduser()
+    if not relative.suffix:
+        relative = relative.with_suffix(".toml")
+    candidates = [script_dir / relative] if script_dir is not None and not relative.is_absolute() else [relative]
+    candidates.append(data_dir("scripts") / PARTS / relative.name)
+    for path in candidates:
+        if path.is_file():
+            return path
+    try:
+        return find(name)
+    except SessionNotFound:
+        return None
 
 
 def sound_path(name: str, script_dir: Path | None) -> Path | None:

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from . import ambient
+from . import ambient, library
 from .checks import Checker
 from .errors import Problem, ScriptError
 from .model import Session, Step
@@ -18,18 +18,19 @@ SESSION_KEYS = {"title", "language", "rate", "volume", "voice", "description", "
                 "ambient_volume"}
 
 
-def load(path: Path) -> Session:
+def load(path: Path, _including: tuple[Path, ...] = ()) -> Session:
     """Parse and validate the script at ``path``; raise :class:`ScriptError` listing every problem."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ScriptError([Problem(path.name, "file", f"cannot read: {exc.strerror or exc}")]) from exc
-    return loads(raw, name=path.name, script_dir=path.parent, session_id=path.stem, source=path)
+    return loads(raw, name=path.name, script_dir=path.parent, session_id=path.stem, source=path,
+                 _including=(*_including, path.resolve()))
 
 
 def loads(raw: bytes | str, *, name: str = "<script>", script_dir: Path | None = None,
-          session_id: str = "script", source: Path | None = None) -> Session:
-    """Parse and validate script text; ``script_dir`` anchors relative sound paths."""
+          session_id: str = "script", source: Path | None = None, _including: tuple[Path, ...] = ()) -> Session:
+    """Parse and validate script text; ``script_dir`` anchors relative sound paths and includes."""
     check = Checker(name)
     if isinstance(raw, bytes):
         if b"\x00" in raw:
@@ -62,13 +63,46 @@ def loads(raw: bytes | str, *, name: str = "<script>", script_dir: Path | None =
         if not raw_steps:
             check.add("file", "no steps: add at least one [[step]]")
         for number, table in enumerate(raw_steps, start=1):
+            if isinstance(table, dict) and "include" in table:
+                steps.extend(_include(check, number, table, script_dir, settings, _including))
+                continue
             action = read_step(check, number, table, script_dir)
             if action is not None:
-                steps.append(Step(number, action))
+                steps.append(Step(len(steps) + 1, action))
 
     if check.problems:
         raise ScriptError(check.problems)
-    return Session(id=session_id, steps=tuple(steps), source=source, **settings)
+    numbered = tuple(Step(i, s.action) for i, s in enumerate(steps, start=1))
+    return Session(id=session_id, steps=numbered, source=source, **settings)
+
+
+def _include(check: Checker, number: int, table: dict[str, Any], script_dir: Path | None,
+             settings: dict[str, Any], including: tuple[Path, ...]) -> list[Step]:
+    """The steps of another session or part, spliced in place (``include = "parts/arrive"``)."""
+    where = f"step {number} (include)"
+    check.unknown(where, set(table), {"include"})
+    name = check.text(where, "include", table["include"])
+    if name is None:
+        return []
+    path = library.find_part(name, script_dir)
+    if path is None:
+        check.add(where, f"no session or part called '{name}' (looked in {library.PARTS}/, the sessions, "
+                         "and beside this script)")
+        return []
+    if path.resolve() in including:
+        chain = " -> ".join(p.name for p in (*including, path))
+        check.add(where, f"include loop: {chain}")
+        return []
+    try:
+        part = load(path, including)
+    except ScriptError as exc:
+        check.problems.extend(exc.problems)
+        check.add(where, f"the included '{name}' has problems (listed above)")
+        return []
+    language = settings.get("language", "en")
+    if part.language != language:
+        check.add(where, f"'{name}' is in language '{part.language}', this session is in '{language}'")
+    return [Step(0, s.action) for s in part.steps]
 
 
 def _session_settings(check: Checker, header: dict[str, Any]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ MAX_STEP_SECONDS = 24 * 3600.0
 MAX_CYCLES = 10_000
 RATE_RANGE = (60, 300)
 BPM_RANGE = (2.0, 30.0)
-ACTIONS = ("say", "pause", "chime", "breathe", "listen", "affirm", "sleep")
+ACTIONS = ("say", "pause", "chime", "breathe", "listen", "affirm", "sleep", "include")
 STEP_KEYS: dict[str, set[str]] = {
     "say": {"rate", "volume"},
     "pause": set(),

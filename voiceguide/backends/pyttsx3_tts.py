@@ -126,7 +126,9 @@ def pick_voice(voices: list[Voice], language: str) -> str:
             if best is None or score < best:
                 best, chosen = score, v.id
     if best is None:
-        raise SpeechError(f"no installed voice speaks '{language}'; see 'voiceguide voices'")
+        raise SpeechError(f"no installed voice speaks '{language}'. On Linux and the Pi the voices come with "
+                          "espeak-ng (sudo apt install espeak-ng espeak-ng-data); on Windows and macOS, add the "
+                          "language's voice in the system's speech settings. 'voiceguide voices' lists what is here.")
     return chosen
 
 
