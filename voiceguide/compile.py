@@ -33,6 +33,8 @@ NUMBER_WORDS: dict[str, tuple[str, ...]] = {
     "nl": ("een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen", "tien", "elf", "twaalf"),
 }
 """Counting words for ``counts = true``: index 1 is spoken one second into a phase."""
+ACKNOWLEDGE: dict[str, str] = {"en": "Thank you.", "nl": "Dank je."}
+"""Said gently after an answer has been heard."""
 CUE_GAIN = 0.8
 """Spoken breath cues sit a little under the guidance voice."""
 AMBIENT_FADE_OUT = 8.0
@@ -82,14 +84,18 @@ class _Builder:
 
 
 def compile_session(session: Session, speaker: Speaker, sample_rate: int = DEFAULT_SAMPLE_RATE,
-                    progress: Callable[[int, int], None] | None = None, day: dt.date | None = None) -> Timeline:
+                    progress: Callable[[int, int], None] | None = None, day: dt.date | None = None,
+                    listening: bool = False) -> Timeline:
     """Synthesise and place every sound of ``session``.
 
     ``progress(done, total)`` reports steps; ``day`` seeds the day's choice of affirmations (today).
+    With ``listening``, each listen step becomes prompt, a soft listening cue, a gate where playback
+    holds while the person answers, and a short thank-you; without it, the prompt and a quiet pause.
     """
     b = _Builder(session, speaker, sample_rate, progress)
     cursor = 0
     step_starts: list[int] = []
+    gates: list[int] = []
     gap = int(round(session.speech_gap * sample_rate))
     lang = session.language.split("-")[0].lower()
     cues = CUE_WORDS.get(lang, CUE_WORDS["en"])
@@ -122,9 +128,19 @@ def compile_session(session: Session, speaker: Speaker, sample_rate: int = DEFAU
             cid, length = b.speech(act.prompt, None, None)
             b.add("speech", cursor, length, n, cid, text=act.prompt)
             cursor += length + gap
-            wait = int(round(act.timeout * sample_rate))
-            b.add("listen", cursor, wait, n, text=act.prompt)
-            cursor += wait
+            if listening:
+                cid = b.clip_id(("listen-cue",), sounds.listen_cue, sample_rate)
+                b.add("chime", cursor, len(b.clips[cid]), n, cid, text="listening")
+                cursor += len(b.clips[cid])
+                gates.append(cursor)
+                thanks = ACKNOWLEDGE.get(lang, ACKNOWLEDGE["en"])
+                cid, length = b.speech(thanks, None, None)
+                b.add("speech", cursor, length, n, cid, text=thanks)
+                cursor += length + gap
+            else:
+                wait = int(round(act.timeout * sample_rate))
+                b.add("listen", cursor, wait, n, text=act.prompt)
+                cursor += wait
         elif isinstance(act, Affirm):
             after = int(round(act.gap * sample_rate))
             lines = affirmations.choose(act.count, session.language, f"{session.id}/{n}",
@@ -138,7 +154,8 @@ def compile_session(session: Session, speaker: Speaker, sample_rate: int = DEFAU
     if progress is not None:
         progress(len(session.steps), len(session.steps))
     events = sorted(b.events, key=lambda e: (e.start, e.kind))
-    return Timeline(sample_rate, tuple(events), tuple(b.clips), tuple(step_starts), cursor, session.title)
+    return Timeline(sample_rate, tuple(events), tuple(b.clips), tuple(step_starts), cursor, session.title,
+                    tuple(gates))
 
 
 def _ambient_bed(b: _Builder, name: str, volume: float, total: int, fade_out: int) -> None:

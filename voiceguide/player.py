@@ -34,6 +34,10 @@ class Command(enum.Enum):
     TOGGLE = "toggle"
     SKIP = "skip"
     STOP = "stop"
+    REPEAT = "repeat"
+    """Go back to the start of the current step."""
+    RELEASE = "release"
+    """Sent by the listener when an answer is done: playback continues after the gate."""
 
 
 class State(enum.Enum):
@@ -45,7 +49,23 @@ class State(enum.Enum):
     RESUMING = "resuming"
     SKIPPING = "skipping"
     STOPPING = "stopping"
+    GATING = "gating"
+    """Fading out just before a gate (a listen window)."""
+    HOLDING = "holding"
+    """Held at a gate until RELEASE: the person is answering."""
     FINISHED = "finished"
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A stretch of the stream held at a gate (a listen window as it really happened)."""
+
+    gate: int
+    """Timeline sample of the gate."""
+    stream_start: int
+    """Stream sample where the hold began."""
+    stream_end: int
+    """Stream sample where it was released (or the session stopped)."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +87,13 @@ class Player:
         self.mixer = Mixer(timeline)
         self.controls: queue.SimpleQueue[Command] = controls if controls is not None else queue.SimpleQueue()
         self.done = threading.Event()
+        self.wake = threading.Event()
+        """Set when the player finishes or reaches a gate, so the control loop reacts at once."""
         self.segments: list[Segment] = []
+        self.holds: list[Hold] = []
+        self._gates = sorted(timeline.gates)
+        self._gate_index = 0
+        self._hold_start = 0
         self.stopped_early = False
         self.position = 0
         self.stream_frames = 0
@@ -79,6 +105,7 @@ class Player:
         self._step = 0.0
         self._ramp_left = 0
         self._skip_to = 0
+        self._forward = True
         self._seg_start: tuple[int, int] | None = (0, 0)
         self._idx = np.arange(1, MAX_BLOCK + 1, dtype=np.float32)
         self._gbuf = np.empty(MAX_BLOCK, dtype=np.float32)
@@ -99,11 +126,17 @@ class Player:
         s = self.state
         if s in (State.FINISHED, State.STOPPING):
             return
+        if s in (State.GATING, State.HOLDING) and cmd not in (Command.STOP, Command.RELEASE, Command.SKIP):
+            return  # while listening, only stop, skip and the listener's release apply
+        if cmd is Command.RELEASE:
+            if s is State.HOLDING:
+                self._release()
+            return
         if cmd is Command.TOGGLE:
             cmd = Command.RESUME if s in (State.PAUSED, State.PAUSING) else Command.PAUSE
         if cmd is Command.STOP:
             self.stopped_early = True
-            if s is State.PAUSED:
+            if s in (State.PAUSED, State.HOLDING):
                 self._finish()
             else:
                 self._ramp(0.0, self._stop_fade, State.STOPPING)
@@ -113,14 +146,28 @@ class Player:
             if s is State.PAUSED:
                 self._seg_start = (self.stream_frames, self.position)
             self._ramp(1.0, self._fade, State.RESUMING)
-        elif cmd is Command.SKIP:
+        elif cmd in (Command.SKIP, Command.REPEAT):
             starts = self.timeline.step_starts
             i = bisect.bisect_right(starts, self.position)
-            self._skip_to = starts[i] if i < len(starts) else self.timeline.length
-            if s is State.PAUSED:
+            self._forward = cmd is Command.SKIP
+            if self._forward:
+                self._skip_to = starts[i] if i < len(starts) else self.timeline.length
+            else:
+                self._skip_to = starts[i - 1] if i > 0 else 0
+            if s is State.HOLDING:
+                self._release()
+                self._ramp(0.0, 1, State.SKIPPING)
+            elif s is State.PAUSED:
                 self.position = self._skip_to
-            elif s in (State.PLAYING, State.RESUMING):
+                self._gate_index = bisect.bisect_left(self._gates, self.position)
+            elif s in (State.PLAYING, State.RESUMING, State.GATING):
                 self._ramp(0.0, self._fade, State.SKIPPING)
+
+    def _release(self) -> None:
+        self.holds.append(Hold(self.position, self._hold_start, self.stream_frames))
+        self._gate_index += 1
+        self._seg_start = (self.stream_frames, self.position)
+        self._ramp(1.0, self._fade, State.RESUMING)
 
     def _close_segment(self) -> None:
         if self._seg_start is not None:
@@ -130,9 +177,12 @@ class Player:
             self._seg_start = None
 
     def _finish(self) -> None:
+        if self.state is State.HOLDING:
+            self.holds.append(Hold(self.position, self._hold_start, self.stream_frames))
         self._close_segment()
         self.state = State.FINISHED
         self.done.set()
+        self.wake.set()
 
     def _ramp_done(self) -> None:
         self._gain = self._target
@@ -144,9 +194,16 @@ class Player:
             self._finish()
         elif s is State.SKIPPING:
             self._close_segment()
-            self.position = max(self._skip_to, self.position)
+            # a skip's fade may run past the next step's start: never jump back for it; repeat does go back
+            self.position = max(self._skip_to, self.position) if self._forward else self._skip_to
+            self._gate_index = bisect.bisect_left(self._gates, self.position)
             self._seg_start = (self.stream_frames, self.position)
             self._ramp(1.0, self._fade, State.RESUMING)
+        elif s is State.GATING:
+            self._close_segment()
+            self.state = State.HOLDING
+            self._hold_start = self.stream_frames
+            self.wake.set()
         elif s is State.RESUMING:
             self.state = State.PLAYING
 
@@ -161,7 +218,7 @@ class Player:
         n = len(out)
         i = 0
         while i < n:
-            if self.state in (State.PAUSED, State.FINISHED):
+            if self.state in (State.PAUSED, State.HOLDING, State.FINISHED):
                 out[i:].fill(0.0)
                 self.stream_frames += n - i
                 return
@@ -170,6 +227,13 @@ class Player:
                 self._finish()
                 continue
             k = min(n - i, left)
+            if self._gate_index < len(self._gates) and self.state in (State.PLAYING, State.RESUMING):
+                fade_from = self._gates[self._gate_index] - self._fade
+                if self.position >= fade_from:  # fade out so the gate is reached exactly at silence
+                    self._ramp(0.0, max(1, self._gates[self._gate_index] - self.position), State.GATING)
+                    self._target = 0.0
+                else:
+                    k = min(k, fade_from - self.position)
             if self._ramp_left:
                 k = min(k, self._ramp_left, MAX_BLOCK)
             chunk = out[i:i + k]
@@ -187,5 +251,5 @@ class Player:
             self.stream_frames += k
             i += k
             if self._ramp_left == 0 and self.state in (State.PAUSING, State.STOPPING, State.SKIPPING,
-                                                       State.RESUMING):
+                                                       State.RESUMING, State.GATING):
                 self._ramp_done()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
 import queue
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import AudioError
-from .player import Command, Player, Snapshot
+from .player import Command, Player, Snapshot, State
 from .seams import AudioOutput, Clock
 from .timeline import Event, Timeline, as_played
 
@@ -34,16 +35,32 @@ class PlayResult:
 
 def play(timeline: Timeline, output: AudioOutput, clock: Clock,
          controls: queue.SimpleQueue[Command] | None = None,
-         on_tick: Callable[[Snapshot], None] | None = None) -> PlayResult:
-    """Play ``timeline`` to the end or until stopped; Ctrl-C asks for a faded stop, a second one aborts."""
+         on_tick: Callable[[Snapshot], None] | None = None,
+         on_hold: Callable[[int], None] | None = None) -> PlayResult:
+    """Play ``timeline`` to the end or until stopped; Ctrl-C asks for a faded stop, a second one aborts.
+
+    At each gate (a listen window) the player holds; ``on_hold(step)`` is called once on this
+    thread and must arrange for ``Command.RELEASE`` to be queued when the answer is done. With no
+    ``on_hold``, gates are released at once.
+    """
     player = Player(timeline, controls)
     interrupted = False
+    holds_seen = 0
     with output.open(timeline.sample_rate, player.fill):
         last_frames, last_change = -1, clock.monotonic()
         while True:
             try:
-                if clock.wait(player.done, TICK_SECONDS):
+                if clock.wait(player.wake, TICK_SECONDS):
+                    player.wake.clear()
+                if player.done.is_set():
                     break
+                if player.state is State.HOLDING and len(player.holds) + 1 > holds_seen:
+                    holds_seen = len(player.holds) + 1
+                    step = bisect.bisect_right(timeline.step_starts, player.position - 1)
+                    if on_hold is None:
+                        player.controls.put(Command.RELEASE)
+                    else:
+                        on_hold(max(1, step))
                 if on_tick is not None:
                     on_tick(player.snapshot())
             except KeyboardInterrupt:  # the first Ctrl-C fades out like 'q'; a second one aborts
@@ -60,4 +77,5 @@ def play(timeline: Timeline, output: AudioOutput, clock: Clock,
                 raise AudioError(f"the audio output stopped asking for sound for {STALL_SECONDS:g} s")
     if on_tick is not None:
         on_tick(player.snapshot())
-    return PlayResult(as_played(timeline, player.segments), player.stopped_early, player.stream_frames)
+    holds = [(h.gate, h.stream_start, h.stream_end) for h in player.holds]
+    return PlayResult(as_played(timeline, player.segments, holds), player.stopped_early, player.stream_frames)

@@ -97,6 +97,19 @@ def pacing_tone(phase: str, seconds: float, sample_rate: int) -> Samples:
     return edges(wave.astype(np.float32), sample_rate, edge)
 
 
+def listen_cue(sample_rate: int) -> Samples:
+    """A soft two-note rising cue (0.5 s) that says 'I am listening now'."""
+    notes = []
+    for hz in (440.0, 587.3):
+        n = int(0.22 * sample_rate)
+        t = np.arange(n, dtype=np.float64) / sample_rate
+        tone = np.sin(2 * np.pi * hz * t) * np.exp(-t / 0.12) * 0.18
+        notes.append(edges(tone.astype(np.float32), sample_rate, 0.01))
+    gap = np.zeros(int(0.04 * sample_rate), dtype=np.float32)
+    out: Samples = np.concatenate([notes[0], gap, notes[1]])
+    return out
+
+
 def normalize_speech(clip: Clip, target_rms: float = 0.1, peak: float = 0.8) -> Clip:
     """Bring a voice clip to one loudness so no line jumps out; never above ``peak``."""
     s = clip.samples

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,8 @@ class Timeline:
     """Total samples."""
     title: str = ""
     """Session title, for the view."""
+    gates: tuple[int, ...] = ()
+    """Samples where playback holds until released (listen windows); empty when not listening."""
 
     @property
     def seconds(self) -> float:
@@ -94,12 +97,18 @@ class Segment:
     """Timeline sample where the stretch ended (exclusive)."""
 
 
-def as_played(timeline: Timeline, segments: list[Segment]) -> list[Event]:
+def as_played(timeline: Timeline, segments: list[Segment],
+              holds: list[tuple[int, int, int]] | None = None) -> list[Event]:
     """Events moved to when they really sounded, given the stretches the player played.
 
-    Pauses shift later events; a skip drops what was jumped over; a stop truncates.
+    Pauses shift later events; a skip drops what was jumped over; a stop truncates. ``holds``
+    (gate, stream start, stream end) become ``listen`` events: the listen windows as they happened.
     """
     played: list[Event] = []
+    steps = timeline.step_starts
+    for gate, start, end in holds or []:
+        step = max(1, bisect.bisect_right(steps, gate - 1))
+        played.append(Event("listen", start, end, step))
     for e in timeline.events:
         for seg in segments:
             if seg.timeline_start <= e.start < seg.timeline_end:
