@@ -25,6 +25,9 @@ from ..seams import Clip, SpeechParams, Voice
 
 log = logging.getLogger(__name__)
 
+FINISH_TIMEOUT = 30.0
+"""Longest wait for one line to be synthesised."""
+
 
 class Pyttsx3Speaker:
     """Renders speech to PCM on a single engine thread."""
@@ -37,6 +40,8 @@ class Pyttsx3Speaker:
         except ImportError as exc:
             raise BackendError("pyttsx3 is not installed: pip install pyttsx3") from exc
         self._jobs: queue.Queue[tuple[str, Any, Future[Any]] | None] = queue.Queue()
+        self._finished = threading.Event()
+        self._count = 0
         self._tmp = Path(tempfile.mkdtemp(prefix="voiceguide-tts-"))
         self._thread = threading.Thread(target=self._run, name="voiceguide-tts", daemon=True)
         self._thread.start()
@@ -55,6 +60,7 @@ class Pyttsx3Speaker:
             try:
                 if engine is None:
                     engine = pyttsx3.init()  # kept in this frame: a strong reference
+                    engine.connect("finished-utterance", lambda name, completed: self._finished.set())
                 future.set_result(self._do(engine, kind, arg))
             except Exception as exc:  # reported to the caller, mapped there
                 future.set_exception(exc)
@@ -67,12 +73,20 @@ class Pyttsx3Speaker:
         engine.setProperty("voice", voice_id)
         engine.setProperty("rate", params.rate)
         engine.setProperty("volume", params.volume)
-        path = self._tmp / "line.wav"
-        path.unlink(missing_ok=True)
+        self._count += 1
+        path = self._tmp / f"line-{self._count}.wav"  # a fresh name: a late write can never be mistaken
+        self._finished.clear()
         with contextlib.redirect_stdout(io.StringIO()):  # the espeak driver prints "Audio saved to ..."
             engine.save_to_file(text, str(path))
             engine.runAndWait()
-        return _read(path)
+            # espeak-ng synthesises on its own thread and runAndWait can return before the WAV is
+            # written (seen under load): wait for the driver's end-of-utterance notification.
+            if not self._finished.wait(FINISH_TIMEOUT) and not path.is_file():
+                raise SpeechError(f"the speech engine did not finish within {FINISH_TIMEOUT:g} s")
+        try:
+            return _read(path)
+        finally:
+            path.unlink(missing_ok=True)
 
     def _call(self, kind: str, arg: Any) -> Any:
         future: Future[Any] = Future()
