@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 
 from . import adjust, backends, library, parse
@@ -74,8 +75,16 @@ def _compile(args: argparse.Namespace, session: Session) -> tuple[Session, Timel
 def estimate_minutes(session: Session) -> float:
     """Session length with the fake voice (speech timed from word count and rate): for listings."""
     from .backends.fake import FakeSpeaker
+    from .seams import Clip, SpeechParams
 
-    return compile_session(session, FakeSpeaker(), sample_rate=8000).seconds / 60.0
+    class Timing(FakeSpeaker):  # silent clips of the fake voice's length, at the compile rate: nothing to compute
+        sample_rate = 8000
+
+        def synthesize(self, text: str, params: SpeechParams) -> Clip:
+            return Clip(np.zeros(int(self.seconds(text, params) * self.sample_rate), dtype=np.float32),
+                        self.sample_rate)
+
+    return compile_session(session, Timing(), sample_rate=8000).seconds / 60.0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -96,7 +105,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                     for p in PATTERNS.values()]
         print(json.dumps(rows if not args.patterns else patterns, indent=1))
         return 0
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     for r in rows:
         console.print(f"[bold]{r['id']:<16}[/] {r['title']:<28} {r['language']:<3} ~{r['minutes']:>4} min"
                       f"  {r['description']}")
@@ -134,7 +143,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     session = _session(args)
     session, timeline = _compile(args, session)
     rate = timeline.sample_rate
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     console.print(f"[bold]{session.title}[/]  ({session.id}, {session.language})")
     if session.description:
         console.print(session.description)
@@ -164,7 +173,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     output, clock = _output(args)
     session, timeline = _compile(args, session)
     controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(timeline, console) as view:
         result = play(timeline, output, clock, controls, view.update)
     if args.timeline:

@@ -24,8 +24,8 @@ DEFAULT_RATE = 135
 DEFAULT_SAMPLE_RATE = 48000
 
 CUE_WORDS: dict[str, dict[str, str]] = {
-    "en": {"inhale": "In", "hold": "Hold", "exhale": "Out", "rest": "Rest"},
-    "nl": {"inhale": "In", "hold": "Vast", "exhale": "Uit", "rest": "Rust"},
+    "en": {"inhale": "In", "top-up": "And more", "hold": "Hold", "exhale": "Out", "rest": "Rest"},
+    "nl": {"inhale": "In", "top-up": "Nog wat", "hold": "Vast", "exhale": "Uit", "rest": "Rust"},
 }
 """Short spoken breath cues by language; unknown languages fall back to English."""
 NUMBER_WORDS: dict[str, tuple[str, ...]] = {
@@ -61,13 +61,16 @@ class _Builder:
             self.clips.append(make(*args))
         return self._clip_ids[key]
 
-    def speech(self, text: str, rate: int | None, volume: float | None) -> tuple[int, int]:
-        """Clip id and length in samples of ``text`` spoken with the session's voice."""
+    def speech(self, text: str, rate: int | None = None) -> tuple[int, int]:
+        """Clip id and length in samples of ``text`` spoken with the session's voice.
+
+        Every line is rendered at full engine volume and normalised to one loudness; a line's own
+        ``volume`` is applied as mixing gain, so a softer line really is softer.
+        """
         params = SpeechParams(
             language=self.session.language,
             voice=self.session.voice,
             rate=rate or self.session.rate or DEFAULT_RATE,
-            volume=1.0 if volume is None else volume,
         )
 
         def make() -> Samples:
@@ -108,9 +111,9 @@ def compile_session(session: Session, speaker: Speaker, sample_rate: int = DEFAU
         act = step.action
         n = step.index
         if isinstance(act, Say):
-            cid, length = b.speech(act.text, act.rate, act.volume)
-            b.add("speech", cursor, length, n, cid, text=act.text)
-            cursor += length + gap
+            cid, length = b.speech(act.text, act.rate)
+            b.add("speech", cursor, length, n, cid, gain=1.0 if act.volume is None else act.volume, text=act.text)
+            cursor += length + (gap if act.after is None else int(round(act.after * sample_rate)))
         elif isinstance(act, Pause | Sleep):
             length = int(round(act.seconds * sample_rate))
             b.add("pause" if isinstance(act, Pause) else "sleep", cursor, length, n)
@@ -125,7 +128,7 @@ def compile_session(session: Session, speaker: Speaker, sample_rate: int = DEFAU
         elif isinstance(act, Breathe):
             cursor = _breathe(b, act, n, cursor, cues, numbers)
         elif isinstance(act, Listen):
-            cid, length = b.speech(act.prompt, None, None)
+            cid, length = b.speech(act.prompt)
             b.add("speech", cursor, length, n, cid, text=act.prompt)
             cursor += length + gap
             if listening:
@@ -134,7 +137,7 @@ def compile_session(session: Session, speaker: Speaker, sample_rate: int = DEFAU
                 cursor += len(b.clips[cid])
                 gates.append(cursor)
                 thanks = ACKNOWLEDGE.get(lang, ACKNOWLEDGE["en"])
-                cid, length = b.speech(thanks, None, None)
+                cid, length = b.speech(thanks)
                 b.add("speech", cursor, length, n, cid, text=thanks)
                 cursor += length + gap
             else:
@@ -146,7 +149,7 @@ def compile_session(session: Session, speaker: Speaker, sample_rate: int = DEFAU
             lines = affirmations.choose(act.count, session.language, f"{session.id}/{n}",
                                         day or dt.date.today(), act.personal)
             for line in lines:
-                cid, length = b.speech(line, None, None)
+                cid, length = b.speech(line)
                 b.add("speech", cursor, length, n, cid, text=line)
                 cursor += length + after
     if session.ambient is not None:
@@ -177,21 +180,25 @@ def _breathe(b: _Builder, act: Breathe, step: int, start: int, cues: dict[str, s
     rate = b.rate
     elapsed = 0.0
     for number in range(act.cycles):
+        previous = ""
         for phase in act.cycle(number):
             a = start + int(round(elapsed * rate))
             elapsed += phase.seconds
             z = start + int(round(elapsed * rate))
             b.add("phase", a, z - a, step, phase=phase.kind)
-            if act.cue in ("tone", "both") and phase.kind in sounds.PACING:
-                cid = b.clip_id(("tone", phase.kind, z - a), sounds.pacing_tone, phase.kind, (z - a) / rate, rate)
+            # a second inhale straight after the first (the sigh's top-up) has its own word and tone
+            cue = "top-up" if phase.kind == previous == "inhale" else phase.kind
+            previous = phase.kind
+            if act.cue in ("tone", "both") and cue in sounds.PACING:
+                cid = b.clip_id(("tone", cue, z - a), sounds.pacing_tone, cue, (z - a) / rate, rate)
                 b.add("tone", a, len(b.clips[cid]), step, cid, phase=phase.kind)
             if act.cue in ("voice", "both"):
-                cid, length = b.speech(cues[phase.kind], None, None)
-                b.add("speech", a, length, step, cid, gain=CUE_GAIN, text=cues[phase.kind], phase=phase.kind)
+                cid, length = b.speech(cues[cue])
+                b.add("speech", a, length, step, cid, gain=CUE_GAIN, text=cues[cue], phase=phase.kind)
                 if act.counts:
                     for second in range(1, int(phase.seconds)):
                         word = numbers[second] if second < len(numbers) else str(second + 1)
-                        cid, length = b.speech(word, None, None)
+                        cid, length = b.speech(word)
                         b.add("speech", a + second * rate, length, step, cid, gain=CUE_GAIN * 0.8, text=word,
                               phase=phase.kind)
     return start + int(round(elapsed * rate))

@@ -53,6 +53,8 @@ class Say:
     """Speech rate for this line in words per minute; None uses the session's."""
     volume: float | None = None
     """Loudness of this line, 0..1; None uses the session's."""
+    after: float | None = None
+    """Seconds of quiet after this line; None uses the session's ``speech_gap``."""
 
 
 @dataclass(frozen=True)

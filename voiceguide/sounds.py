@@ -72,6 +72,7 @@ def bell(sample_rate: int, base_hz: float = 528.0, seconds: float = 3.5, peak: f
 PACING = {
     # phase: (start Hz, end Hz, overtone mix, level)
     "inhale": (196.0, 294.0, 0.25, 0.16),
+    "top-up": (294.0, 349.2, 0.25, 0.14),
     "hold": (294.0, 294.0, 0.0, 0.09),
     "exhale": (294.0, 196.0, 0.10, 0.16),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -15,8 +16,8 @@ from .seams import Clip, Speaker, SpeechParams, Voice
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
-"""Bump to invalidate every cached clip."""
+FORMAT = 2
+"""Bump to invalidate every cached clip (2: clips from before the pyttsx3 end-of-utterance fix could be cut short)."""
 
 
 class CachedSpeaker:
@@ -49,14 +50,18 @@ class CachedSpeaker:
                 log.warning("discarding unreadable cached speech %s: %s", path.name, exc)
         clip = self.inner.synthesize(text, params)
         self.misses += 1
+        tmp: str | None = None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".wav")
             os.close(fd)
             soundfile.write(tmp, clip.samples, clip.sample_rate, subtype="FLOAT", format="WAV")
             os.replace(tmp, path)
-        except OSError as exc:  # a read-only cache still lets the session play
+        except (OSError, RuntimeError) as exc:  # a read-only or full cache still lets the session play
             log.warning("could not cache speech in %s: %s", self.folder, exc)
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
         return clip
 
     def voices(self) -> list[Voice]:

@@ -29,9 +29,11 @@ MAX_STEP_SECONDS = 24 * 3600.0
 MAX_CYCLES = 10_000
 RATE_RANGE = (60, 300)
 BPM_RANGE = (2.0, 30.0)
+MIN_PHASE_SECONDS = 0.5
+"""Shorter breath phases cannot be followed (and their cues would overlap)."""
 ACTIONS = ("say", "pause", "chime", "breathe", "listen", "affirm", "sleep", "include")
 STEP_KEYS: dict[str, set[str]] = {
-    "say": {"rate", "volume"},
+    "say": {"rate", "volume", "after"},
     "pause": set(),
     "chime": {"volume"},
     "breathe": {"cycles", "minutes", "cue", "bpm", "counts", "progress", "unit"},
@@ -65,9 +67,10 @@ def _say(check: Checker, where: str, t: dict[str, Any], _: Path | None) -> Actio
     text = check.text(where, "say", t["say"])
     rate = check.number(where, "rate", t["rate"], *RATE_RANGE, integer=True) if "rate" in t else None
     vol = check.number(where, "volume", t["volume"], 0.0, 1.0) if "volume" in t else None
+    after = check.number(where, "after", t["after"], 0.0, MAX_STEP_SECONDS) if "after" in t else None
     if text is None:
         return None
-    return Say(text, int(rate) if rate is not None else None, vol)
+    return Say(text, int(rate) if rate is not None else None, vol, after)
 
 
 def _pause(check: Checker, where: str, t: dict[str, Any], _: Path | None) -> Action | None:
@@ -84,6 +87,13 @@ def _chime(check: Checker, where: str, t: dict[str, Any], script_dir: Path | Non
     if path is None:
         known = ", ".join(library.bundled_sounds()) or "none"
         check.add(where, f"sound '{name}' not found; bundled sounds: {known}; or a WAV path relative to the script")
+        return None
+    import soundfile
+
+    try:
+        soundfile.info(str(path))
+    except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
+        check.add(where, f"sound file '{name}' cannot be read as audio ({exc})")
         return None
     return Chime(name, path, vol if vol is not None else 1.0)
 
@@ -158,7 +168,11 @@ def _pattern(check: Checker, where: str, value: object, unit: float) -> BreathPa
             check.add(where, f"ratio '{value}' must be 2 to 4 numbers like 'inhale:hold:exhale:rest', "
                              "with inhale and exhale above 0")
             return None
-        return ratio_pattern(ratio, unit)
+        pattern = ratio_pattern(ratio, unit)
+        if any(p.seconds < MIN_PHASE_SECONDS for p in pattern.phases):
+            check.add(where, f"ratio '{value}' with unit {unit:g} gives a phase shorter than {MIN_PHASE_SECONDS:g} s")
+            return None
+        return pattern
     if isinstance(value, str):
         if value in PATTERNS:
             return PATTERNS[value]
@@ -172,6 +186,9 @@ def _pattern(check: Checker, where: str, value: object, unit: float) -> BreathPa
     for key in PHASE_KINDS:
         got = check.number(where, f"breathe.{key}", value.get(key, 0), 0.0, 3600.0)
         if got is None:
+            return None
+        if 0 < got < MIN_PHASE_SECONDS:
+            check.add(where, f"breathe.{key} must be 0 (left out) or at least {MIN_PHASE_SECONDS:g} s, not {got!r}")
             return None
         seconds[key] = got
     if seconds["inhale"] <= 0 or seconds["exhale"] <= 0:

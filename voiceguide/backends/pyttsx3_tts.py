@@ -25,6 +25,8 @@ from ..seams import Clip, SpeechParams, Voice
 
 log = logging.getLogger(__name__)
 
+MIN_CLIP_SECONDS = 0.1
+"""Anything shorter is a failed synthesis, never cached."""
 FINISH_TIMEOUT = 30.0
 """Longest wait for one line to be synthesised."""
 
@@ -161,4 +163,6 @@ def _read(path: Path) -> Clip:
     if not path.is_file() or path.stat().st_size == 0:
         raise SpeechError("the speech engine wrote no audio")
     data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    if len(data) < MIN_CLIP_SECONDS * rate or float(np.abs(data).max()) < 1e-3:
+        raise SpeechError(f"the speech engine wrote only {len(data) / rate:.2f} s of near-silence")
     return Clip(np.ascontiguousarray(data.mean(axis=1), dtype=np.float32), int(rate))
