@@ -69,6 +69,14 @@ def loop(name: str, sample_rate: int) -> Samples:
     return BEDS[name](int(LOOP_SECONDS * sample_rate), sample_rate)
 
 
+def faded_head(looped: Samples, fade_in: int) -> Samples:
+    """The first loop of a bed, faded in."""
+    head = looped.copy()
+    n = min(fade_in, len(head))
+    head[:n] *= _ramp(n, rising=True).astype(np.float32)
+    return head
+
+
 def _ramp(n: int, rising: bool) -> np.ndarray:
     x = np.linspace(0.0, np.pi, n)
     return 0.5 - 0.5 * np.cos(x) if rising else 0.5 + 0.5 * np.cos(x)

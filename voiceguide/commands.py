@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from rich.console import Console
 
 from . import adjust, backends, library, parse
+from .ahead import Ahead
 from .compile import compile_session
 from .errors import AudioError, ScriptError, VoiceguideError
 from .mix import Mixer
@@ -51,8 +51,8 @@ def _speaker(args: argparse.Namespace) -> Speaker:
     return backends.speaker(name, cache)
 
 
-def _compile(args: argparse.Namespace, session: Session) -> tuple[Session, Timeline]:
-    """The session with the breathing and sound options applied, and its timeline."""
+def _adjusted(args: argparse.Namespace, session: Session) -> Session:
+    """The session with the breathing and sound options applied."""
     if not 8000 <= args.sample_rate <= 192000:
         raise VoiceguideError("--sample-rate must be from 8000 to 192000")
     if args.cycles is not None:
@@ -62,29 +62,24 @@ def _compile(args: argparse.Namespace, session: Session) -> tuple[Session, Timel
     if args.no_holds:
         session = adjust.without_holds(session)
     session = adjust.with_ambient(session, args.ambient, args.ambient_volume)
-    speaker = _speaker(args)
-    timeline = compile_session(session, speaker, args.sample_rate)
     if args.minutes is not None:
         if not 0 < args.minutes <= 24 * 60:
             raise VoiceguideError("--minutes must be more than 0 and at most 1440")
-        session = adjust.with_minutes(session, args.minutes, timeline.seconds)
-        timeline = compile_session(session, speaker, args.sample_rate)
-    return session, timeline
+        session = adjust.with_minutes(session, args.minutes, estimate_minutes(session) * 60)
+    return session
+
+
+def _compile(args: argparse.Namespace, session: Session) -> tuple[Session, Timeline]:
+    """The session with the breathing and sound options applied, and its timeline."""
+    session = _adjusted(args, session)
+    return session, compile_session(session, _speaker(args), args.sample_rate)
 
 
 def estimate_minutes(session: Session) -> float:
     """Session length with the fake voice (speech timed from word count and rate): for listings."""
-    from .backends.fake import FakeSpeaker
-    from .seams import Clip, SpeechParams
+    from .backends.fake import FakeTimer
 
-    class Timing(FakeSpeaker):  # silent clips of the fake voice's length, at the compile rate: nothing to compute
-        sample_rate = 8000
-
-        def synthesize(self, text: str, params: SpeechParams) -> Clip:
-            return Clip(np.zeros(int(self.seconds(text, params) * self.sample_rate), dtype=np.float32),
-                        self.sample_rate)
-
-    return compile_session(session, Timing(), sample_rate=8000).seconds / 60.0
+    return compile_session(session, FakeTimer(), sample_rate=8000).seconds / 60.0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -169,16 +164,20 @@ def _output(args: argparse.Namespace) -> tuple[AudioOutput, Clock]:
 def cmd_run(args: argparse.Namespace) -> int:
     from .keys import KeyReader
 
-    session = _session(args)
+    session = _adjusted(args, _session(args))
     output, clock = _output(args)
-    session, timeline = _compile(args, session)
+    ahead = Ahead(session, _speaker(args), args.sample_rate)  # speech is prepared while the first steps play
+    first, _ = ahead.wait_ready()
     controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
     console = Console(highlight=False, soft_wrap=True)
-    with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(timeline, console) as view:
-        result = play(timeline, output, clock, controls, view.update)
+    source: Timeline | Ahead = ahead if args.backend != "fake" else ahead.result()  # a fake clock outruns any compile
+    with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(first, console) as view:
+        result = play(source, output, clock, controls, view.update)
+    if ahead.error is not None:
+        raise ahead.error
     if args.timeline:
-        _write_timeline(timeline, args.timeline, result.events)
-    played = result.frames / timeline.sample_rate
+        _write_timeline(result.timeline, args.timeline, result.events)
+    played = result.frames / result.timeline.sample_rate
     word = "stopped" if result.stopped_early else "finished"
     console.print(f"{session.title}: {word} after {clock_text(played)}. Take your time before you move on.")
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import affirmations, ambient, sounds
@@ -51,6 +51,11 @@ class _Builder:
         self.rate = sample_rate
         self.clips: list[Samples] = []
         self.events: list[Event] = []
+        self.step_starts: list[int] = []
+        self.gates: list[int] = []
+        self.cursor = 0
+        """End of the steps compiled so far, in samples."""
+        self.bed_fade = int(AMBIENT_FADE_OUT * sample_rate)
         self._clip_ids: dict[object, int] = {}
         self._progress = progress
 
@@ -80,6 +85,16 @@ class _Builder:
         cid = self.clip_id(("speech", text, params), make)  # make() runs at most once per key
         return cid, len(self.clips[cid])
 
+    def timeline(self, final: bool) -> Timeline:
+        """The timeline of the steps compiled so far; ``final`` adds the ambient bed's fade-out."""
+        events = list(self.events)
+        if self.session.ambient is not None:
+            fade = self.bed_fade if final else None
+            events += _ambient_events(self, self.session.ambient, self.session.ambient_volume, self.cursor, fade)
+        events.sort(key=lambda e: (e.start, e.kind))
+        return Timeline(self.rate, tuple(events), tuple(self.clips), tuple(self.step_starts), self.cursor,
+                        self.session.title, tuple(self.gates))
+
     def add(self, kind: str, start: int, length: int, step: int, clip: int | None = None,
             gain: float = 1.0, text: str | None = None, phase: str | None = None) -> None:
         self.events.append(Event(kind, start, start + length, step, clip,
@@ -95,18 +110,33 @@ def compile_session(session: Session, speaker: Speaker, sample_rate: int = DEFAU
     With ``listening``, each listen step becomes prompt, a soft listening cue, a gate where playback
     holds while the person answers, and a short thank-you; without it, the prompt and a quiet pause.
     """
-    b = _Builder(session, speaker, sample_rate, progress)
+    total = len(session.steps)
+    built: _Builder | None = None
+    for done, built in enumerate(compile_steps(session, speaker, sample_rate, day, listening)):  # noqa: B007
+        if progress is not None:
+            progress(done, total)
+    if progress is not None:
+        progress(total, total)
+    assert built is not None, "a session has at least one step"
+    return built.timeline(final=True)
+
+
+def compile_steps(session: Session, speaker: Speaker, sample_rate: int = DEFAULT_SAMPLE_RATE,
+                  day: dt.date | None = None, listening: bool = False) -> Iterator[_Builder]:
+    """Compile step by step, yielding the builder after each step (``timeline(final=False)`` is the prefix).
+
+    This is what lets speech be synthesised in the background while the first steps already play.
+    """
+    b = _Builder(session, speaker, sample_rate, None)
     cursor = 0
-    step_starts: list[int] = []
-    gates: list[int] = []
+    step_starts = b.step_starts
+    gates = b.gates
     gap = int(round(session.speech_gap * sample_rate))
     lang = session.language.split("-")[0].lower()
     cues = CUE_WORDS.get(lang, CUE_WORDS["en"])
     numbers = NUMBER_WORDS.get(lang, NUMBER_WORDS["en"])
     bed_fade = int(AMBIENT_FADE_OUT * sample_rate)
-    for done, step in enumerate(session.steps):
-        if progress is not None:
-            progress(done, len(session.steps))
+    for step in session.steps:
         step_starts.append(cursor)
         act = step.action
         n = step.index
@@ -152,23 +182,32 @@ def compile_session(session: Session, speaker: Speaker, sample_rate: int = DEFAU
                 cid, length = b.speech(line)
                 b.add("speech", cursor, length, n, cid, text=line)
                 cursor += length + after
-    if session.ambient is not None:
-        _ambient_bed(b, session.ambient, session.ambient_volume, cursor, bed_fade)
-    if progress is not None:
-        progress(len(session.steps), len(session.steps))
-    events = sorted(b.events, key=lambda e: (e.start, e.kind))
-    return Timeline(sample_rate, tuple(events), tuple(b.clips), tuple(step_starts), cursor, session.title,
-                    tuple(gates))
+        b.cursor, b.bed_fade = cursor, bed_fade
+        yield b
 
 
-def _ambient_bed(b: _Builder, name: str, volume: float, total: int, fade_out: int) -> None:
-    """An ambient bed under the whole session: faded in, looped, faded out at the very end."""
-    looped = ambient.loop(name, b.rate)
+def _ambient_events(b: _Builder, name: str, volume: float, total: int, fade_out: int | None) -> list[Event]:
+    """The ambient bed under ``total`` samples: faded in, looped, and (when ``fade_out`` is given) faded out.
+
+    Without ``fade_out`` (a prefix still being compiled) whole loops cover the prefix and a little
+    beyond; the final layout agrees with it everywhere before its fade-out.
+    """
+    looped = b.clip_id(("ambient", name), ambient.loop, name, b.rate)
+    loop = b.clips[looped]
     fade_in = int(ambient.FADE_IN_SECONDS * b.rate)
-    for offset, clip in ambient.layout(looped, total, fade_in, fade_out):
-        key = ("ambient", name) if clip is looped else ("ambient", name, offset)
+    events: list[Event] = []
+    gain = volume * b.session.volume
+    if fade_out is None:
+        head = b.clip_id(("ambient", name, "head", fade_in), ambient.faded_head, loop, fade_in)
+        events.append(Event("ambient", 0, len(loop), 0, head, gain, name))
+        events.extend(Event("ambient", offset, offset + len(loop), 0, looped, gain, name)
+                      for offset in range(len(loop), total + len(loop), len(loop)))
+        return events
+    for offset, clip in ambient.layout(loop, total, fade_in, fade_out):
+        key = ("ambient", name) if clip is loop else ("ambient", name, offset, len(clip), fade_in, fade_out)
         cid = b.clip_id(key, lambda c=clip: c)
-        b.add("ambient", offset, len(clip), 0, cid, gain=volume, text=name)
+        events.append(Event("ambient", offset, offset + len(clip), 0, cid, gain, name))
+    return events
 
 
 def _breathe(b: _Builder, act: Breathe, step: int, start: int, cues: dict[str, str],

@@ -15,20 +15,25 @@ from .timeline import Timeline
 class Mixer:
     """Precomputes an index of audible events so each call finds its overlaps by binary search."""
 
-    def __init__(self, timeline: Timeline) -> None:
+    def __init__(self, timeline: Timeline,
+                 scaled: dict[tuple[int, float], tuple[Samples, Samples]] | None = None) -> None:
+        """``scaled`` may be shared between mixers of a growing timeline, so gains are applied once."""
         self.timeline = timeline
         events = timeline.audible()
         self._starts = np.array([e.start for e in events], dtype=np.int64)
         self._ends = np.array([e.end for e in events], dtype=np.int64)
-        scaled: dict[tuple[int, float], Samples] = {}
+        scaled = {} if scaled is None else scaled
         self._clips: list[Samples] = []
         for e in events:
             assert e.clip is not None
-            key = (e.clip, float(e.gain))
+            clip = timeline.clips[e.clip]
+            if e.gain == 1.0:
+                self._clips.append(clip)
+                continue
+            key = (id(clip), float(e.gain))  # the entry keeps ``clip`` alive, so its id stays unique
             if key not in scaled:  # gains are applied once here, never in the audio callback
-                clip = timeline.clips[e.clip]
-                scaled[key] = clip if e.gain == 1.0 else (clip * np.float32(e.gain)).astype(np.float32)
-            self._clips.append(scaled[key])
+                scaled[key] = (clip, (clip * np.float32(e.gain)).astype(np.float32))
+            self._clips.append(scaled[key][1])
         self._longest = int((self._ends - self._starts).max()) if events else 0
 
     def mix_into(self, start: int, out: Samples) -> None:

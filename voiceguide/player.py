@@ -76,15 +76,20 @@ class Snapshot:
     """Timeline sample being played."""
     state: State
     """Player state."""
+    timeline: Timeline
+    """The timeline as far as it is compiled."""
 
 
 class Player:
     """Plays one :class:`Timeline` through any output that calls :meth:`fill`."""
 
     def __init__(self, timeline: Timeline, controls: queue.SimpleQueue[Command] | None = None,
-                 fade: float = FADE_SECONDS, stop_fade: float = STOP_FADE_SECONDS) -> None:
-        self.timeline = timeline
-        self.mixer = Mixer(timeline)
+                 fade: float = FADE_SECONDS, stop_fade: float = STOP_FADE_SECONDS, final: bool = True) -> None:
+        """``final=False`` starts with the first part of a timeline still being compiled (see :meth:`extend`)."""
+        self._scaled: dict[tuple[int, float], tuple[Samples, Samples]] = {}
+        self._view = (timeline, Mixer(timeline, self._scaled), final)
+        self.starved = 0
+        """Samples of silence played because the compiler had not caught up (should stay 0)."""
         self.controls: queue.SimpleQueue[Command] = controls if controls is not None else queue.SimpleQueue()
         self.done = threading.Event()
         self.wake = threading.Event()
@@ -110,9 +115,25 @@ class Player:
         self._idx = np.arange(1, MAX_BLOCK + 1, dtype=np.float32)
         self._gbuf = np.empty(MAX_BLOCK, dtype=np.float32)
 
+    @property
+    def timeline(self) -> Timeline:
+        """The timeline being played (it grows while a session is still being compiled)."""
+        return self._view[0]
+
+    @property
+    def mixer(self) -> Mixer:
+        """The mixer over :attr:`timeline`."""
+        return self._view[1]
+
+    def extend(self, timeline: Timeline, final: bool) -> None:
+        """Swap in a longer version of the timeline (same start, more steps); called off the audio thread."""
+        mixer = Mixer(timeline, self._scaled)
+        self._gates = sorted(timeline.gates)
+        self._view = (timeline, mixer, final)  # one reference assignment: the callback sees old or new
+
     def snapshot(self) -> Snapshot:
         """The current position and state."""
-        return Snapshot(self.position, self.state)
+        return Snapshot(self.position, self.state, self.timeline)
 
     # --- control -------------------------------------------------------------
     def _ramp(self, target: float, frames: int, state: State) -> None:
@@ -215,6 +236,7 @@ class Player:
                 self._handle(self.controls.get_nowait())
             except queue.Empty:
                 break
+        timeline, mixer, final = self._view
         n = len(out)
         i = 0
         while i < n:
@@ -222,10 +244,15 @@ class Player:
                 out[i:].fill(0.0)
                 self.stream_frames += n - i
                 return
-            left = self.timeline.length - self.position
+            left = timeline.length - self.position
             if left <= 0:
-                self._finish()
-                continue
+                if final:
+                    self._finish()
+                    continue
+                out[i:].fill(0.0)  # the compiler is behind: wait in silence (counted, never expected)
+                self.starved += n - i
+                self.stream_frames += n - i
+                return
             k = min(n - i, left)
             if self._gate_index < len(self._gates) and self.state in (State.PLAYING, State.RESUMING):
                 fade_from = self._gates[self._gate_index] - self._fade
@@ -237,7 +264,7 @@ class Player:
             if self._ramp_left:
                 k = min(k, self._ramp_left, MAX_BLOCK)
             chunk = out[i:i + k]
-            self.mixer.mix_into(self.position, chunk)
+            mixer.mix_into(self.position, chunk)
             if self._ramp_left:
                 gains = self._gbuf[:k]
                 np.multiply(self._idx[:k], np.float32(self._step), out=gains)

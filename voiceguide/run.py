@@ -8,6 +8,7 @@ import queue
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .ahead import Ahead
 from .errors import AudioError
 from .player import Command, Player, Snapshot, State
 from .seams import AudioOutput, Clock
@@ -31,9 +32,13 @@ class PlayResult:
     """True if the person stopped before the end."""
     frames: int
     """Stream samples delivered, including silence while paused."""
+    timeline: Timeline
+    """The timeline that was played (complete unless preparing it failed part-way)."""
+    starved: int = 0
+    """Samples of silence because speech was not ready in time (0 when all went to plan)."""
 
 
-def play(timeline: Timeline, output: AudioOutput, clock: Clock,
+def play(source: Timeline | Ahead, output: AudioOutput, clock: Clock,
          controls: queue.SimpleQueue[Command] | None = None,
          on_tick: Callable[[Snapshot], None] | None = None,
          on_hold: Callable[[int], None] | None = None) -> PlayResult:
@@ -41,9 +46,16 @@ def play(timeline: Timeline, output: AudioOutput, clock: Clock,
 
     At each gate (a listen window) the player holds; ``on_hold(step)`` is called once on this
     thread and must arrange for ``Command.RELEASE`` to be queued when the answer is done. With no
-    ``on_hold``, gates are released at once.
+    ``on_hold``, gates are released at once. ``source`` may be an :class:`Ahead` still compiling:
+    playback starts as soon as it is safe and the player follows the growing timeline.
     """
-    player = Player(timeline, controls)
+    if isinstance(source, Ahead):
+        first, final = source.wait_ready()
+        player = Player(first, controls, final=final)
+        source.follow(player.extend)
+    else:
+        player = Player(source, controls)
+    timeline = player.timeline
     interrupted = False
     holds_seen = 0
     with output.open(timeline.sample_rate, player.fill):
@@ -56,7 +68,7 @@ def play(timeline: Timeline, output: AudioOutput, clock: Clock,
                     break
                 if player.state is State.HOLDING and len(player.holds) + 1 > holds_seen:
                     holds_seen = len(player.holds) + 1
-                    step = bisect.bisect_right(timeline.step_starts, player.position - 1)
+                    step = bisect.bisect_right(player.timeline.step_starts, player.position - 1)
                     if on_hold is None:
                         player.controls.put(Command.RELEASE)
                     else:
@@ -78,4 +90,7 @@ def play(timeline: Timeline, output: AudioOutput, clock: Clock,
     if on_tick is not None:
         on_tick(player.snapshot())
     holds = [(h.gate, h.stream_start, h.stream_end) for h in player.holds]
-    return PlayResult(as_played(timeline, player.segments, holds), player.stopped_early, player.stream_frames)
+    if player.starved:
+        log.warning("playback waited %.2f s for speech to be ready", player.starved / timeline.sample_rate)
+    return PlayResult(as_played(player.timeline, player.segments, holds), player.stopped_early,
+                      player.stream_frames, player.timeline, player.starved)

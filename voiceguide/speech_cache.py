@@ -1,4 +1,4 @@
-"""An on-disk cache of rendered speech, keyed by engine, voice, rate, volume and text."""
+"""An on-disk cache of rendered speech, keyed by engine, voice, rate, volume, pitch and text."""
 
 from __future__ import annotations
 
@@ -33,8 +33,15 @@ class CachedSpeaker:
     def key(self, text: str, params: SpeechParams) -> str:
         """The cache key: a hash of everything that changes the audio."""
         voice = self.inner.resolve_voice(params)
-        blob = json.dumps([FORMAT, self.inner.name, voice, params.rate, round(params.volume, 3), text])
+        parts: list[object] = [FORMAT, self.inner.name, voice, params.rate, round(params.volume, 3), text]
+        if params.pitch is not None:  # only then, so clips cached before pitch existed stay valid
+            parts.append(params.pitch)
+        blob = json.dumps(parts)
         return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+    def is_cached(self, text: str, params: SpeechParams) -> bool:
+        """Whether this line is already rendered (so it costs nothing to 'synthesise')."""
+        return (self.folder / f"{self.key(text, params)}.wav").is_file()
 
     def synthesize(self, text: str, params: SpeechParams) -> Clip:
         """From the cache if present, otherwise render and store atomically."""

@@ -29,14 +29,17 @@ class SessionView:
     """Renders a :class:`Snapshot` of the player against its timeline."""
 
     def __init__(self, timeline: Timeline, console: Console) -> None:
-        self.timeline = timeline
         self.console = console
+        self._index(timeline)
+        self._live: Live | None = None
+        self._last_step = 0
+
+    def _index(self, timeline: Timeline) -> None:
+        self.timeline = timeline
         self._phases = [e for e in timeline.events if e.kind == "phase"]
         self._phase_starts = [e.start for e in self._phases]
         self._captions = [e for e in timeline.events if e.kind == "speech" and e.phase is None]
         self._caption_starts = [e.start for e in self._captions]
-        self._live: Live | None = None
-        self._last_step = 0
 
     def _current(self, items: list[Event], starts: list[int], position: int) -> Event | None:
         i = bisect.bisect_right(starts, position) - 1
@@ -72,6 +75,8 @@ class SessionView:
 
     def update(self, snap: Snapshot) -> None:
         """Show ``snap``; in plain mode print a line when the step changes."""
+        if snap.timeline is not self.timeline:  # it grew while speech was still being prepared
+            self._index(snap.timeline)
         if self._live is not None:
             self._live.update(self.render(snap))
             return

@@ -59,6 +59,20 @@ class FakeSpeaker:
         return params.voice or f"fake-{params.language}"
 
 
+class FakeTimer(FakeSpeaker):
+    """The fake voice's timing without its sound: silent clips of the same length, made at 8 kHz.
+
+    For estimating a session's length (``voiceguide list``, ``--minutes``, planning ahead) at no cost.
+    """
+
+    sample_rate = 8000
+
+    def synthesize(self, text: str, params: SpeechParams) -> Clip:
+        """Silence as long as the fake voice would speak ``text``."""
+        self.calls.append((text, params))
+        return Clip(np.zeros(int(self.seconds(text, params) * self.sample_rate), dtype=np.float32), self.sample_rate)
+
+
 class FakeClock:
     """A clock whose ``wait`` returns at once after moving time forward and running tick listeners."""
 
