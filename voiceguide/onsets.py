@@ -1,0 +1,163 @@
+"""Measure what really came out of an audio sink: record a PulseAudio monitor, locate cues in it.
+
+``find_onsets`` finds where a known clip starts in a recording by normalised cross-correlation
+(FFT-based, one window per expected cue). ``MonitorRecorder`` runs ``parec`` on a sink's monitor and
+timestamps every chunk as it arrives, so a recording sample can be mapped to ``time.monotonic()``.
+Used by the benchmark (``python -m voiceguide.bench``) and usable by real-audio tests.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from types import TracebackType
+
+import numpy as np
+import numpy.typing as npt
+
+log = logging.getLogger(__name__)
+
+Audio = npt.NDArray[np.floating]
+
+
+def _correlate(window: npt.NDArray[np.float64], template: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``out[k] = sum_j window[k + j] * template[j]`` for every full overlap, via the FFT."""
+    n = len(window) + len(template) - 1
+    size = 1 << (n - 1).bit_length()
+    spec = np.fft.rfft(window, size) * np.conj(np.fft.rfft(template, size))
+    full: npt.NDArray[np.float64] = np.fft.irfft(spec, size)
+    return full[: len(window) - len(template) + 1]
+
+
+def find_onset(recording: Audio, template: Audio, expected: int, search: int,
+               lead: int = 0) -> tuple[int, float]:
+    """Where ``template`` best matches ``recording`` within ``expected ± search`` samples, and how well.
+
+    The score is the normalised cross-correlation (1.0 for an exact, scaled copy); a low score
+    (below ~0.5) means the cue was probably not in the window. ``lead`` > 0 matches that many samples
+    of silence before the template too: use it for a cue that starts after quiet and is self-similar
+    (a bell repeats itself almost exactly every few ms; without a lead, a match one 'period' late scores
+    0.99). Raises ``ValueError`` if the window lies outside the recording.
+    """
+    tpl = np.concatenate((np.zeros(max(0, lead)), np.asarray(template, dtype=np.float64)))
+    length = len(tpl)
+    expected -= max(0, lead)
+    lo = max(0, expected - search)
+    hi = min(len(recording), expected + search + length)
+    if length == 0 or hi - lo < length:
+        raise ValueError(f"no room to look for a {length}-sample cue near sample {expected} "
+                         f"(recording has {len(recording)} samples)")
+    window = np.asarray(recording[lo:hi], dtype=np.float64)
+    corr = _correlate(window, tpl)
+    energy_t = float(np.dot(tpl, tpl))
+    sums = np.concatenate(([0.0], np.cumsum(window * window)))
+    local = sums[length:] - sums[:-length]
+    norm = np.sqrt(np.maximum(local, 1e-6 * energy_t) * energy_t)
+    score = corr / norm
+    best = int(np.argmax(score))
+    return lo + best + max(0, lead), float(score[best])
+
+
+def find_onsets(recording: Audio, template: Audio, expected_starts: Sequence[int], search: int,
+                lead: int = 0) -> list[int]:
+    """The sample where ``template`` starts near each of ``expected_starts`` (within ``± search`` samples).
+
+    Each expected start is searched independently, so ``search`` should stay below half the spacing
+    of cues. Accuracy is one sample for a clean copy of the template. ``lead``: see :func:`find_onset`.
+    """
+    return [find_onset(recording, template, e, search, lead)[0] for e in expected_starts]
+
+
+def first_above(recording: Audio, threshold: float, start: int = 0) -> int | None:
+    """Index of the first sample at or after ``start`` whose magnitude reaches ``threshold``."""
+    hits = np.flatnonzero(np.abs(recording[start:]) >= threshold)
+    return start + int(hits[0]) if len(hits) else None
+
+
+class MonitorRecorder:
+    """Records a PulseAudio source (by default the ``vg_sink`` monitor) with ``parec``, mono 16-bit.
+
+    Every chunk's arrival time is kept, so :meth:`time_of` and :meth:`sample_at` map between sample
+    indices and ``time.monotonic()`` (a null sink may render up to one block ahead of the wall clock, so
+    a sample's arrival, not ``start + index / rate``, is the honest time it was played).
+    """
+
+    def __init__(self, device: str = "vg_sink.monitor", rate: int = 48000, latency_ms: int = 10) -> None:
+        self.device = device
+        self.rate = rate
+        self.latency_ms = latency_ms
+        self._data = bytearray()
+        self._arrivals: list[tuple[float, int]] = []
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> MonitorRecorder:
+        cmd = ["parec", f"--device={self.device}", "--format=s16le", f"--rate={self.rate}", "--channels=1",
+               "--raw", f"--latency-msec={self.latency_ms}"]
+        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self._thread = threading.Thread(target=self._read, name="monitor-recorder", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 5.0
+        while not self._arrivals:  # wait until the stream really delivers
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                self.__exit__(None, None, None)
+                raise RuntimeError(f"parec could not record {self.device} (is the PulseAudio null sink up?)")
+            time.sleep(0.01)
+        return self
+
+    def _read(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        fd = self._proc.stdout.fileno()
+        while True:
+            chunk = os.read(fd, 65536)
+            now = time.monotonic()
+            if not chunk:
+                return
+            with self._lock:
+                self._data += chunk
+                self._arrivals.append((now, len(self._data) // 2))
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(timeout=5)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def samples(self) -> npt.NDArray[np.float32]:
+        """Everything recorded so far, float32 in -1..1."""
+        with self._lock:
+            raw = bytes(self._data[: len(self._data) // 2 * 2])
+        return (np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0).astype(np.float32)
+
+    def time_of(self, sample: int) -> float:
+        """``time.monotonic()`` when the chunk holding recording sample ``sample`` arrived from ``parec``.
+
+        An upper bound on when the sink played it (it includes ``parec``'s delivery delay, up to about
+        ``latency_ms``). Raises ``ValueError`` for a sample not recorded yet.
+        """
+        with self._lock:
+            i = bisect.bisect_right(self._arrivals, sample, key=lambda a: a[1])
+            if i == len(self._arrivals):
+                raise ValueError(f"sample {sample} has not been recorded yet")
+            return self._arrivals[i][0]
+
+    def sample_at(self, when: float) -> int:
+        """Samples received by monotonic time ``when``: a lower bound on the index of any sound made later."""
+        with self._lock:
+            i = bisect.bisect_right(self._arrivals, when, key=lambda a: a[0])
+            return self._arrivals[i - 1][1] if i else 0
+
+    def chunk_ms(self) -> float:
+        """Median duration of the chunks ``parec`` delivered: the granularity of :meth:`time_of`."""
+        with self._lock:
+            counts = [n for _, n in self._arrivals]
+        sizes = np.diff(counts)
+        return float(np.median(sizes)) * 1000.0 / self.rate if len(sizes) else 0.0
