@@ -7,7 +7,9 @@ import logging
 import sys
 
 from . import __version__, commands
+from .daemon import cli as daemon_cli
 from .errors import VoiceguideError
+from .journal import cli as journal_cli
 
 log = logging.getLogger(__name__)
 
@@ -15,12 +17,16 @@ log = logging.getLogger(__name__)
 def _speech_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=["auto", "fake"], default="auto",
                    help="'fake' uses the built-in fake speech, output and clock: a dry run, instant, no hardware")
-    p.add_argument("--tts", default=None, help="speech backend: pyttsx3 (default) or fake")
+    p.add_argument("--tts", default=None,
+                   help="speech backend: pyttsx3 (default), piper (pip install 'voiceguide[piper]') or fake")
     p.add_argument("--voice", help="voice id or name (see 'voiceguide voices')")
     p.add_argument("--rate", type=int, help="speech rate in words per minute (default 135)")
     p.add_argument("--volume", type=float, help="master volume 0..1")
     p.add_argument("--sample-rate", type=int, default=48000, help="stream sample rate in Hz (default 48000)")
     p.add_argument("--cache-dir", help="speech cache folder (default: the user cache directory)")
+    p.add_argument("--pitch", type=int, help="base pitch 0-100, 50 normal (espeak-ng voices; Piper has none)")
+    p.add_argument("--sentence-gap", type=float, help="seconds of silence between the sentences of a line")
+    p.add_argument("--soften", action="store_true", help="gently cut the voice's highs (easier at night)")
     g = p.add_argument_group("breathing and sound")
     g.add_argument("--minutes", type=float, help="fit the breathing so the session lasts about this long")
     g.add_argument("--cycles", type=int, help="cycles for every breathing step")
@@ -50,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("session", help="a session id or a path to a .toml script")
     p.add_argument("--device", help="output device, by (part of) its name (see 'voiceguide devices')")
     p.add_argument("--timeline", metavar="FILE", help="write the timeline as it actually played, as JSON")
+    g = p.add_argument_group("listening (for sessions with listen steps)")
+    g.add_argument("--no-listen", action="store_true", help="do not record answers: listen steps become quiet pauses")
+    g.add_argument("--input", metavar="NAME", help="microphone, by (part of) its name (see 'voiceguide devices')")
+    g.add_argument("--journal", metavar="PATH", help="journal database (default: in your user data folder)")
+    g.add_argument("--recognizer", default="sphinx", help="speech recognizer for answers (default: sphinx, offline)")
+    g.add_argument("--no-keep-audio", action="store_true", help="keep only the words of answers, not their audio")
     _speech_options(p)
 
     p = sub.add_parser("render", help="render a session to a WAV file (no audio device needed)")
@@ -63,8 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("devices", help="audio devices")
     p = sub.add_parser("voices", help="speech voices")
-    p.add_argument("--tts", default="pyttsx3", help="speech backend (default pyttsx3)")
+    p.add_argument("--tts", default=None, help="only this speech backend's voices (default: pyttsx3 and piper)")
+    p.add_argument("--voice", help="also list the Piper voice at this .onnx path, or in this folder")
     p.add_argument("--language", help="only voices for this language code")
+    journal_cli.add_parsers(sub)  # transcribe, journal ...
+    daemon_cli.add_parsers(sub)  # daemon, ctl, service, doctor
     return parser
 
 
@@ -74,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    handler = getattr(commands, f"cmd_{args.command}")
+    handler = getattr(args, "handler", None) or getattr(commands, f"cmd_{args.command}")
     try:
         code: int = handler(args)
     except VoiceguideError as exc:

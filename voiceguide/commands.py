@@ -13,16 +13,17 @@ from typing import Any
 
 from rich.console import Console
 
-from . import adjust, backends, library, parse
+from . import adjust, backends, library, parse, recorded
 from .ahead import Ahead
 from .compile import compile_session
 from .errors import AudioError, ScriptError, VoiceguideError
+from .listening import SessionListener
 from .mix import Mixer
 from .model import Affirm, Breathe, Chime, Listen, Pause, Say, Session, Sleep
 from .patterns import PATTERNS
 from .player import Command
 from .run import play
-from .seams import AudioOutput, Clock, Speaker
+from .seams import AudioOutput, Clock, Speaker, SpeechParams
 from .timeline import Timeline
 from .view import SessionView, clock_text
 
@@ -42,13 +43,34 @@ def _session(args: argparse.Namespace) -> Session:
         changes["volume"] = args.volume
     if getattr(args, "voice", None):
         changes["voice"] = args.voice
+    changes.update(_voice_shaping(args))
     return dataclasses.replace(session, **changes)
 
 
-def _speaker(args: argparse.Namespace) -> Speaker:
+def _voice_shaping(args: argparse.Namespace) -> dict[str, Any]:
+    """Session changes from --pitch, --sentence-gap and --soften."""
+    changes: dict[str, Any] = {}
+    if getattr(args, "pitch", None) is not None:
+        low, high = parse.PITCH_RANGE
+        if not low <= args.pitch <= high:
+            raise VoiceguideError(f"--pitch must be from {low} to {high} (50 is the voice's normal pitch)")
+        changes["pitch"] = args.pitch
+    if getattr(args, "sentence_gap", None) is not None:
+        if not 0.0 <= args.sentence_gap <= parse.SENTENCE_GAP_MAX:
+            raise VoiceguideError(f"--sentence-gap must be from 0 to {parse.SENTENCE_GAP_MAX:g} seconds")
+        changes["sentence_gap"] = args.sentence_gap
+    if getattr(args, "soften", False):
+        changes["soften"] = True
+    return changes
+
+
+def _speaker(args: argparse.Namespace, session: Session) -> Speaker:
     name = args.tts or ("fake" if args.backend == "fake" else "pyttsx3")
     cache = Path(args.cache_dir) if args.cache_dir else library.cache_dir()
-    return backends.speaker(name, cache)
+    chosen, fallback = backends.speaker_for(name, SpeechParams(session.language, session.voice), cache)
+    if fallback is not None:  # e.g. Piper has no voice for the session's language
+        print(f"voiceguide: {fallback}", file=sys.stderr)
+    return chosen
 
 
 def _adjusted(args: argparse.Namespace, session: Session) -> Session:
@@ -72,7 +94,7 @@ def _adjusted(args: argparse.Namespace, session: Session) -> Session:
 def _compile(args: argparse.Namespace, session: Session) -> tuple[Session, Timeline]:
     """The session with the breathing and sound options applied, and its timeline."""
     session = _adjusted(args, session)
-    return session, compile_session(session, _speaker(args), args.sample_rate)
+    return session, compile_session(session, _speaker(args, session), args.sample_rate)
 
 
 def estimate_minutes(session: Session) -> float:
@@ -166,13 +188,21 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     session = _adjusted(args, _session(args))
     output, clock = _output(args)
-    ahead = Ahead(session, _speaker(args), args.sample_rate)  # speech is prepared while the first steps play
-    first, _ = ahead.wait_ready()
-    controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
     console = Console(highlight=False, soft_wrap=True)
+    controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
+    listener = _listener(args, session, clock, controls, console)
+    # speech is prepared while the first steps play
+    ahead = Ahead(session, _speaker(args, session), args.sample_rate, listening=listener is not None)
+    first, _ = ahead.wait_ready()
     source: Timeline | Ahead = ahead if args.backend != "fake" else ahead.result()  # a fake clock outruns any compile
     with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(first, console) as view:
-        result = play(source, output, clock, controls, view.update)
+        result = play(source, output, clock, controls, view.update, listener.on_hold if listener else None)
+    if listener is not None:
+        if not listener.close(timeout=60):
+            console.print("Some answers are not transcribed yet; 'voiceguide journal retranscribe' can finish them.")
+        if listener.entries:
+            kept = len(listener.entries)
+            console.print(f"{kept} answer{'s' if kept != 1 else ''} kept in your journal ('voiceguide journal list').")
     if ahead.error is not None:
         raise ahead.error
     if args.timeline:
@@ -181,6 +211,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     word = "stopped" if result.stopped_early else "finished"
     console.print(f"{session.title}: {word} after {clock_text(played)}. Take your time before you move on.")
     return 0
+
+
+def _listener(args: argparse.Namespace, session: Session, clock: Clock, controls: queue.SimpleQueue[Command],
+              console: Console) -> SessionListener | None:
+    """A listener for the session's listen steps, or None (no such steps, --no-listen, no microphone)."""
+    if args.no_listen or args.backend == "fake" or not any(isinstance(s.action, Listen) for s in session.steps):
+        return None
+    from .errors import AudioUnavailable
+    from .journal.db import Journal
+
+    microphone = backends.audio_input("sounddevice", args.input)
+    try:
+        check = getattr(microphone, "check", None)
+        if check is not None:
+            check()
+    except AudioUnavailable as exc:
+        console.print(f"No microphone ({exc}). Listen steps become quiet pauses to answer in your own mind.")
+        return None
+    journal = Journal(args.journal, keep_audio=not args.no_keep_audio)
+    recognizer = backends.recognizer(args.recognizer)
+    return SessionListener(session, microphone, clock, recognizer, journal, controls, console.print)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -210,13 +261,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     bad = 0
     for name in args.files:
         try:
-            parse.load(Path(name))
+            session = parse.load(Path(name))
         except ScriptError as exc:
             bad += 1
             for problem in exc.problems:
                 print(problem)
         else:
             print(f"{Path(name).name}: ok")
+            for warning in recorded.warnings(session):  # a missing recording is spoken instead: not an error
+                print(f"{Path(name).name}: {warning}")
     return 1 if bad else 0
 
 
@@ -230,8 +283,12 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 
 def cmd_voices(args: argparse.Namespace) -> int:
-    speaker = backends.speaker(args.tts)
-    for v in speaker.voices():
+    from .backends import piper_tts
+
+    voices = [] if args.tts == "piper" else backends.speaker(args.tts or "pyttsx3").voices()
+    if args.tts in (None, "piper"):  # Piper voices are found from their files: no model is loaded
+        voices += [v.as_voice() for v in piper_tts.find_voices(args.voice)]
+    for v in voices:
         if args.language and not any(code.lower().startswith(args.language.lower()) for code in v.languages):
             continue
         print(f"{v.id:<28} {v.name:<32} {', '.join(v.languages)}")

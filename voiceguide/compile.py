@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
-from . import affirmations, ambient, sounds
+from . import affirmations, ambient, recorded, sounds, voice_shaping
 from .model import Affirm, Breathe, Chime, Listen, Pause, Say, Session, Sleep
 from .seams import Samples, Speaker, SpeechParams
 from .timeline import Event, Timeline
@@ -66,23 +67,25 @@ class _Builder:
             self.clips.append(make(*args))
         return self._clip_ids[key]
 
-    def speech(self, text: str, rate: int | None = None) -> tuple[int, int]:
+    def speech(self, text: str, rate: int | None = None, pitch: int | None = None,
+               sentence_gap: float | None = None, audio: Path | None = None) -> tuple[int, int]:
         """Clip id and length in samples of ``text`` spoken with the session's voice.
 
         Every line is rendered at full engine volume and normalised to one loudness; a line's own
-        ``volume`` is applied as mixing gain, so a softer line really is softer.
+        ``volume`` is applied as mixing gain, so a softer line really is softer. ``pitch`` and
+        ``sentence_gap`` override the session's; a playable ``audio`` recording replaces the speech
+        (otherwise the text is spoken, with a warning). ``session.soften`` softens every voice line.
         """
-        params = SpeechParams(
-            language=self.session.language,
-            voice=self.session.voice,
-            rate=rate or self.session.rate or DEFAULT_RATE,
-        )
-
-        def make() -> Samples:
-            clip = sounds.normalize_speech(self.speaker.synthesize(text, params))
-            return sounds.resample(clip.samples, clip.sample_rate, self.rate)
-
-        cid = self.clip_id(("speech", text, params), make)  # make() runs at most once per key
+        s = self.session
+        if audio is not None and (("recording", audio) in self._clip_ids or recorded.playable(audio)):
+            cid = self.clip_id(("recording", audio), recorded.load, audio, self.rate, s.soften)
+            return cid, len(self.clips[cid])
+        params = SpeechParams(language=s.language, voice=s.voice, rate=rate or s.rate or DEFAULT_RATE,
+                              pitch=s.pitch if pitch is None else pitch)
+        gap = s.sentence_gap if sentence_gap is None else sentence_gap
+        # made at most once per key
+        cid = self.clip_id(("speech", text, params, gap), voice_shaping.spoken, self.speaker, text, params,
+                           self.rate, gap, s.soften)
         return cid, len(self.clips[cid])
 
     def timeline(self, final: bool) -> Timeline:
@@ -141,7 +144,7 @@ def compile_steps(session: Session, speaker: Speaker, sample_rate: int = DEFAULT
         act = step.action
         n = step.index
         if isinstance(act, Say):
-            cid, length = b.speech(act.text, act.rate)
+            cid, length = b.speech(act.text, act.rate, act.pitch, act.sentence_gap, act.audio)
             b.add("speech", cursor, length, n, cid, gain=1.0 if act.volume is None else act.volume, text=act.text)
             cursor += length + (gap if act.after is None else int(round(act.after * sample_rate)))
         elif isinstance(act, Pause | Sleep):

@@ -7,11 +7,15 @@ The tree::
     ├── SessionNotFound             no bundled session with that id and no such file
     ├── SpeechError                 the TTS backend failed or has no usable voice
     ├── AudioError                  audio input or output failed while in use
-    │   └── AudioUnavailable        no usable output device (PortAudio missing, server down); exit 2
-    └── BackendError                an unknown backend name, or a backend that cannot load
+    │   └── AudioUnavailable        no usable output device or microphone (PortAudio missing, server down); exit 2
+    ├── BackendError                an unknown backend name, or a backend that cannot load
+    ├── RecognizerError             speech recognition failed, or its configured model is missing
+    ├── JournalError                the journal (database or answer audio) cannot be read or written
+    ├── ConfigError                 the daemon's config.toml is invalid (carries every Problem found)
+    └── DaemonError                 the daemon cannot run its control socket, or ``ctl`` cannot reach it
 
-Library exceptions (tomllib, sounddevice, soundfile, pyttsx3) are caught where we call those
-libraries and re-raised as one of these with ``raise ... from exc``.
+Library exceptions (tomllib, sounddevice, soundfile, pyttsx3, sqlite3, pocketsphinx, speech_recognition)
+are caught where we call those libraries and re-raised as one of these with ``raise ... from exc``.
 """
 
 from __future__ import annotations
@@ -61,10 +65,30 @@ class AudioError(VoiceguideError):
 
 
 class AudioUnavailable(AudioError):
-    """No usable audio output: PortAudio missing, no device, or the sound server is down."""
+    """No usable audio output or microphone: PortAudio missing, no device, or the sound server is down."""
 
     exit_code = 2
 
 
 class BackendError(VoiceguideError):
     """An unknown backend name, or a backend whose library is not installed."""
+
+
+class RecognizerError(VoiceguideError):
+    """Speech recognition failed, or a configured model is missing (the message says how to get it)."""
+
+
+class JournalError(VoiceguideError):
+    """The journal database or an answer's audio file cannot be read or written."""
+
+
+class ConfigError(VoiceguideError):
+    """The daemon's configuration file is invalid; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class DaemonError(VoiceguideError):
+    """The daemon cannot run (its control socket is taken or unsafe), or ``ctl`` cannot reach it."""

@@ -55,6 +55,13 @@ class Say:
     """Loudness of this line, 0..1; None uses the session's."""
     after: float | None = None
     """Seconds of quiet after this line; None uses the session's ``speech_gap``."""
+    audio: Path | None = None
+    """A recording to play instead of synthesising ``text`` (resolved path); the text stays the caption and,
+    when the file is missing or unreadable, is spoken instead."""
+    pitch: int | None = None
+    """Base pitch 0..100 (50 is the voice's normal) where the backend supports it; None uses the session's."""
+    sentence_gap: float | None = None
+    """Seconds of silence between the sentences of this line; None uses the session's."""
 
 
 @dataclass(frozen=True)
@@ -205,5 +212,11 @@ class Session:
     """Name of an ambient bed (``pink``, ``brown``, ``drone``) under the whole session, or None."""
     ambient_volume: float = 0.5
     """Level of the ambient bed, 0..1 (1 is about as loud as the voice)."""
+    sentence_gap: float = 0.0
+    """Seconds of silence added between the sentences of a ``say`` line (0: spoken as one piece)."""
+    pitch: int | None = None
+    """Base pitch 0..100 (50 is normal) where the backend supports it (espeak-ng); None leaves the voice's own."""
+    soften: bool = False
+    """Gently cut the voice's highs (a high-shelf filter) so harsh voices are easier at night."""
     source: Path | None = field(default=None, compare=False)
     """The file it was read from, if any."""

@@ -3,7 +3,8 @@
 ``find_onsets`` finds where a known clip starts in a recording by normalised cross-correlation
 (FFT-based, one window per expected cue). ``MonitorRecorder`` runs ``parec`` on a sink's monitor and
 timestamps every chunk as it arrives, so a recording sample can be mapped to ``time.monotonic()``.
-Used by the benchmark (``python -m voiceguide.bench``) and usable by real-audio tests.
+``private_sink`` gives a run a null sink of its own. Used by the benchmark (``python -m voiceguide.bench``)
+and usable by real-audio tests.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import os
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from types import TracebackType
 
 import numpy as np
@@ -77,6 +79,27 @@ def first_above(recording: Audio, threshold: float, start: int = 0) -> int | Non
     """Index of the first sample at or after ``start`` whose magnitude reaches ``threshold``."""
     hits = np.flatnonzero(np.abs(recording[start:]) >= threshold)
     return start + int(hits[0]) if len(hits) else None
+
+
+@contextmanager
+def private_sink(name: str, rate: int = 48000) -> Iterator[str]:
+    """Load a null sink ``name`` for the duration, with ``PULSE_SINK`` pointing at it; yields its monitor.
+
+    Streams opened meanwhile by this process or its children (libpulse reads ``PULSE_SINK`` when a stream
+    opens) play there, so sound that other programs send to the default sink stays out of the recording.
+    """
+    loaded = subprocess.run(["pactl", "load-module", "module-null-sink", f"sink_name={name}", f"rate={rate}"],
+                            capture_output=True, text=True, check=True)
+    before = os.environ.get("PULSE_SINK")
+    os.environ["PULSE_SINK"] = name
+    try:
+        yield f"{name}.monitor"
+    finally:
+        if before is None:
+            os.environ.pop("PULSE_SINK", None)
+        else:
+            os.environ["PULSE_SINK"] = before
+        subprocess.run(["pactl", "unload-module", loaded.stdout.strip()], capture_output=True, check=False)
 
 
 class MonitorRecorder:

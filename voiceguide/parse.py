@@ -10,12 +10,13 @@ from . import ambient, library
 from .checks import Checker
 from .errors import Problem, ScriptError
 from .model import Session, Step
-from .steps import ACTIONS, MAX_CYCLES, MAX_STEP_SECONDS, RATE_RANGE, read_step
+from .steps import ACTIONS, MAX_CYCLES, MAX_STEP_SECONDS, PITCH_RANGE, RATE_RANGE, SENTENCE_GAP_MAX, read_step
 
-__all__ = ["ACTIONS", "MAX_CYCLES", "MAX_STEP_SECONDS", "RATE_RANGE", "load", "loads"]
+__all__ = ["ACTIONS", "MAX_CYCLES", "MAX_STEP_SECONDS", "PITCH_RANGE", "RATE_RANGE", "SENTENCE_GAP_MAX", "load",
+           "loads"]
 
 SESSION_KEYS = {"title", "language", "rate", "volume", "voice", "description", "speech_gap", "ambient",
-                "ambient_volume"}
+                "ambient_volume", "sentence_gap", "pitch", "soften"}
 
 
 def load(path: Path, _including: tuple[Path, ...] = ()) -> Session:
@@ -145,4 +146,17 @@ def _session_settings(check: Checker, header: dict[str, Any]) -> dict[str, Any]:
         gap = check.number(where, "speech_gap", header["speech_gap"], 0.0, 60.0)
         if gap is not None:
             out["speech_gap"] = gap
+    if "sentence_gap" in header:
+        gap = check.number(where, "sentence_gap", header["sentence_gap"], 0.0, SENTENCE_GAP_MAX)
+        if gap is not None:
+            out["sentence_gap"] = gap
+    if "pitch" in header:
+        pitch = check.number(where, "pitch", header["pitch"], *PITCH_RANGE, integer=True)
+        if pitch is not None:
+            out["pitch"] = int(pitch)
+    if "soften" in header:
+        if isinstance(header["soften"], bool):
+            out["soften"] = header["soften"]
+        else:
+            check.add(where, f"soften must be true or false, not {header['soften']!r}")
     return out

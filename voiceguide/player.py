@@ -38,6 +38,8 @@ class Command(enum.Enum):
     """Go back to the start of the current step."""
     RELEASE = "release"
     """Sent by the listener when an answer is done: playback continues after the gate."""
+    SLOWER = "slower"
+    """Slow the guidance down (voice command)."""
 
 
 class State(enum.Enum):

@@ -49,6 +49,9 @@ class SpeechParams:
     """Words per minute."""
     volume: float = 1.0
     """Loudness 0..1 passed to the engine."""
+    pitch: int | None = None
+    """Base pitch 0..100 (50 is normal); None leaves the voice's own. Only backends that can honour it do
+    (pyttsx3 with espeak-ng); the others ignore it."""
 
 
 @dataclass(frozen=True)
@@ -82,14 +85,24 @@ class Speaker(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Transcript:
+    """What a recognizer heard."""
+
+    text: str
+    """The words, lowercase as the recognizer gives them; empty when nothing was understood."""
+    confidence: float | None = None
+    """How sure the recognizer is, 0..1, or None when it cannot say."""
+
+
 class Recognizer(Protocol):
     """Speech-to-text for captured answers (used by the listening feature)."""
 
     name: str
     """Backend name."""
 
-    def transcribe(self, clip: Clip) -> str:
-        """The words heard in ``clip``."""
+    def transcribe(self, clip: Clip) -> Transcript:
+        """The words heard in ``clip`` (any sample rate; backends resample as they need)."""
         ...
 
 

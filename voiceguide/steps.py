@@ -28,12 +28,16 @@ from .patterns import PATTERNS, inline_pattern, ratio_pattern, scaled
 MAX_STEP_SECONDS = 24 * 3600.0
 MAX_CYCLES = 10_000
 RATE_RANGE = (60, 300)
+PITCH_RANGE = (0, 100)
+"""Base pitch as espeak-ng counts it; 50 is a voice's normal pitch."""
+SENTENCE_GAP_MAX = 10.0
+"""Longest silence between the sentences of a line, in seconds."""
 BPM_RANGE = (2.0, 30.0)
 MIN_PHASE_SECONDS = 0.5
 """Shorter breath phases cannot be followed (and their cues would overlap)."""
 ACTIONS = ("say", "pause", "chime", "breathe", "listen", "affirm", "sleep", "include")
 STEP_KEYS: dict[str, set[str]] = {
-    "say": {"rate", "volume", "after"},
+    "say": {"rate", "volume", "after", "audio", "pitch", "sentence_gap"},
     "pause": set(),
     "chime": {"volume"},
     "breathe": {"cycles", "minutes", "cue", "bpm", "counts", "progress", "unit"},
@@ -63,14 +67,27 @@ def read_step(check: Checker, number: int, table: object, script_dir: Path | Non
     return action if len(check.problems) == before else None
 
 
-def _say(check: Checker, where: str, t: dict[str, Any], _: Path | None) -> Action | None:
+def _say(check: Checker, where: str, t: dict[str, Any], script_dir: Path | None) -> Action | None:
     text = check.text(where, "say", t["say"])
     rate = check.number(where, "rate", t["rate"], *RATE_RANGE, integer=True) if "rate" in t else None
     vol = check.number(where, "volume", t["volume"], 0.0, 1.0) if "volume" in t else None
     after = check.number(where, "after", t["after"], 0.0, MAX_STEP_SECONDS) if "after" in t else None
+    pitch = check.number(where, "pitch", t["pitch"], *PITCH_RANGE, integer=True) if "pitch" in t else None
+    gap = check.number(where, "sentence_gap", t["sentence_gap"], 0.0, SENTENCE_GAP_MAX) \
+        if "sentence_gap" in t else None
+    audio = check.text(where, "audio", t["audio"]) if "audio" in t else None
     if text is None:
         return None
-    return Say(text, int(rate) if rate is not None else None, vol, after)
+    # a missing or unreadable recording is not an error: the text is spoken instead ('validate' warns)
+    recording = recording_path(audio, script_dir) if audio is not None else None
+    return Say(text, int(rate) if rate is not None else None, vol, after, recording,
+               int(pitch) if pitch is not None else None, gap)
+
+
+def recording_path(name: str, script_dir: Path | None) -> Path:
+    """A recording named in a script: relative to the script's folder (or the working folder)."""
+    path = Path(name).expanduser()
+    return path if path.is_absolute() or script_dir is None else script_dir / path
 
 
 def _pause(check: Checker, where: str, t: dict[str, Any], _: Path | None) -> Action | None:

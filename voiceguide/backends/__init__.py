@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from ..errors import BackendError
-from ..seams import AudioOutput, Clock, Speaker
+from ..errors import BackendError, SpeechError
+from ..seams import AudioInput, AudioOutput, Clock, Recognizer, Speaker, SpeechParams
+
+log = logging.getLogger(__name__)
 
 
 def _pyttsx3() -> Speaker:
@@ -21,8 +25,14 @@ def _fake_speaker() -> Speaker:
     return FakeSpeaker()
 
 
-TTS: dict[str, Callable[[], Speaker]] = {"pyttsx3": _pyttsx3, "fake": _fake_speaker}
-"""Speech backends; ``pyttsx3`` is the default."""
+def _piper() -> Speaker:
+    from .piper_tts import PiperSpeaker
+
+    return PiperSpeaker()
+
+
+TTS: dict[str, Callable[[], Speaker]] = {"pyttsx3": _pyttsx3, "fake": _fake_speaker, "piper": _piper}
+"""Speech backends; ``pyttsx3`` is the default, ``piper`` needs the ``voiceguide[piper]`` extra."""
 
 
 def speaker(name: str, cache: Path | None = None) -> Speaker:
@@ -37,6 +47,24 @@ def speaker(name: str, cache: Path | None = None) -> Speaker:
     from ..speech_cache import CachedSpeaker
 
     return CachedSpeaker(backend, cache)
+
+
+def speaker_for(name: str, params: SpeechParams, cache: Path | None = None) -> tuple[Speaker, str | None]:
+    """The backend called ``name`` for a session spoken with ``params``, and a note if it had to fall back.
+
+    When ``name`` is not pyttsx3 and has no voice for ``params.language`` (no voice named), the session
+    is spoken by pyttsx3 instead; the note is one line saying so, for the person to see.
+    """
+    chosen = speaker(name, cache)
+    if name == "pyttsx3" or params.voice:
+        return chosen, None
+    try:
+        chosen.resolve_voice(params)
+    except SpeechError as exc:
+        note = f"{name} has no voice for language '{params.language}'; using pyttsx3 for this session"
+        log.info("%s (%s)", note, exc)
+        return speaker("pyttsx3", cache), note
+    return chosen, None
 
 
 def _sounddevice_output(device: str | None) -> AudioOutput:
@@ -55,6 +83,79 @@ def output(name: str, device: str | None = None) -> AudioOutput:
         return OUTPUTS[name](device)
     except KeyError:
         raise BackendError(f"unknown audio output '{name}'; known: {', '.join(OUTPUTS)}") from None
+
+
+def _sounddevice_input(device: str | None) -> AudioInput:
+    from .sounddevice_in import SoundDeviceInput
+
+    return SoundDeviceInput(device)
+
+
+INPUTS: dict[str, Callable[[str | None], AudioInput]] = {"sounddevice": _sounddevice_input}
+"""Microphones, given an optional device name. The fake input is built with its clock (see ``fake_input``)."""
+
+
+def audio_input(name: str = "sounddevice", device: str | None = None) -> AudioInput:
+    """The microphone backend called ``name`` for ``device``."""
+    try:
+        return INPUTS[name](device)
+    except KeyError:
+        raise BackendError(f"unknown audio input '{name}'; known: {', '.join(INPUTS)}") from None
+
+
+def _sphinx(**config: Any) -> Recognizer:
+    from .sphinx import SphinxRecognizer
+
+    return SphinxRecognizer(**config)
+
+
+def _sphinx_sr(**config: Any) -> Recognizer:
+    from .sr_recognizers import SRSphinxRecognizer
+
+    return SRSphinxRecognizer(**config)
+
+
+def _vosk(**config: Any) -> Recognizer:
+    from .sr_recognizers import VoskRecognizer
+
+    return VoskRecognizer(**config)
+
+
+def _whisper(**config: Any) -> Recognizer:
+    from .sr_recognizers import WhisperRecognizer
+
+    return WhisperRecognizer(**config)
+
+
+def _faster_whisper(**config: Any) -> Recognizer:
+    from .sr_recognizers import FasterWhisperRecognizer
+
+    return FasterWhisperRecognizer(**config)
+
+
+def _fake_recognizer(**config: Any) -> Recognizer:
+    from .fake_stt import FakeRecognizer
+
+    return FakeRecognizer(**config)
+
+
+RECOGNIZERS: dict[str, Callable[..., Recognizer]] = {
+    "sphinx": _sphinx, "sphinx-sr": _sphinx_sr, "vosk": _vosk, "whisper": _whisper,
+    "faster-whisper": _faster_whisper, "fake": _fake_recognizer,
+}
+"""Speech recognizers, given their keyword config (e.g. ``model_dir``, ``model``); ``sphinx`` is the default."""
+
+
+def recognizer(name: str = "sphinx", **config: Any) -> Recognizer:
+    """The recognizer called ``name`` built with ``config``; its model loads on first use, never from the network."""
+    try:
+        factory = RECOGNIZERS[name]
+    except KeyError:
+        raise BackendError(f"unknown recognizer '{name}'; known: {', '.join(RECOGNIZERS)}") from None
+    try:
+        return factory(**config)
+    except TypeError as exc:
+        raise BackendError(f"bad settings for recognizer '{name}': {exc}") from exc
 
 
 def system_clock() -> Clock:

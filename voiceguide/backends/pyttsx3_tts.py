@@ -29,6 +29,8 @@ MIN_CLIP_SECONDS = 0.1
 """Anything shorter is a failed synthesis, never cached."""
 FINISH_TIMEOUT = 30.0
 """Longest wait for one line to be synthesised."""
+NORMAL_PITCH = 50
+"""espeak-ng's base pitch for every voice (0..100); used when a line asks for none."""
 
 
 class Pyttsx3Speaker:
@@ -75,6 +77,8 @@ class Pyttsx3Speaker:
         engine.setProperty("voice", voice_id)
         engine.setProperty("rate", params.rate)
         engine.setProperty("volume", params.volume)
+        with contextlib.redirect_stdout(io.StringIO()):  # SAPI5 and NSSS print that they have no pitch
+            engine.setProperty("pitch", NORMAL_PITCH if params.pitch is None else params.pitch)
         self._count += 1
         path = self._tmp / f"line-{self._count}.wav"  # a fresh name: a late write can never be mistaken
         self._finished.clear()

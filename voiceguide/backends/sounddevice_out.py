@@ -105,6 +105,9 @@ class SoundDeviceOutput:
         log.info("playing on %s at %d Hz (latency %.3f s)", name, sample_rate, stream.latency)
         try:
             yield stream
+            # Stopping drops what is still buffered on some hosts (ALSA's pulse device lost the last
+            # ~60 ms, the end of the stop fade): let the buffered tail play out first.
+            sd.sleep(int(1000 * (stream.latency + 2 * self.blocksize / sample_rate)))
         finally:
             try:
                 stream.stop()

@@ -1,0 +1,231 @@
+"""Helpers for the real-audio tests: running voiceguide, recording a null sink, and signal analysis
+(alignment by cross-correlation, chime placement, fade shape).
+
+The analysis works on plain float arrays; the tests also run it on doctored signals to show that a
+misplaced chime or a cut instead of a fade would be caught.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+import soundfile
+
+Signal = npt.NDArray[np.float64]
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO / "tests" / "data"
+RATE = 48000
+"""Sample rate of every stream, sink, recording and render here."""
+SILENCE_RMS = 1e-3
+"""A 10 ms window quieter than this (-60 dBFS) counts as silence."""
+
+
+def _default_sigint() -> None:
+    # A shell may start its background jobs with SIGINT ignored, and a child would inherit that;
+    # voiceguide must see the test's SIGINT as a real Ctrl-C.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def voiceguide(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start ``python -m voiceguide ARGS`` with stdin not a terminal and stdout/stderr piped."""
+    return subprocess.Popen([sys.executable, "-m", "voiceguide", *map(str, args)], env=env, text=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_default_sigint, cwd=REPO)
+
+
+def run_voiceguide(*args: str | Path, env: dict[str, str] | None = None,
+                   timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m voiceguide ARGS`` to the end; returns its exit code and output."""
+    proc = voiceguide(*args, env=env)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"voiceguide {' '.join(map(str, args))} took more than {timeout} s\n{err}")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+@dataclass(frozen=True)
+class Pulse:
+    """A private null sink on the running server, and how to play into it and record it."""
+
+    sink: str
+    """The null sink's name."""
+    env: dict[str, str]
+    """Environment for a player: the server, and the sink as the default for new streams."""
+
+    @contextmanager
+    def record(self, path: Path) -> Iterator[Path]:
+        """Record the sink's monitor to a 48 kHz mono 16-bit WAV at ``path`` while the block runs."""
+        # Small fragments: by default parec gets audio in large chunks, and what is still on its way
+        # when parec is stopped is lost (the last second or so of the recording).
+        cmd = ["parec", f"--device={self.sink}.monitor", "--format=s16le", f"--rate={RATE}", "--channels=1",
+               "--latency-msec=20", "--file-format=wav", str(path)]
+        proc = subprocess.Popen(cmd, env=self.env, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 10
+            while not (path.exists() and path.stat().st_size > 44 + RATE // 10):  # 50 ms of samples flowing
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"parec did not start recording: {' '.join(cmd)}: {proc.stderr and proc.stderr.read()}")
+                time.sleep(0.02)
+            yield path
+        finally:
+            proc.terminate()  # parec finishes the WAV header on SIGTERM
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def read_wav(path: Path) -> Signal:
+    """A mono WAV file as float64 samples; it must be at :data:`RATE`."""
+    data, rate = soundfile.read(str(path), dtype="float64", always_2d=True)
+    assert rate == RATE, f"{path} is {rate} Hz, expected {RATE}"
+    mono: Signal = data.mean(axis=1)
+    return mono
+
+
+def timeline_starts(path: Path, kind: str = "chime") -> list[int]:
+    """The ``start_sample`` of every event of ``kind`` in a timeline JSON file."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["sample_rate"] == RATE
+    return [int(e["start_sample"]) for e in doc["events"] if e["kind"] == kind]
+
+
+def segment(x: Signal, start: int, stop: int) -> Signal:
+    """``x[start:stop]``, padded with zeros where the range runs past either end."""
+    out = np.zeros(stop - start, dtype=np.float64)
+    a, b = max(start, 0), min(stop, len(x))
+    if a < b:
+        out[a - start:b - start] = x[a:b]
+    return out
+
+
+def global_lag(recording: Signal, reference: Signal) -> int:
+    """The lag L that best fits ``recording[n + L] ≈ reference[n]`` (FFT cross-correlation)."""
+    n = len(recording) + len(reference)
+    size = 1 << (n - 1).bit_length()
+    corr = np.fft.irfft(np.fft.rfft(recording, size) * np.conj(np.fft.rfft(reference, size)), size)
+    k = int(np.argmax(corr))
+    return k if k < size // 2 else k - size
+
+
+def local_lag(recording: Signal, reference: Signal, at: int, lag: int, search: int,
+              before: int = 480, after: int = 4800) -> tuple[int, float]:
+    """Where the reference's stretch around ``at`` really is in the recording, near ``at + lag``.
+
+    Correlates ``reference[at - before : at + after]`` with the recording over lags
+    ``lag - search .. lag + search``; returns (lag found, normalised correlation 0..1 there).
+    """
+    ref = segment(reference, at - before, at + after)
+    rec = segment(recording, at + lag - before - search, at + lag + after + search)
+    corr = np.correlate(rec, ref, mode="valid")  # corr[j] pairs ref with rec[j : j + len(ref)]
+    energy = np.concatenate(([0.0], np.cumsum(rec * rec)))
+    window = energy[len(ref):] - energy[:-len(ref)]
+    norm = np.sqrt(np.maximum(window, 1e-20) * float(np.dot(ref, ref)))
+    score = corr / norm
+    j = int(np.argmax(score))
+    return lag + j - search, float(score[j])
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where each chime of a recording sits compared with its place in the reference."""
+
+    errors: list[int]
+    """Per chime: its offset in the recording minus the first chime's, in samples (0 = no drift)."""
+    scores: list[float]
+    """Per chime: normalised correlation with the reference (near 1 = the same sound was found)."""
+
+    @property
+    def worst(self) -> int:
+        """The largest absolute error in samples."""
+        return max(abs(e) for e in self.errors)
+
+    def describe(self) -> str:
+        """A one-line summary for assertion messages."""
+        ms = [round(e * 1000 / RATE, 3) for e in self.errors]
+        return (f"max |error| {self.worst} samples ({self.worst * 1000 / RATE:.3f} ms); "
+                f"errors per chime (ms) {ms}; correlation {[round(s, 3) for s in self.scores]}")
+
+
+def chime_placement(recording: Signal, reference: Signal, starts: list[int], search: int = 2400) -> Placement:
+    """Align ``recording`` to ``reference`` globally, then find each chime within ±``search`` samples."""
+    lag = global_lag(recording, reference)
+    found = [local_lag(recording, reference, s, lag, search) for s in starts]
+    first = found[0][0]
+    return Placement([f[0] - first for f in found], [f[1] for f in found])
+
+
+def window_rms(x: Signal, window: int = RATE // 100) -> Signal:
+    """RMS of consecutive ``window``-sample windows (the tail that does not fill a window is dropped)."""
+    n = len(x) // window
+    blocks = x[:n * window].reshape(n, window)
+    rms: Signal = np.sqrt(np.mean(blocks * blocks, axis=1))
+    return rms
+
+
+@dataclass(frozen=True)
+class Fade:
+    """The end of a recording measured against the reference it should follow."""
+
+    gains: list[float]
+    """Recorded RMS over reference RMS, per 10 ms window of the last 500 ms before silence
+    (windows where the reference itself is quiet are left out)."""
+    seconds: float
+    """From the first window below 0.9 gain to the end of sound."""
+    tail_ratio: float
+    """RMS of the last 50 ms of sound over the loudest 10 ms of the last 500 ms."""
+
+    def problems(self, longest: float = 0.5) -> list[str]:
+        """What is wrong with this as a fade-out of at most ``longest`` seconds (empty if nothing)."""
+        found = []
+        if len(self.gains) < 10:
+            found.append(f"only {len(self.gains)} windows with sound in the reference to judge by")
+            return found
+        rises = [round(b - a, 3) for a, b in zip(self.gains, self.gains[1:], strict=False) if b > a + 0.1]
+        if rises:
+            found.append(f"the level rises during the fade by {rises}")
+        if self.gains[-1] > 0.2:
+            found.append(f"the sound ends at {self.gains[-1]:.2f} of full level (a cut, not a fade)")
+        if max(self.gains) < 0.8:
+            found.append(f"never near full level in the last 500 ms (max gain {max(self.gains):.2f})")
+        if self.seconds > longest + 0.011:
+            found.append(f"the fade takes {self.seconds:.3f} s, more than {longest} s")
+        if self.tail_ratio > 0.3:
+            found.append(f"the last 50 ms are still at {self.tail_ratio:.2f} of the level before (abrupt end)")
+        return found
+
+
+def measure_fade(recording: Signal, reference: Signal, lag: int, window: int = RATE // 100) -> Fade:
+    """Compare the recording's last 500 ms of sound with the reference aligned at ``lag``."""
+    rec_rms = window_rms(segment(recording, lag, lag + len(reference)), window)
+    ref_rms = window_rms(reference, window)
+    loud = np.flatnonzero(rec_rms > SILENCE_RMS)
+    assert len(loud), "the recording is silent"
+    end = int(loud[-1]) + 1
+    first = max(0, end - RATE // 2 // window)
+    gains, where = [], []
+    for w in range(first, end):
+        if ref_rms[w] > 0.02:
+            gains.append(float(rec_rms[w] / ref_rms[w]))
+            where.append(w)
+    below = [w for w, g in zip(where, gains, strict=True) if g < 0.9]
+    seconds = (end - below[0]) * window / RATE if below else 0.0
+    tail = rec_rms[max(first, end - 5):end]
+    peak = float(rec_rms[first:end].max())
+    return Fade(gains, seconds, float(np.sqrt(np.mean(tail * tail))) / peak)

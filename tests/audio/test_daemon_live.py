@@ -1,0 +1,163 @@
+"""The daemon end to end through the PulseAudio null sink: ``voiceguide daemon`` as a subprocess with a config
+in a temporary XDG folder, ``voiceguide ctl start demo`` makes sound, ``ctl stop`` fades it out (not a cut),
+SIGTERM fades and exits within 2 s, and the idle daemon uses next to no CPU."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import pytest
+from .audio_helpers import (
+    RATE,
+    SILENCE_RMS,
+    Pulse,
+    global_lag,
+    measure_fade,
+    read_wav,
+    run_voiceguide,
+    voiceguide,
+    window_rms,
+)
+
+pytestmark = pytest.mark.audio
+
+STOP_AFTER = 6.0
+"""Seconds into the demo to stop: in the middle of its first spoken line (4.0-8.2 s with the fake voice)."""
+
+
+class Daemon:
+    """A running ``voiceguide daemon`` and its log."""
+
+    def __init__(self, proc: subprocess.Popen[str], env: dict[str, str]) -> None:
+        self.proc = proc
+        self.env = env
+        self.log: list[str] = []
+        self._seen = threading.Condition()
+        assert proc.stderr is not None
+        threading.Thread(target=self._read, args=(proc.stderr,), daemon=True).start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            with self._seen:
+                self.log.append(line)
+                self._seen.notify_all()
+
+    def wait_for(self, text: str, count: int = 1, timeout: float = 60) -> None:
+        with self._seen:
+            if not self._seen.wait_for(lambda: sum(text in line for line in self.log) >= count, timeout):
+                pytest.fail(f"the daemon did not log {text!r} (x{count}) within {timeout} s:\n{''.join(self.log)}")
+
+    def ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return run_voiceguide("ctl", *args, env=self.env, timeout=60)
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.fixture
+def daemon(pulse: Pulse, tmp_path: Path, speech_cache: Path) -> Iterator[Daemon]:
+    home = tmp_path / "home"
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    config = home / "config" / "voiceguide" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f'[audio]\noutput = "pulse"\n[speech]\ntts = "fake"\ncache_dir = "{speech_cache}"\n',
+                      encoding="utf-8")
+    env = dict(pulse.env, XDG_CONFIG_HOME=str(home / "config"), XDG_RUNTIME_DIR=str(runtime),
+               XDG_CACHE_HOME=str(home / "cache"), XDG_DATA_HOME=str(home / "data"))
+    d = Daemon(voiceguide("daemon", env=env), env)
+    d.wait_for("ready")
+    yield d
+    if d.proc.poll() is None:
+        d.proc.kill()
+        d.proc.wait()
+
+
+def _reference(tmp_path: Path, speech_cache: Path) -> np.ndarray:
+    wav = tmp_path / "demo-ref.wav"
+    done = run_voiceguide("render", "demo", "--tts", "fake", "--cache-dir", speech_cache, "-o", wav)
+    assert done.returncode == 0, done.stderr
+    return read_wav(wav)
+
+
+def _check_fade(live: np.ndarray, reference: np.ndarray, what: str) -> float:
+    rms = window_rms(live)
+    assert (rms > 0.01).sum() > 100, f"{what}: less than a second of sound was recorded"
+    lag = global_lag(live, reference[:len(live)])
+    fade = measure_fade(live, reference[:len(live)], lag)
+    assert fade.problems() == [], f"{what}: not a clean fade-out: {fade.problems()} (gains {fade.gains})"
+    return fade.seconds
+
+
+def test_ctl_start_plays_and_ctl_stop_fades(daemon: Daemon, pulse: Pulse, tmp_path: Path,
+                                            speech_cache: Path) -> None:
+    recording = tmp_path / "stop.wav"
+    with pulse.record(recording):
+        started = daemon.ctl("start", "demo")
+        assert started.returncode == 0, started.stderr
+        assert started.stdout.startswith("playing demo"), started.stdout
+        daemon.wait_for("playing on")
+        time.sleep(STOP_AFTER)
+        status = daemon.ctl("status")
+        assert status.stdout.startswith("playing: demo (from ctl)"), status.stdout
+        stopped = daemon.ctl("stop")
+        assert stopped.returncode == 0, stopped.stderr
+        daemon.wait_for("stopped demo")
+        time.sleep(0.5)  # let the tail reach the monitor
+    live = read_wav(recording)
+    seconds = _check_fade(live, _reference(tmp_path, speech_cache), "ctl stop")
+    assert seconds <= 0.5
+    idle = daemon.ctl("status")
+    assert idle.stdout.startswith("idle"), idle.stdout
+    print(f"ctl stop: fade {seconds:.3f} s")
+
+
+def test_sigterm_fades_and_exits_within_two_seconds(daemon: Daemon, pulse: Pulse, tmp_path: Path,
+                                                    speech_cache: Path) -> None:
+    recording = tmp_path / "term.wav"
+    with pulse.record(recording):
+        assert daemon.ctl("start", "demo").returncode == 0
+        daemon.wait_for("playing on")
+        time.sleep(STOP_AFTER)
+        sent = time.monotonic()
+        daemon.proc.send_signal(signal.SIGTERM)
+        try:
+            code = daemon.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"still running 10 s after SIGTERM:\n{''.join(daemon.log)}")
+        took = time.monotonic() - sent
+        time.sleep(0.3)
+    assert code == 0, "".join(daemon.log)
+    assert took <= 2.0, f"exited {took:.2f} s after SIGTERM"
+    assert "Traceback" not in "".join(daemon.log)
+    _check_fade(read_wav(recording), _reference(tmp_path, speech_cache), "SIGTERM")
+    socket = Path(daemon.env["XDG_RUNTIME_DIR"]) / "voiceguide" / "ctl.sock"
+    assert not socket.exists(), "the control socket was removed"
+    print(f"SIGTERM: exited after {took:.2f} s")
+
+
+def test_the_idle_daemon_uses_next_to_no_cpu(daemon: Daemon) -> None:
+    before, began = daemon.cpu_seconds(), time.monotonic()
+    time.sleep(5.0)
+    used = daemon.cpu_seconds() - before
+    share = used / (time.monotonic() - began)
+    assert share < 0.01, f"idle daemon used {100 * share:.2f} % CPU"
+    print(f"idle CPU over 5 s: {100 * share:.3f} %")
+
+
+def test_silence_before_anything_is_started(daemon: Daemon, pulse: Pulse, tmp_path: Path) -> None:
+    recording = tmp_path / "idle.wav"
+    with pulse.record(recording):
+        time.sleep(1.0)
+    rms = window_rms(read_wav(recording))
+    assert len(rms) >= 50 and float(rms.max()) < SILENCE_RMS, "the idle daemon made a sound"
+    assert RATE == 48000

@@ -1,0 +1,91 @@
+"""Stopping with Ctrl-C fades out and exits promptly; with no output device, voiceguide says what to do."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import pytest
+
+from .audio_helpers import (
+    RATE,
+    Pulse,
+    global_lag,
+    measure_fade,
+    read_wav,
+    run_voiceguide,
+    segment,
+    voiceguide,
+)
+
+pytestmark = pytest.mark.audio
+
+PLAY_BEFORE_STOP = 5.0
+"""Seconds of box to play before Ctrl-C: the opening bell (3.5 s) and into the first spoken line."""
+
+
+def _watch(stream: IO[str], log: list[str], started: threading.Event) -> None:
+    for line in stream:
+        log.append(line)
+        if "playing on" in line:  # logged (with -v) once the output stream has started
+            started.set()
+
+
+def test_ctrl_c_fades_out_and_exits(pulse: Pulse, tmp_path: Path, speech_cache: Path) -> None:
+    recording = tmp_path / "box.wav"
+    with pulse.record(recording):
+        proc = voiceguide("-v", "run", "box", "--device", "pulse", "--tts", "fake", "--cache-dir", speech_cache,
+                          env=pulse.env)
+        log: list[str] = []
+        started = threading.Event()
+        assert proc.stderr is not None
+        threading.Thread(target=_watch, args=(proc.stderr, log, started), daemon=True).start()
+        if not started.wait(60):
+            proc.kill()
+            pytest.fail(f"voiceguide did not start playing within 60 s: {''.join(log)}")
+        time.sleep(PLAY_BEFORE_STOP)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        try:
+            code = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail("voiceguide was still running 10 s after Ctrl-C")
+        took = time.monotonic() - sent
+        time.sleep(0.5)  # let the tail reach the recording
+    assert code == 0, f"exit code {code} after Ctrl-C"
+    assert took <= 1.5, f"voiceguide took {took:.2f} s to exit after Ctrl-C"
+
+    live = read_wav(recording)
+    wav = tmp_path / "box-ref.wav"
+    done = run_voiceguide("render", "box", "-o", wav, "--tts", "fake", "--cache-dir", speech_cache)
+    assert done.returncode == 0, done.stderr
+    reference = read_wav(wav)[:len(live)]
+    lag = global_lag(live, reference)
+    fade = measure_fade(live, reference, lag)
+    gains = [round(g, 2) for g in fade.gains]
+    assert fade.problems() == [], f"no clean fade-out at the stop: {fade.problems()} (gains {gains})"
+
+    # The same measurement must call an abrupt stop at the same place a cut.
+    end = int(np.flatnonzero(np.abs(segment(live, lag, lag + len(reference))) > 0)[-1])
+    cut = reference.copy()
+    cut[end - RATE * 3 // 10:] = 0.0  # stop 0.3 s earlier, at full level
+    assert measure_fade(cut, reference, 0).problems(), "an abrupt cut passed as a fade"
+    print(f"exit {took:.2f} s after Ctrl-C; fade {fade.seconds:.3f} s, last gain {fade.gains[-1]:.3f}")
+
+
+def test_no_output_device_exits_2_with_advice() -> None:
+    env = dict(os.environ, PULSE_SERVER="unix:/nonexistent")
+    env.pop("PULSE_SINK", None)
+    done = run_voiceguide("run", "demo", "--device", "pulse", "--tts", "fake", env=env, timeout=60)
+    assert done.returncode == 2, f"exit {done.returncode}\n{done.stderr}"
+    assert "Traceback" not in done.stderr, done.stderr
+    ours = [line for line in done.stderr.splitlines() if line.startswith("voiceguide:")]
+    assert len(ours) == 1, f"expected one paragraph from voiceguide, got:\n{done.stderr}"
+    assert "render" in ours[0] and "--device" in ours[0], ours[0]

@@ -1,0 +1,100 @@
+"""capture_answer with a fake microphone on the fake clock: minutes of listening in milliseconds."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from voiceguide.backends.fake import FakeClock
+from voiceguide.backends.fake_input import FakeInput
+from voiceguide.errors import AudioUnavailable
+from voiceguide.listen.capture import PRE_ROLL, capture_answer
+from voiceguide.listen.vad import EndReason
+from voiceguide.seams import Samples
+
+RATE = 16000
+
+
+def room(seconds: float, seed: int = 0) -> Samples:
+    return np.random.default_rng(seed).normal(0.0, 0.001, int(seconds * RATE)).astype(np.float32)
+
+
+def voice(seconds: float) -> Samples:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return (0.2 * np.sin(2 * np.pi * 170 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+
+
+def said(before: float, speech: float, after: float) -> Samples:
+    signal = np.concatenate([room(before), voice(speech), room(after, 1)])
+    signal[int(before * RATE):int((before + speech) * RATE)] += room(speech, 2)[:int(speech * RATE)]
+    return signal
+
+
+def test_answer_is_cut_around_the_speech_with_pre_roll() -> None:
+    clock = FakeClock()
+    mic = FakeInput(clock, said(2.0, 3.0, 5.0))
+    answer = capture_answer(mic, clock, timeout=8.0, trailing_silence=1.2)
+    assert answer is not None
+    assert answer.ended_by is EndReason.SILENCE
+    assert answer.offset + answer.speech_start == pytest.approx(2.0, abs=0.03)
+    assert answer.offset + answer.speech_end == pytest.approx(5.0, abs=0.03)
+    assert answer.speech_start == pytest.approx(PRE_ROLL, abs=0.001)
+    assert answer.clip.seconds == pytest.approx(3.0 + 0.6, abs=0.05)
+    assert answer.clip.sample_rate == RATE
+    # the clip holds the actual audio: silence, then the voice starting at speech_start
+    start = round(answer.speech_start * RATE)
+    assert np.abs(answer.clip.samples[:start - 480]).max() < 0.01 < np.abs(answer.clip.samples[start:start + 800]).max()
+    # it stopped listening once the trailing silence had passed, and closed the microphone
+    assert clock.now == pytest.approx(5.0 + 1.2, abs=0.3)
+    assert not mic.is_open and mic.opened == 1
+
+
+def test_a_minute_long_answer_is_limited_and_fast_to_test() -> None:
+    clock = FakeClock()
+    began = time.perf_counter()
+    answer = capture_answer(FakeInput(clock, said(1.0, 90.0, 2.0)), clock, timeout=5.0, limit=60.0)
+    assert time.perf_counter() - began < 2.0
+    assert answer is not None and answer.ended_by is EndReason.LIMIT
+    assert answer.speech_end - answer.speech_start == pytest.approx(60.0, abs=0.05)
+    assert clock.now == pytest.approx(61.0, abs=0.3)
+
+
+def test_nobody_speaks_times_out_with_none() -> None:
+    clock = FakeClock()
+    assert capture_answer(FakeInput(clock, room(30.0)), clock, timeout=6.0) is None
+    assert clock.now == pytest.approx(6.0, abs=0.3)
+
+
+def test_muted_microphone_all_zeros_times_out() -> None:
+    clock = FakeClock()
+    assert capture_answer(FakeInput(clock, None, then="silence"), clock, timeout=60.0) is None
+    assert clock.now == pytest.approx(60.0, abs=0.3)
+
+
+def test_dead_microphone_delivering_nothing_times_out() -> None:
+    clock = FakeClock()
+    mic = FakeInput(clock, None, then="nothing")
+    assert capture_answer(mic, clock, timeout=10.0) is None
+    assert mic.delivered == 0
+    assert clock.now == pytest.approx(10.0, abs=0.3)
+
+
+def test_microphone_dying_mid_answer_keeps_what_was_said() -> None:
+    clock = FakeClock()
+    mic = FakeInput(clock, np.concatenate([room(1.0), voice(2.0)]), then="nothing")
+    answer = capture_answer(mic, clock, timeout=8.0)
+    assert answer is not None and answer.ended_by is EndReason.INPUT_STOPPED
+    assert answer.speech_end - answer.speech_start == pytest.approx(2.0, abs=0.05)
+
+
+def test_speech_right_after_the_timeout_is_not_taken() -> None:
+    clock = FakeClock()
+    assert capture_answer(FakeInput(clock, said(4.0, 2.0, 2.0)), clock, timeout=3.0) is None
+
+
+def test_unavailable_microphone_raises() -> None:
+    clock = FakeClock()
+    with pytest.raises(AudioUnavailable):
+        capture_answer(FakeInput(clock, unavailable=True), clock)

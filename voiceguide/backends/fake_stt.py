@@ -1,0 +1,25 @@
+"""A fake recognizer shipped in the package: tests and dry runs hear exactly what they configure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..seams import Clip, Transcript
+
+
+class FakeRecognizer:
+    """Returns ``texts`` one per call (then ``text`` for every later call) and records each clip."""
+
+    name = "fake"
+
+    def __init__(self, text: str = "", confidence: float | None = 1.0, texts: Sequence[str] = ()) -> None:
+        self.text = text
+        self.confidence = confidence
+        self._queue = list(texts)
+        self.calls: list[Clip] = []
+
+    def transcribe(self, clip: Clip) -> Transcript:
+        """The next configured text."""
+        self.calls.append(clip)
+        text = self._queue.pop(0) if self._queue else self.text
+        return Transcript(text, self.confidence if text else None)

@@ -1,0 +1,58 @@
+"""Assemble the real daemon from its config: worker, control socket, button, wake phrase, signals."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+from pathlib import Path
+from types import FrameType
+
+from ..backends.system_clock import SystemClock
+from .clock import SystemWallClock
+from .config import DaemonConfig
+from .config_read import load_config
+from .control import ControlServer
+from .daemon import Daemon
+from .events import Event, Shutdown, Trigger
+from .sessions import open_output, prepare
+from .worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
+    """The daemon with its real worker thread, control socket and configured triggers."""
+    events: queue.SimpleQueue[Event] = queue.SimpleQueue()
+
+    worker = Worker(events.put, lambda r: prepare(config, r), lambda r: open_output(config, r), SystemClock())
+    triggers: list[Trigger] = [ControlServer(socket)]
+    holder: list[Daemon] = []
+    if config.button is not None:
+        from .button import ButtonTrigger
+
+        triggers.append(ButtonTrigger(config.button, playing=lambda: bool(holder) and holder[0].current is not None))
+    if config.wake is not None:
+        from .wake import WakeTrigger
+
+        triggers.append(WakeTrigger(config.wake, config))
+    daemon = Daemon(config, events, worker, SystemWallClock(), triggers)
+    holder.append(daemon)
+    return daemon
+
+
+def serve(config_file: Path | None = None) -> int:
+    """``voiceguide daemon``: run in the foreground until SIGTERM or SIGINT."""
+    config = load_config(config_file)
+    log.info("config: %s", config.path or "none (defaults)")
+    daemon = build(config)
+
+    def on_signal(number: int, frame: FrameType | None) -> None:
+        daemon.events.put(Shutdown(signal.Signals(number).name))  # SimpleQueue.put is safe in a handler
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return daemon.run()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -1,0 +1,282 @@
+"""Read ``config.toml`` into a :class:`DaemonConfig`, reporting every problem with its place (like scripts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .. import library, parse
+from ..checks import Checker, describe
+from ..errors import ConfigError, Problem, ScriptError, SessionNotFound
+from .config import (
+    ACTIONS,
+    Audio,
+    Button,
+    DaemonConfig,
+    QuietHours,
+    Ramp,
+    ScheduleEntry,
+    Speech,
+    Wake,
+    config_path,
+)
+
+TABLES = {"audio", "speech", "journal", "ramp", "quiet_hours", "schedule", "button", "wake"}
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_WORDS = {"daily": range(7), "every day": range(7), "weekdays": range(5), "weekends": range(5, 7)}
+MINUTES_RANGE = (1.0, 24 * 60.0)
+
+
+def load_config(path: Path | None = None) -> DaemonConfig:
+    """The config at ``path`` (default: the user config file); defaults if the default file is missing."""
+    explicit = path is not None
+    path = path if path is not None else config_path()
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        if not explicit:
+            return DaemonConfig()
+        raise ConfigError([Problem(path.name, "file", f"no such file: {path}")]) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([Problem(path.name, "file", f"cannot read: {exc}")]) from exc
+    return loads_config(raw, name=path.name, path=path)
+
+
+def loads_config(raw: str, *, name: str = "config.toml", path: Path | None = None,
+                 check_sessions: bool = True) -> DaemonConfig:
+    """Validate config text; raise :class:`ConfigError` listing every problem."""
+    try:
+        doc = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([Problem(name, "file", f"invalid TOML: {exc}")]) from exc
+    check = _ConfigChecker(name, check_sessions)
+    check.unknown("file", set(doc), TABLES)
+    audio = _audio(check, _table(check, doc, "audio"))
+    speech = _speech(check, _table(check, doc, "speech"))
+    journal = _journal(check, _table(check, doc, "journal"))
+    ramp = _ramp(check, _table(check, doc, "ramp"))
+    quiet = _quiet(check, doc.get("quiet_hours"))
+    schedule = _schedule(check, doc.get("schedule", []))
+    button = _button(check, doc["button"]) if "button" in doc else None
+    wake = _wake(check, doc["wake"]) if "wake" in doc else None
+    config = DaemonConfig(path, audio, speech, journal if journal is not None else DaemonConfig().journal,
+                          ramp, quiet, schedule, button, wake)
+    if check.problems:
+        raise ConfigError(check.problems)
+    return config
+
+
+def _table(check: Checker, doc: dict[str, Any], key: str) -> dict[str, Any]:
+    value = doc.get(key, {})
+    if not isinstance(value, dict):
+        check.add("file", f"{key} must be a table ([{key}]), not {describe(value)}")
+        return {}
+    return value
+
+
+def _optional_text(check: Checker, where: str, table: dict[str, Any], key: str) -> str | None:
+    if key not in table or table[key] == "":
+        return None
+    return check.text(where, key, table[key])
+
+
+def _audio(check: Checker, t: dict[str, Any]) -> Audio:
+    check.unknown("[audio]", set(t), {"output", "input", "sample_rate"})
+    rate = Audio().sample_rate
+    if "sample_rate" in t:
+        rate = int(check.number("[audio]", "sample_rate", t["sample_rate"], 8000, 192000, integer=True) or rate)
+    return Audio(_optional_text(check, "[audio]", t, "output"), _optional_text(check, "[audio]", t, "input"), rate)
+
+
+def _speech(check: Checker, t: dict[str, Any]) -> Speech:
+    from ..backends import RECOGNIZERS, TTS
+
+    where = "[speech]"
+    check.unknown(where, set(t), {"tts", "voice", "rate", "volume", "recognizer", "cache_dir"})
+    out = Speech()
+    tts = _optional_text(check, where, t, "tts") or out.tts
+    if tts not in TTS:
+        check.add(where, f"tts must be one of {', '.join(TTS)}, not {tts!r}")
+    recognizer = _optional_text(check, where, t, "recognizer") or out.recognizer
+    if recognizer not in RECOGNIZERS:
+        check.add(where, f"recognizer must be one of {', '.join(RECOGNIZERS)}, not {recognizer!r}")
+    rate = check.number(where, "rate", t["rate"], *parse.RATE_RANGE, integer=True) if "rate" in t else None
+    volume = check.number(where, "volume", t["volume"], 0.0, 1.0) if "volume" in t else None
+    cache = _optional_text(check, where, t, "cache_dir")
+    return Speech(tts, _optional_text(check, where, t, "voice"), int(rate) if rate is not None else None,
+                  volume, recognizer, Path(cache).expanduser() if cache else None)
+
+
+def _journal(check: Checker, t: dict[str, Any]) -> Path | None:
+    check.unknown("[journal]", set(t), {"path"})
+    text = _optional_text(check, "[journal]", t, "path")
+    return Path(text).expanduser() if text else None
+
+
+def _ramp(check: Checker, t: dict[str, Any]) -> Ramp:
+    check.unknown("[ramp]", set(t), {"seconds", "from"})
+    seconds = check.number("[ramp]", "seconds", t["seconds"], 0, 600) if "seconds" in t else None
+    start = check.number("[ramp]", "from", t["from"], 0.0, 1.0) if "from" in t else None
+    default = Ramp()
+    return Ramp(default.seconds if seconds is None else seconds, default.start if start is None else start)
+
+
+def read_time(check: Checker, where: str, key: str, value: object) -> dt.time | None:
+    """``"22:30"``, ``"7:05"`` or a TOML local time ``22:30:00``."""
+    if isinstance(value, dt.time):
+        return value.replace(tzinfo=None)
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value) if isinstance(value, str) else None
+    if match and int(match[1]) < 24 and int(match[2]) < 60:
+        return dt.time(int(match[1]), int(match[2]))
+    check.add(where, f"{key} must be a time of day like \"22:30\", not {describe(value)}")
+    return None
+
+
+def read_days(check: Checker, where: str, value: object) -> frozenset[int] | None:
+    """``"mon-fri"``, ``"sat,sun"``, ``"fri-mon"`` (wrapping), ``"daily"``, ``"weekends"`` or a list of days."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = ",".join(value)
+    if not isinstance(value, str) or not value.strip():
+        check.add(where, f"days must be like \"mon-fri\" or \"sat,sun\" or \"daily\", not {describe(value)}")
+        return None
+    text = value.strip().lower()
+    if text in DAY_WORDS:
+        return frozenset(DAY_WORDS[text])
+    days: set[int] = set()
+    for part in (p.strip() for p in text.split(",")):
+        ends = [e.strip()[:3] for e in part.split("-")]
+        if len(ends) > 2 or not all(e in DAY_NAMES for e in ends):
+            check.add(where, f"days: cannot read {part!r}; use mon, tue, wed, thu, fri, sat, sun, "
+                             "ranges like mon-fri, commas, or daily")
+            return None
+        first, last = DAY_NAMES.index(ends[0]), DAY_NAMES.index(ends[-1])
+        days.update((first + i) % 7 for i in range((last - first) % 7 + 1))
+    return frozenset(days)
+
+
+def _minutes(check: Checker, where: str, t: dict[str, Any], default: float | None = None) -> float | None:
+    if "minutes" not in t:
+        return default
+    return check.number(where, "minutes", t["minutes"], *MINUTES_RANGE)
+
+
+def _quiet(check: Checker, t: object) -> QuietHours | None:
+    if t is None:
+        return None
+    if not isinstance(t, dict):
+        check.add("file", f"quiet_hours must be a table ([quiet_hours]), not {describe(t)}")
+        return None
+    where = "[quiet_hours]"
+    check.unknown(where, set(t), {"start", "end"})
+    for key in ("start", "end"):
+        if key not in t:
+            check.add(where, f"{key} is required (a time like \"23:00\")")
+    start = read_time(check, where, "start", t["start"]) if "start" in t else None
+    end = read_time(check, where, "end", t["end"]) if "end" in t else None
+    return QuietHours(start, end) if start is not None and end is not None else None
+
+
+def _schedule(check: Checker, raw: object) -> tuple[ScheduleEntry, ...]:
+    if not isinstance(raw, list):
+        check.add("file", "schedule must be written as [[schedule]] tables")
+        return ()
+    entries = []
+    for number, t in enumerate(raw, start=1):
+        where = f"[[schedule]] {number}"
+        if not isinstance(t, dict):
+            check.add(where, f"must be a table, not {describe(t)}")
+            continue
+        check.unknown(where, set(t), {"session", "at", "days", "minutes", "ramp"})
+        for key in ("session", "at"):
+            if key not in t:
+                check.add(where, f"{key} is required")
+        session = _session(check, where, t["session"]) if "session" in t else None
+        at = read_time(check, where, "at", t["at"]) if "at" in t else None
+        days = read_days(check, where, t["days"]) if "days" in t else frozenset(range(7))
+        ramp = t.get("ramp", True)
+        if not isinstance(ramp, bool):
+            check.add(where, f"ramp must be true or false, not {describe(ramp)}")
+        minutes = _minutes(check, where, t)
+        if session is not None and at is not None and days is not None:
+            entries.append(ScheduleEntry(number, session, at, days, minutes, ramp is not False))
+    return tuple(entries)
+
+
+def _action(check: Checker, where: str, t: dict[str, Any], key: str, default: str) -> str:
+    value = t.get(key, default)
+    if value not in ACTIONS:
+        check.add(where, f"{key} must be one of {', '.join(ACTIONS)}, not {describe(value)}")
+        return default
+    return str(value)
+
+
+def _button(check: Checker, t: object) -> Button | None:
+    where = "[button]"
+    if not isinstance(t, dict):
+        check.add("file", f"button must be a table ([button]), not {describe(t)}")
+        return None
+    check.unknown(where, set(t), {"pin", "bounce_time", "hold_time", "short_press", "long_press", "session",
+                                  "minutes"})
+    pin = t.get("pin")
+    if pin is None:
+        check.add(where, "pin is required (the BCM number the button is wired to, e.g. 17)")
+    elif isinstance(pin, bool) or not isinstance(pin, int | str) or (isinstance(pin, int) and not 0 <= pin <= 40):
+        check.add(where, f"pin must be a BCM number 0-40 or a name like \"GPIO17\", not {describe(pin)}")
+        pin = None
+    default = Button(0)
+    bounce: float | None = default.bounce_time
+    if "bounce_time" in t:
+        bounce = check.number(where, "bounce_time", t["bounce_time"], 0.0, 1.0) or None
+    hold = check.number(where, "hold_time", t["hold_time"], 0.1, 10.0) if "hold_time" in t else default.hold_time
+    session = _session(check, where, t["session"]) if "session" in t else default.session
+    short = _action(check, where, t, "short_press", default.short_press)
+    long = _action(check, where, t, "long_press", default.long_press)
+    minutes = _minutes(check, where, t, default.minutes)
+    if pin is None or hold is None or session is None:
+        return None
+    return Button(pin, bounce, hold, short, long, session, minutes)
+
+
+def _wake(check: Checker, t: object) -> Wake | None:
+    where = "[wake]"
+    if not isinstance(t, dict):
+        check.add("file", f"wake must be a table ([wake]), not {describe(t)}")
+        return None
+    check.unknown(where, set(t), {"enabled", "phrase", "sensitivity", "session", "minutes"})
+    enabled = t.get("enabled", True)
+    if not isinstance(enabled, bool):
+        check.add(where, f"enabled must be true or false, not {describe(enabled)}")
+    if "phrase" not in t:
+        check.add(where, "phrase is required (two or three words, e.g. \"hello guide\")")
+    phrase = check.text(where, "phrase", t["phrase"]) if "phrase" in t else None
+    default = Wake("")
+    sensitivity = check.number(where, "sensitivity", t["sensitivity"], 0.0, 1.0) if "sensitivity" in t \
+        else default.sensitivity
+    session = _session(check, where, t["session"]) if "session" in t else default.session
+    minutes = _minutes(check, where, t)
+    if enabled is not True or phrase is None or sensitivity is None or session is None:
+        return None
+    return Wake(phrase.lower(), sensitivity, session, minutes)
+
+
+class _ConfigChecker(Checker):
+    def __init__(self, file: str, check_sessions: bool) -> None:
+        super().__init__(file)
+        self.check_sessions = check_sessions
+
+
+def _session(check: Checker, where: str, value: object) -> str | None:
+    """A session name that must exist and be a valid script."""
+    name = check.text(where, "session", value)
+    if name is None or not getattr(check, "check_sessions", False):
+        return name
+    try:
+        parse.load(library.find(name))
+    except SessionNotFound as exc:
+        check.add(where, f"session: {exc}")
+    except ScriptError as exc:
+        check.add(where, f"session: '{name}' is not a valid script: {exc.problems[0]}")
+    return name

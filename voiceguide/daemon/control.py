@@ -1,0 +1,203 @@
+"""The control socket: ``voiceguide ctl`` talks to the daemon over a Unix socket only its user can use.
+
+The socket lives in the user runtime directory (``$XDG_RUNTIME_DIR/voiceguide/ctl.sock``): the folder is
+0700, the socket 0600, and a connecting process must run as the same user (checked with SO_PEERCRED).
+One JSON line in, one JSON line out: ``{"command": "start", "session": "demo"}`` ->
+``{"ok": true, "session": "demo", "seconds": 62.0}``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+import stat
+import struct
+import threading
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from ..errors import DaemonError
+from ..library import APP
+from ..player import Command
+from .events import Control, Event, Reply, ReplySlot, Start, StartRequest, Status
+
+log = logging.getLogger(__name__)
+
+SOCKET_NAME = "ctl.sock"
+MAX_REQUEST = 4096
+"""Longest request line accepted, in bytes."""
+START_TIMEOUT = 180.0
+"""How long ``ctl start`` waits for the session to be prepared (uncached speech on a Pi takes a while)."""
+REPLY_TIMEOUT = 10.0
+"""How long other commands wait for the daemon's answer."""
+COMMANDS = {"stop": Command.STOP, "pause": Command.TOGGLE, "resume": Command.RESUME}
+"""Session controls by name; ``pause`` pauses, or resumes when paused."""
+
+
+def runtime_dir() -> Path:
+    """``$XDG_RUNTIME_DIR/voiceguide`` (platformdirs' fallback without it: ``/tmp/runtime-UID/voiceguide``)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset; its fallback is fine
+        return Path(platformdirs.user_runtime_dir(APP))
+
+
+def socket_path() -> Path:
+    """Where the daemon listens."""
+    return runtime_dir() / SOCKET_NAME
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (mode 0700) or make sure an existing one is ours and private."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = path.stat()
+        if info.st_uid != os.getuid():
+            raise DaemonError(f"{path} belongs to another user; remove it or set XDG_RUNTIME_DIR")
+        if stat.S_IMODE(info.st_mode) != 0o700:
+            path.chmod(0o700)
+    except OSError as exc:
+        raise DaemonError(f"cannot use {path} for the control socket: {exc.strerror or exc}") from exc
+    return path
+
+
+def _peer_uid(conn: socket.socket) -> int:
+    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return int(struct.unpack("3i", creds)[1])
+
+
+def to_event(message: Any, reply: Callable[[Reply], None]) -> Event | str:
+    """The event a request asks for, or what is wrong with it."""
+    if not isinstance(message, dict) or not isinstance(message.get("command"), str):
+        return "a request is a JSON object with a 'command'"
+    command = message["command"]
+    if command == "status":
+        return Status(reply)
+    if command in COMMANDS:
+        return Control(COMMANDS[command], "ctl", reply)
+    if command == "start":
+        session, minutes = message.get("session"), message.get("minutes")
+        if not isinstance(session, str) or not session:
+            return "start needs a session"
+        if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, int | float)
+                                    or not 0 < minutes <= 24 * 60):
+            return "minutes must be a number from 1 to 1440"
+        return Start(StartRequest(session, "ctl", float(minutes) if minutes is not None else None), reply)
+    return f"unknown command {command!r}; known: start, {', '.join(COMMANDS)}, status"
+
+
+class ControlServer:
+    """Accepts ctl connections on a thread (blocking in ``accept``) and posts their requests."""
+
+    name = "control socket"
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path if path is not None else socket_path()
+        self._sock: socket.socket | None = None
+        self._post: Callable[[Event], None] | None = None
+
+    def start(self, post: Callable[[Event], None]) -> None:
+        """Bind the socket (0600) and serve on a background thread."""
+        private_dir(self.path.parent)
+        if self.path.exists() or self.path.is_symlink():
+            if _answers(self.path):
+                raise DaemonError(f"another voiceguide daemon is already running (it answers on {self.path})")
+            self.path.unlink()  # left behind by a daemon that did not exit cleanly
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old = os.umask(0o177)
+        try:
+            sock.bind(str(self.path))
+        except OSError as exc:
+            sock.close()
+            raise DaemonError(f"cannot listen on {self.path}: {exc.strerror or exc}") from exc
+        finally:
+            os.umask(old)
+        self.path.chmod(0o600)
+        sock.listen(8)
+        self._sock, self._post = sock, post
+        threading.Thread(target=self._accept, args=(sock,), name="voiceguide-ctl", daemon=True).start()
+        log.info("control socket %s", self.path)
+
+    def close(self) -> None:
+        """Stop accepting and remove the socket file."""
+        sock, self._sock = self._sock, None
+        if sock is None:
+            return
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+        sock.close()
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+    def _accept(self, sock: socket.socket) -> None:
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return  # closed
+            threading.Thread(target=self._serve, args=(conn,), name="voiceguide-ctl-conn", daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.settimeout(5.0)
+                if _peer_uid(conn) != os.getuid():
+                    raise PermissionError("another user")
+                line = conn.makefile("rb").readline(MAX_REQUEST)
+                reply = self._answer(line)
+                conn.sendall(json.dumps(reply).encode() + b"\n")
+            except OSError as exc:
+                log.warning("control connection failed: %s", exc)
+
+    def _answer(self, line: bytes) -> Reply:
+        try:
+            message = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return {"ok": False, "error": "not a JSON request"}
+        slot = ReplySlot()
+        event = to_event(message, slot)
+        if isinstance(event, str):
+            return {"ok": False, "error": event}
+        assert self._post is not None
+        self._post(event)
+        timeout = START_TIMEOUT if isinstance(event, Start) else REPLY_TIMEOUT
+        reply = slot.wait(timeout)
+        return reply if reply is not None else {"ok": False, "error": f"no answer from the daemon in {timeout:g} s"}
+
+
+def _answers(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+        return True
+
+
+def request(message: dict[str, Any], path: Path | None = None, timeout: float = START_TIMEOUT + 10) -> Reply:
+    """Send one request to the daemon and return its reply."""
+    path = path if path is not None else socket_path()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(str(path))
+            sock.sendall(json.dumps(message).encode() + b"\n")
+            line = sock.makefile("rb").readline(1 << 20)
+        except (FileNotFoundError, ConnectionRefusedError) as exc:
+            raise DaemonError(f"the daemon is not running (no answer on {path}); start it with 'voiceguide daemon' "
+                              "or 'systemctl --user start voiceguide'") from exc
+        except OSError as exc:
+            raise DaemonError(f"talking to the daemon on {path} failed: {exc.strerror or exc}") from exc
+    try:
+        reply = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DaemonError(f"the daemon gave an unreadable answer: {line[:200]!r}") from exc
+    if not isinstance(reply, dict):
+        raise DaemonError(f"the daemon gave an unexpected answer: {reply!r}")
+    return reply

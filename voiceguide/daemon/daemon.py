@@ -1,0 +1,254 @@
+"""The daemon's core: one loop, one event queue, one session at a time.
+
+Triggers put events on the queue; :meth:`Daemon.handle` is the only code that changes state, and
+:meth:`Daemon.tick` asks the scheduler what is due. Between events the loop blocks on the queue until
+the next scheduled moment (at most :data:`MAX_WAIT`), so an idle daemon uses no CPU.
+
+A trigger that arrives while a session is being prepared or played is **ignored** (logged, and ctl is
+told why): nothing starts by surprise after a session ends. Stop the session first to start another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from typing import Literal, Protocol
+
+from ..errors import BackendError
+from ..player import Command, Snapshot
+from .clock import WallClock
+from .config import DaemonConfig
+from .events import (
+    Control,
+    Ended,
+    Event,
+    EventQueue,
+    Prepared,
+    Reply,
+    Shutdown,
+    Start,
+    StartRequest,
+    Status,
+    Trigger,
+)
+from .schedule import Due, Scheduler
+
+log = logging.getLogger(__name__)
+
+MAX_WAIT = 60.0
+"""The loop wakes at least this often even with nothing due, to notice a clock that was set."""
+SHUTDOWN_GRACE = 1.5
+"""After SIGTERM, how long the stop fade and the stream's close may take before the daemon exits anyway."""
+
+Phase = Literal["idle", "preparing", "playing", "paused", "stopping"]
+
+
+class SessionWorker(Protocol):
+    """What the daemon needs of :class:`voiceguide.daemon.worker.Worker`."""
+
+    snapshot: Snapshot | None
+    sample_rate: int
+
+    def submit(self, kind: Literal["play", "prepare"], request: StartRequest) -> None: ...
+
+    def command(self, command: Command) -> None: ...
+
+    def close(self, timeout: float = 0.0) -> None: ...
+
+
+class Daemon:
+    """The state machine between triggers and the session worker."""
+
+    def __init__(self, config: DaemonConfig, events: EventQueue, worker: SessionWorker, clock: WallClock,
+                 triggers: Sequence[Trigger] = ()) -> None:
+        self.config = config
+        self.events = events
+        self.worker = worker
+        self.clock = clock
+        self.triggers = list(triggers)
+        self.scheduler = Scheduler(config.schedule, clock.now())
+        self.current: StartRequest | None = None
+        """The session being prepared or played."""
+        self.phase: Phase = "idle"
+        self.length = 0.0
+        self.history: list[Ended] = []
+        """Every session that ended, in order (for status and tests)."""
+        self._pending: Callable[[Reply], None] | None = None
+        self._shutdown_by: dt.datetime | None = None
+
+    # --- the loop ----------------------------------------------------------------------------------
+    def run(self) -> int:
+        """Handle events until shut down; returns the exit code (0)."""
+        for trigger in list(self.triggers):
+            try:
+                trigger.start(self.events.put)
+            except BackendError as exc:  # a missing button or microphone must not keep the rest from working
+                log.error("%s disabled: %s", trigger.name, exc)
+                self.triggers.remove(trigger)
+        upcoming = self.scheduler.upcoming(self.clock.now())
+        log.info("ready; next scheduled: %s", _describe_due(upcoming))
+        try:
+            while True:
+                now = self.clock.now()
+                self.tick(now)
+                if self._finished(now):
+                    break
+                event = self.clock.next_event(self.events, self._timeout(now))
+                if event is not None:
+                    self.handle(event)
+        finally:
+            for trigger in self.triggers:
+                trigger.close()
+            self.worker.close()
+        log.info("exited")
+        return 0
+
+    def _timeout(self, now: dt.datetime) -> float:
+        if self._shutdown_by is not None:
+            return max(0.0, (self._shutdown_by - now).total_seconds())
+        until = self.scheduler.seconds_to_next(now)
+        return MAX_WAIT if until is None else min(MAX_WAIT, until)
+
+    def _finished(self, now: dt.datetime) -> bool:
+        if self._shutdown_by is None:
+            return False
+        if self.current is not None and now < self._shutdown_by:
+            return False
+        if self.current is not None:
+            log.warning("exiting while %s is still stopping", self.current.session)
+        return True
+
+    # --- the schedule ------------------------------------------------------------------------------
+    def tick(self, now: dt.datetime) -> None:
+        """Start what is due and render ahead what is coming."""
+        if self._shutdown_by is not None:
+            return
+        quiet = self.config.quiet_hours
+        for due in self.scheduler.due(now):
+            name = f"{due.entry.session} (scheduled {due.when:%a %H:%M})"
+            if self.scheduler.is_late(due, now):
+                log.warning("missed %s: the clock says %s", name, f"{now:%a %H:%M}")
+            elif quiet is not None and quiet.contains(due.when.time()):
+                log.info("skipped %s: quiet hours", name)
+            else:
+                ramp = self.config.ramp if due.entry.ramp else None
+                self.handle(Start(StartRequest(due.entry.session, "schedule", due.entry.minutes, ramp)))
+        for due in self.scheduler.to_prepare(now):
+            if quiet is None or not quiet.contains(due.when.time()):
+                log.info("preparing %s for %s", due.entry.session, f"{due.when:%H:%M}")
+                request = StartRequest(due.entry.session, "schedule", due.entry.minutes)
+                self.worker.submit("prepare", request)
+
+    # --- events ------------------------------------------------------------------------------------
+    def handle(self, event: Event) -> None:
+        """Act on one event."""
+        if isinstance(event, Start):
+            self._start(event)
+        elif isinstance(event, Control):
+            self._control(event)
+        elif isinstance(event, Status):
+            event.reply(self.status())
+        elif isinstance(event, Prepared):
+            self._prepared(event)
+        elif isinstance(event, Ended):
+            self._ended(event)
+        elif isinstance(event, Shutdown):
+            self._shutdown(event)
+
+    def _start(self, event: Start) -> None:
+        request = event.request
+        refusal = None
+        if self._shutdown_by is not None:
+            refusal = "shutting down"
+        elif self.current is not None:
+            refusal = f"busy: {self.current.session} is {self.phase} (stop it first)"
+        if refusal is not None:
+            log.info("ignored %s from %s: %s", request.session, request.source, refusal)
+            _answer(event.reply, {"ok": False, "error": refusal})
+            return
+        log.info("starting %s (%s)", request.session, request.source)
+        self.current, self.phase, self.length = request, "preparing", 0.0
+        self._pending = event.reply
+        self.worker.submit("play", request)
+
+    def _prepared(self, event: Prepared) -> None:
+        if event.request is not self.current:
+            return
+        self.length = event.seconds
+        if self.phase == "preparing":
+            self.phase = "playing"
+        log.info("playing %s (%.0f s)", event.request.session, event.seconds)
+        self._reply_pending({"ok": True, "session": event.request.session, "seconds": round(event.seconds, 1)})
+
+    def _ended(self, event: Ended) -> None:
+        self.history.append(event)
+        if event.error is not None:
+            log.error("could not play %s: %s", event.request.session, event.error)
+            self._reply_pending({"ok": False, "error": event.error})
+        else:
+            word = "stopped" if event.stopped_early else "finished"
+            log.info("%s %s after %.0f s", word, event.request.session, event.played)
+            self._reply_pending({"ok": False, "error": f"{event.request.session} was stopped before it began"})
+        if event.request is self.current:
+            self.current, self.phase = None, "idle"
+
+    def _control(self, event: Control) -> None:
+        command, phase = event.command, self.phase
+        if self.current is None:
+            _answer(event.reply, {"ok": False, "error": "nothing is playing"})
+            return
+        if command is Command.TOGGLE:
+            command = Command.RESUME if phase == "paused" else Command.PAUSE
+        if command is Command.STOP:
+            if phase != "stopping":
+                log.info("stopping %s (%s)", self.current.session, event.source)
+                self.phase = "stopping"
+                self.worker.command(Command.STOP)
+        elif phase in ("preparing", "stopping"):
+            _answer(event.reply, {"ok": False, "error": f"{self.current.session} is {phase}"})
+            return
+        elif command is Command.PAUSE and phase == "playing":
+            log.info("pausing %s (%s)", self.current.session, event.source)
+            self.phase = "paused"
+            self.worker.command(Command.PAUSE)
+        elif command is Command.RESUME and phase == "paused":
+            log.info("resuming %s (%s)", self.current.session, event.source)
+            self.phase = "playing"
+            self.worker.command(Command.RESUME)
+        _answer(event.reply, {"ok": True, "state": self.phase, "session": self.current.session})
+
+    def _shutdown(self, event: Shutdown) -> None:
+        if self._shutdown_by is not None:
+            return
+        log.info("shutting down (%s)", event.reason)
+        self._shutdown_by = self.clock.now() + dt.timedelta(seconds=SHUTDOWN_GRACE)
+        if self.current is not None and self.phase != "stopping":
+            self.phase = "stopping"
+            self.worker.command(Command.STOP)
+
+    def status(self) -> Reply:
+        """What ``voiceguide ctl status`` prints."""
+        reply: Reply = {"ok": True, "state": self.phase}
+        if self.current is not None:
+            reply.update(session=self.current.session, source=self.current.source, seconds=round(self.length, 1))
+            snapshot, rate = self.worker.snapshot, self.worker.sample_rate
+            if snapshot is not None and rate:
+                reply["position"] = round(snapshot.position / rate, 1)
+        upcoming = self.scheduler.upcoming(self.clock.now())
+        if upcoming is not None:
+            reply["next"] = {"session": upcoming.entry.session, "at": upcoming.when.isoformat(timespec="minutes")}
+        return reply
+
+    def _reply_pending(self, reply: Reply) -> None:
+        pending, self._pending = self._pending, None
+        _answer(pending, reply)
+
+
+def _answer(reply: Callable[[Reply], None] | None, value: Reply) -> None:
+    if reply is not None:
+        reply(value)
+
+
+def _describe_due(due: Due | None) -> str:
+    return "nothing" if due is None else f"{due.entry.session} at {due.when:%a %H:%M}"

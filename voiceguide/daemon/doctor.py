@@ -1,0 +1,234 @@
+"""``voiceguide doctor``: check what the bedside daemon needs, and say how to fix each failure.
+
+Each check returns a :class:`Finding`; the CLI prints them. A ``fail`` is something the daemon needs
+(exit 1); a ``warn`` is optional or advisory (exit 0).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from .. import backends, library, parse
+from ..errors import ConfigError, VoiceguideError
+from ..seams import Samples, SpeechParams
+from . import service, wake
+from .config import DaemonConfig, config_path
+from .config_read import load_config
+
+Level = Literal["ok", "warn", "fail"]
+APT = "sudo apt install"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The outcome of one check."""
+
+    name: str
+    """What was checked."""
+    level: Level
+    """``ok``, ``warn`` (optional or advisory) or ``fail`` (the daemon needs it)."""
+    detail: str
+    """What was found."""
+    fix: str = ""
+    """What to do about it (for warn and fail)."""
+
+
+def diagnose(path: Path | None = None, systemctl: service.Systemctl | None = None,
+             open_output: bool = True) -> list[Finding]:
+    """Run every check; ``open_output=False`` skips opening the output stream (tests)."""
+    findings: list[Finding] = []
+    config, finding = _config(path)
+    findings.append(finding)
+    portaudio = _portaudio()
+    findings.append(portaudio)
+    if portaudio.level == "ok":
+        findings.append(_output(config, open_output))
+        findings.extend(_input(config))
+    findings.extend(_speech(config))
+    findings.extend(_listening(config))
+    findings.extend(_button(config))
+    findings.append(_journal(config.journal))
+    findings.extend(_service(systemctl))
+    return findings
+
+
+def _config(path: Path | None) -> tuple[DaemonConfig, Finding]:
+    shown = path or config_path()
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        return DaemonConfig(), Finding("config", "fail", f"{shown} is invalid:\n" + str(exc),
+                                       f"edit {shown}; every problem above names its table and key")
+    if config.path is None:
+        return config, Finding("config", "ok", f"no {shown}: the defaults are used (control socket only)",
+                               "")
+    parts = [f"{len(config.schedule)} scheduled"]
+    parts += [f"button on pin {config.button.pin}"] if config.button else []
+    parts += [f"wake phrase '{config.wake.phrase}'"] if config.wake else []
+    return config, Finding("config", "ok", f"{shown} is valid ({', '.join(parts)})")
+
+
+def _portaudio() -> Finding:
+    from ..backends.sounddevice_out import import_sounddevice
+
+    try:
+        sd = import_sounddevice()
+    except VoiceguideError as exc:
+        return Finding("PortAudio", "fail", str(exc).split(". ")[0], f"{APT} libportaudio2")
+    return Finding("PortAudio", "ok", str(sd.get_portaudio_version()[1]))
+
+
+def _output(config: DaemonConfig, open_it: bool) -> Finding:
+    from ..backends.sounddevice_out import SoundDeviceOutput
+
+    wanted = config.audio.output
+    out = SoundDeviceOutput(wanted)
+    fix = ("list the outputs with 'voiceguide devices' and set output = \"NAME\" under [audio]; "
+           "is PipeWire or PulseAudio running ('pactl info')?")
+    try:
+        name = out.check()
+        if open_it:
+            with out.open(config.audio.sample_rate, _silence):
+                pass
+    except VoiceguideError as exc:
+        return Finding("output device", "fail", str(exc).split(" On Debian")[0], fix)
+    note = "" if wanted else " (the default: on a Pi that may be HDMI)"
+    return Finding("output device", "ok" if wanted else "warn", f"'{name}' {'opens' if open_it else 'found'}{note}",
+                   "" if wanted else "pick the speaker: set output = \"NAME\" under [audio]")
+
+
+def _silence(out: Samples) -> None:
+    out.fill(0.0)
+
+
+def _input(config: DaemonConfig) -> list[Finding]:
+    if config.audio.input is None and config.wake is None:
+        return []
+    from ..backends.sounddevice_out import import_sounddevice
+
+    sd = import_sounddevice()
+    level: Level = "fail" if config.wake is not None else "warn"
+    try:
+        info: Any = sd.query_devices(config.audio.input, "input")
+    except (ValueError, sd.PortAudioError) as exc:
+        return [Finding("input device", level, f"{config.audio.input or 'default input'}: {exc}",
+                        "plug in a microphone, check 'voiceguide devices', set input = \"NAME\" under [audio]")]
+    return [Finding("input device", "ok", f"'{info['name']}' found")]
+
+
+def _languages(config: DaemonConfig) -> dict[str, str]:
+    languages: dict[str, str] = {}
+    for name in config.sessions() or ["demo"]:
+        with contextlib.suppress(VoiceguideError):
+            languages.setdefault(parse.load(library.find(name)).language, name)
+    return languages
+
+
+def _speech(config: DaemonConfig) -> list[Finding]:
+    tts = config.speech.tts
+    try:
+        speaker = backends.speaker(tts)
+    except VoiceguideError as exc:
+        return [Finding(f"speech ({tts})", "fail", str(exc), f"{APT} espeak-ng; pip install pyttsx3")]
+    findings = [Finding(f"speech ({tts})", "ok", f"{len(speaker.voices())} voices")]
+    for language, session in _languages(config).items():
+        params = SpeechParams(language=language, voice=config.speech.voice)
+        try:
+            voice = speaker.resolve_voice(params)
+        except VoiceguideError as exc:
+            findings.append(Finding(f"voice for '{language}'", "fail", f"{exc} (needed by {session})",
+                                    f"{APT} espeak-ng-data, or set voice = \"...\" under [speech] "
+                                    "(see 'voiceguide voices')"))
+        else:
+            findings.append(Finding(f"voice for '{language}'", "ok", voice))
+    return findings
+
+
+def _listening(config: DaemonConfig) -> list[Finding]:
+    findings: list[Finding] = []
+    level: Level = "fail" if config.wake is not None else "warn"
+    if config.wake is not None:
+        reason = wake.unavailable()
+        findings.append(Finding("wake phrase", "fail", reason, "set enabled = false under [wake]") if reason
+                        else Finding("wake phrase", "ok", f"'{config.wake.phrase}'"))
+    try:
+        sphinx = importlib.import_module("voiceguide.backends.sphinx")
+    except ImportError:
+        return findings  # no recogniser modules in this version: nothing to check
+    if config.speech.recognizer == "sphinx":
+        try:
+            model = sphinx.default_model()
+            model.check()
+        except VoiceguideError as exc:
+            findings.append(Finding("speech recognition model", level, str(exc), "pip install 'voiceguide[listen]'"))
+        else:
+            findings.append(Finding("speech recognition model", "ok", str(model.acoustic.parent)))
+    return findings
+
+
+def _button(config: DaemonConfig) -> list[Finding]:
+    if config.button is None:
+        return []
+    try:
+        importlib.import_module("gpiozero")
+    except ImportError:
+        return [Finding("button", "fail", "gpiozero is not installed", "pip install 'voiceguide[pi]'")]
+    return [Finding("button", "ok", f"gpiozero present; pin {config.button.pin}")]
+
+
+@contextlib.contextmanager
+def _probe(folder: Path) -> Iterator[Path]:
+    fd, name = tempfile.mkstemp(dir=folder, prefix=".doctor-")
+    os.close(fd)
+    try:
+        yield Path(name)
+    finally:
+        os.unlink(name)
+
+
+def _journal(folder: Path) -> Finding:
+    fix = f"mkdir -p {folder} && chmod 700 {folder} && chmod 600 {folder}/*"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with _probe(folder):
+            pass
+        mode = stat.S_IMODE(folder.stat().st_mode)
+        if mode & 0o077:
+            return Finding("journal", "fail", f"{folder} has mode {mode:o}: others can look inside", fix)
+        exposed = [p.name for p in folder.iterdir() if p.is_file() and p.stat().st_mode & 0o077]
+    except OSError as exc:
+        return Finding("journal", "fail", f"{folder} is not writable: {exc.strerror or exc}", fix)
+    if exposed:
+        return Finding("journal", "fail", f"readable by others: {', '.join(sorted(exposed)[:5])}", fix)
+    return Finding("journal", "ok", f"{folder} writable, private (folder 700, files 600)")
+
+
+def _service(systemctl: service.Systemctl | None) -> list[Finding]:
+    state = service.state(systemctl)
+    if not state.installed:
+        return [Finding("service", "warn", "not installed (fine for running 'voiceguide daemon' by hand)",
+                        "voiceguide service install")]
+    findings = []
+    if state.active == "active":
+        findings.append(Finding("service", "ok", "installed and running"))
+    else:
+        findings.append(Finding("service", "warn", f"installed, {state.active or 'state unknown'}",
+                                "systemctl --user enable --now voiceguide; logs: journalctl --user -u voiceguide"))
+    findings.append(Finding("linger", "ok", "on: starts at boot") if state.linger else
+                    Finding("linger", "warn", "off: the service waits for a login",
+                            f"sudo loginctl enable-linger {service.user_name()}"))
+    return findings
+
+
+def exit_code(findings: list[Finding]) -> int:
+    """0 when nothing needed failed."""
+    return 1 if any(f.level == "fail" for f in findings) else 0
+

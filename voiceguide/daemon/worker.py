@@ -1,0 +1,174 @@
+"""The session worker: one thread that prepares and plays one session at a time, and renders ahead.
+
+It blocks on its job queue while idle. A session is compiled (speech from the cache), then played with
+:func:`voiceguide.run.play` and a control queue the daemon feeds (stop, pause, resume). An audio server
+that is not up yet (at boot) is retried with backoff, re-scanning PortAudio's devices each time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from typing import Literal
+
+from ..errors import AudioUnavailable, VoiceguideError
+from ..model import Session
+from ..player import Command, Snapshot
+from ..run import PlayResult, play
+from ..seams import AudioOutput, Clock
+from ..timeline import Timeline
+from .events import Ended, Event, Prepared, StartRequest
+from .ramp import RampedOutput
+
+log = logging.getLogger(__name__)
+
+RETRY_FIRST = 1.0
+"""First wait before trying an unavailable output again; it doubles each time ..."""
+RETRY_LONGEST = 30.0
+"""... up to this ..."""
+RETRY_GIVE_UP = 300.0
+"""... and a session is given up after waiting this long in total (the server never came)."""
+
+Prepare = Callable[[StartRequest], tuple[Session, Timeline]]
+OpenOutput = Callable[[StartRequest], tuple[AudioOutput, Clock]]
+Job = tuple[Literal["play", "prepare"], StartRequest] | None
+
+
+def backoff(first: float = RETRY_FIRST, longest: float = RETRY_LONGEST,
+            give_up: float = RETRY_GIVE_UP) -> Iterator[float]:
+    """Waits between attempts: 1, 2, 4 ... capped at ``longest``, ending once they add up to ``give_up``."""
+    total = 0.0
+    for n in itertools.count():
+        delay = min(longest, first * 2 ** n)
+        if total + delay > give_up:
+            return
+        total += delay
+        yield delay
+
+
+def refresh_portaudio() -> None:
+    """Make PortAudio scan devices again: it lists none if the sound server was down when it started."""
+    try:
+        from ..backends.sounddevice_out import import_sounddevice
+
+        sd = import_sounddevice()
+        sd._terminate()
+        sd._initialize()
+    except Exception as exc:  # ours, PortAudioError (known only once imported), or a sounddevice without these
+        log.debug("could not re-initialise PortAudio: %s", exc)
+
+
+class Worker:
+    """Prepares and plays sessions on one thread; the daemon talks to it through :meth:`submit` and
+    :meth:`command` and hears back through ``post`` (:class:`Prepared`, :class:`Ended`)."""
+
+    def __init__(self, post: Callable[[Event], None], prepare: Prepare, open_output: OpenOutput,
+                 wait_clock: Clock, *, threaded: bool = True, refresh: Callable[[], None] = refresh_portaudio,
+                 retry: Callable[[], Iterator[float]] = backoff) -> None:
+        self._post = post
+        self._prepare = prepare
+        self._open_output = open_output
+        self._wait_clock = wait_clock
+        self._refresh = refresh
+        self._retry = retry
+        self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self._controls: queue.SimpleQueue[Command] | None = None
+        self._cancel = threading.Event()
+        self.snapshot: Snapshot | None = None
+        """The player's last reported position and state (None while not playing)."""
+        self.sample_rate = 0
+        self._thread: threading.Thread | None = None
+        if threaded:
+            self._thread = threading.Thread(target=self._loop, name="voiceguide-session", daemon=True)
+            self._thread.start()
+
+    # --- the daemon's side ---------------------------------------------------------------------
+    def submit(self, kind: Literal["play", "prepare"], request: StartRequest) -> None:
+        """Queue a job; without a thread (tests), run it now."""
+        if kind == "play":
+            self._cancel.clear()
+            self._controls = queue.SimpleQueue()
+        if self._thread is None:
+            self._do((kind, request))
+        else:
+            self._jobs.put((kind, request))
+
+    def command(self, command: Command) -> None:
+        """Pass a command to the session being played; a stop also cancels one still being prepared."""
+        if command is Command.STOP:
+            self._cancel.set()
+        controls = self._controls
+        if controls is not None:
+            controls.put(command)
+
+    def close(self, timeout: float = 0.0) -> None:
+        """Ask the thread to finish after its job; wait up to ``timeout`` seconds for it."""
+        self._cancel.set()
+        self._jobs.put(None)
+        if self._thread is not None and timeout > 0:
+            self._thread.join(timeout)
+
+    # --- the worker thread -----------------------------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            self._do(job)
+
+    def _do(self, job: Job) -> None:
+        assert job is not None
+        kind, request = job
+        try:
+            if kind == "prepare":
+                _, timeline = self._prepare(request)
+                log.info("prepared %s ahead (%.0f s)", request.session, timeline.seconds)
+            else:
+                self._play(request)
+        except VoiceguideError as exc:
+            log.error("%s %s: %s", "preparing" if kind == "prepare" else "playing", request.session, exc)
+            if kind == "play":
+                self._post(Ended(request, error=str(exc)))
+        except Exception as exc:  # a bug must not take the bedside daemon down with it
+            log.exception("unexpected error with %s", request.session)
+            if kind == "play":
+                self._post(Ended(request, error=f"unexpected {type(exc).__name__}: {exc}"))
+
+    def _play(self, request: StartRequest) -> None:
+        controls = self._controls if self._controls is not None else queue.SimpleQueue()
+        _, timeline = self._prepare(request)
+        if self._cancel.is_set():
+            self._post(Ended(request, stopped_early=True))
+            return
+        self.sample_rate = timeline.sample_rate
+        self._post(Prepared(request, timeline.seconds))
+        result = self._play_retrying(request, timeline, controls)
+        self.snapshot = None
+        if result is None:
+            self._post(Ended(request, stopped_early=True))
+        else:
+            self._post(Ended(request, result.stopped_early, result.frames / timeline.sample_rate))
+
+    def _play_retrying(self, request: StartRequest, timeline: Timeline,
+                       controls: queue.SimpleQueue[Command]) -> PlayResult | None:
+        delays = self._retry()
+        while True:
+            try:
+                output, clock = self._open_output(request)
+                if request.ramp is not None and request.ramp.seconds > 0:
+                    output = RampedOutput(output, request.ramp)
+                return play(timeline, output, clock, controls, on_tick=self._tick)
+            except AudioUnavailable as exc:
+                delay = next(delays, None)
+                if delay is None:
+                    raise
+                log.warning("audio output not ready, trying again in %g s: %s", delay, str(exc).split(". ")[0])
+                if self._wait_clock.wait(self._cancel, delay):
+                    return None
+                self._refresh()
+
+    def _tick(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot

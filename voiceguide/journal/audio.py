@@ -1,0 +1,71 @@
+"""Answer audio beside the journal: FLAC files readable by the owner only."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AudioError, JournalError
+from ..seams import Clip
+
+AUDIO_DIR = "audio"
+"""Folder, next to the journal database, that holds answer audio."""
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) if needed; a folder we create is 0700."""
+    if not path.is_dir():
+        try:
+            path.mkdir(parents=True, mode=0o700)
+            path.chmod(0o700)  # mkdir's mode is masked by the umask
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise JournalError(f"cannot create {path}: {exc.strerror or exc}") from exc
+    return path
+
+
+def save_flac(folder: Path, clip: Clip) -> Path:
+    """Write ``clip`` as 16-bit FLAC under ``folder`` with a fresh random name, mode 0600; returns the path."""
+    import soundfile
+
+    private_dir(folder)
+    path = folder / f"{uuid.uuid4().hex}.flac"
+    samples = np.clip(np.asarray(clip.samples, dtype=np.float32), -1.0, 1.0)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            soundfile.write(handle, samples, clip.sample_rate, format="FLAC", subtype="PCM_16")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except (OSError, RuntimeError, ValueError) as exc:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise JournalError(f"cannot write answer audio {path}: {exc}") from exc
+    return path
+
+
+def load(path: Path) -> Clip:
+    """Read an audio file (FLAC, WAV ...) as a mono clip."""
+    import soundfile
+
+    try:
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (OSError, RuntimeError, ValueError) as exc:  # LibsndfileError is a RuntimeError
+        raise AudioError(f"cannot read audio {path}: {exc}") from exc
+    return Clip(np.asarray(data.mean(axis=1), dtype=np.float32), int(rate))
+
+
+def remove(path: Path) -> bool:
+    """Delete ``path``; False when it was already gone."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise JournalError(f"cannot delete answer audio {path}: {exc.strerror or exc}") from exc
+    return True

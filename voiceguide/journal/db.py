@@ -1,0 +1,230 @@
+"""The private journal: one SQLite file on this device, WAL mode, mode 0600, one commit per answer."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from ..errors import JournalError
+from ..rating import parse_rating
+from ..seams import Clip
+from . import audio as answer_audio
+from .schema import migrate
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["reflection", "rating"]
+
+JOURNAL_FILE = "journal.sqlite3"
+"""The database's file name inside the user data directory."""
+
+_COLUMNS = ("id", "time", "session_id", "session_title", "step", "prompt", "kind", "transcript", "rating",
+            "recognizer", "confidence", "audio_path", "duration")
+
+
+def default_path() -> Path:
+    """``user_data_dir("voiceguide")/journal.sqlite3``."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("voiceguide")) / JOURNAL_FILE
+
+
+def now() -> str:
+    """The local time with its UTC offset, to the second (``2026-11-29T08:15:02+01:00``)."""
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One answer kept in the journal."""
+
+    id: int
+    """Row id, shown to people as the entry number."""
+    time: str
+    """When it was said: ISO 8601 local time with offset."""
+    session_id: str | None
+    """Id of the session it was said in (None when added outside a session)."""
+    session_title: str | None
+    """Title of that session as it was then."""
+    step: int | None
+    """1-based step of the session that asked."""
+    prompt: str
+    """The question that was asked."""
+    kind: Kind
+    """``reflection`` (words) or ``rating`` (a number 0-10)."""
+    transcript: str | None
+    """The words heard; None until transcribed, empty when nothing was understood."""
+    rating: int | None
+    """For ratings: 0-10, or None when no number was heard."""
+    recognizer: str | None
+    """Name of the recognizer that made the transcript."""
+    confidence: float | None
+    """The recognizer's confidence 0..1, when it gives one."""
+    audio_path: str | None
+    """The answer's FLAC, relative to the journal's folder; None when not kept."""
+    duration: float | None
+    """Length of the answer in seconds."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as plain JSON-ready values."""
+        return asdict(self)
+
+
+class Journal:
+    """The journal database. Safe to share between threads (background transcription updates rows)."""
+
+    def __init__(self, path: str | Path | None = None, keep_audio: bool = True) -> None:
+        """Open (creating and migrating if needed) the journal at ``path`` (default :func:`default_path`).
+        ``keep_audio=False`` keeps only the words of each answer."""
+        self.path = Path(path).expanduser() if path is not None else default_path()
+        self.folder = self.path.parent
+        self.audio_dir = self.folder / answer_audio.AUDIO_DIR
+        self.keep_audio = keep_audio
+        self._lock = threading.Lock()
+        answer_audio.private_dir(self.folder)
+        self._make_private_file()
+        try:
+            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10.0)
+            self._conn.row_factory = sqlite3.Row
+            mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                log.warning("journal %s is in %s mode, not WAL", self.path, mode)
+            self._conn.execute("PRAGMA synchronous=FULL")
+            found = migrate(self._conn)
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot open journal {self.path}: {exc}") from exc
+        if found:
+            log.info("journal %s migrated from schema %d", self.path, found)
+
+    def _make_private_file(self) -> None:
+        try:
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            if self.path.stat().st_mode & 0o077:
+                log.warning("journal %s was readable by others; making it private", self.path)
+                self.path.chmod(0o600)
+        except OSError as exc:
+            raise JournalError(f"cannot create journal {self.path}: {exc.strerror or exc}") from exc
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database (checkpointing the WAL)."""
+        self._conn.close()
+
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params)
+            except sqlite3.Error as exc:
+                raise JournalError(f"journal {self.path}: {exc}") from exc
+
+    def add(self, prompt: str, kind: Kind = "reflection", transcript: str | None = None, *,
+            rating: int | None = None, session_id: str | None = None, session_title: str | None = None,
+            step: int | None = None, recognizer: str | None = None, confidence: float | None = None,
+            audio: Clip | None = None, duration: float | None = None, time: str | None = None) -> int:
+        """Keep one answer; committed before this returns. Returns the new entry's id.
+
+        ``transcript`` may be None and filled in later with :meth:`update_transcript`. For a ``rating``
+        the number is parsed from the transcript unless given. ``audio`` is saved as FLAC beside the
+        journal when ``keep_audio`` is on; if that fails the words are still kept (and a warning logged).
+        """
+        if kind not in ("reflection", "rating"):
+            raise JournalError(f"unknown entry kind '{kind}' (reflection or rating)")
+        if kind == "rating" and rating is None and transcript:
+            rating = parse_rating(transcript)
+        if rating is not None and not 0 <= rating <= 10:
+            raise JournalError(f"rating {rating} is outside 0-10")
+        saved: Path | None = None
+        if audio is not None:
+            duration = audio.seconds if duration is None else duration
+            if self.keep_audio:
+                try:
+                    saved = answer_audio.save_flac(self.audio_dir, audio)
+                except JournalError as exc:
+                    log.warning("answer kept without its audio: %s", exc)
+        relative = saved.relative_to(self.folder).as_posix() if saved else None
+        try:
+            cursor = self._run(
+                "INSERT INTO entries (time, session_id, session_title, step, prompt, kind, transcript, rating,"
+                " recognizer, confidence, audio_path, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (time or now(), session_id, session_title, step, prompt, kind, transcript, rating, recognizer,
+                 confidence, relative, duration))
+        except JournalError:
+            if saved:
+                answer_audio.remove(saved)
+            raise
+        return int(cursor.lastrowid or 0)
+
+    def update_transcript(self, entry_id: int, transcript: str, recognizer: str | None = None,
+                          confidence: float | None = None) -> Entry:
+        """Replace an entry's words (background transcription, retranscribe); a rating is parsed again."""
+        entry = self.require(entry_id)
+        rating = parse_rating(transcript) if entry.kind == "rating" else entry.rating
+        self._run("UPDATE entries SET transcript = ?, recognizer = ?, confidence = ?, rating = ? WHERE id = ?",
+                  (transcript, recognizer, confidence, rating, entry_id))
+        return self.require(entry_id)
+
+    def get(self, entry_id: int) -> Entry | None:
+        """The entry with this id, or None."""
+        row = self._run(f"SELECT {', '.join(_COLUMNS)} FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        return _entry(row) if row else None
+
+    def require(self, entry_id: int) -> Entry:
+        """The entry with this id; :class:`JournalError` when there is none."""
+        entry = self.get(entry_id)
+        if entry is None:
+            raise JournalError(f"no journal entry {entry_id} in {self.path}")
+        return entry
+
+    def entries(self, limit: int | None = None, session_id: str | None = None) -> list[Entry]:
+        """Entries oldest first; ``limit`` keeps the most recent ones."""
+        where, params = ("WHERE session_id = ?", (session_id,)) if session_id else ("", ())
+        sql = f"SELECT {', '.join(_COLUMNS)} FROM entries {where} ORDER BY id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [_entry(r) for r in reversed(self._run(sql, params).fetchall())]
+
+    def all(self) -> list[Entry]:
+        """Every entry, oldest first (for export)."""
+        return self.entries()
+
+    def search(self, text: str) -> list[Entry]:
+        """Entries whose answer, question or session title contains ``text`` (any case), oldest first."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self._run(
+            f"SELECT {', '.join(_COLUMNS)} FROM entries WHERE transcript LIKE ?1 ESCAPE '\\' "
+            "OR prompt LIKE ?1 ESCAPE '\\' OR session_title LIKE ?1 ESCAPE '\\' ORDER BY id", (pattern,))
+        return [_entry(r) for r in rows.fetchall()]
+
+    def delete(self, entry_id: int) -> Entry | None:
+        """Remove an entry and its audio file; returns what was deleted, or None if there was no such entry."""
+        entry = self.get(entry_id)
+        if entry is None:
+            return None
+        self._run("DELETE FROM entries WHERE id = ?", (entry_id,))
+        path = self.audio_file(entry)
+        if path is not None and not answer_audio.remove(path):
+            log.info("audio of entry %d was already gone: %s", entry_id, path)
+        return entry
+
+    def audio_file(self, entry: Entry) -> Path | None:
+        """The absolute path of an entry's audio, if it has one."""
+        return self.folder / entry.audio_path if entry.audio_path else None
+
+    def integrity_check(self) -> str:
+        """SQLite's own check: ``ok`` when the file is sound."""
+        return str(self._run("PRAGMA integrity_check").fetchone()[0])
+
+
+def _entry(row: sqlite3.Row) -> Entry:
+    return Entry(**{name: row[name] for name in _COLUMNS})

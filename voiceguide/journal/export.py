@@ -1,0 +1,70 @@
+"""The journal as Markdown (a diary by day), CSV or JSON text."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from itertools import groupby
+
+from .db import Entry
+
+CSV_COLUMNS = ("id", "time", "session_id", "session_title", "step", "prompt", "kind", "transcript", "rating",
+               "recognizer", "confidence", "audio_path", "duration")
+"""Columns of the CSV export, in order."""
+
+
+def answer_text(entry: Entry) -> str:
+    """What was answered, as a person would read it: the words, or ``7 / 10`` for a rating."""
+    if entry.kind == "rating" and entry.rating is not None:
+        return f"{entry.rating} / 10"
+    if entry.transcript is None:
+        return "(not transcribed yet)"
+    if not entry.transcript:
+        return "(no words recognised)"
+    return entry.transcript
+
+
+def to_json(entries: Sequence[Entry]) -> str:
+    """A JSON list of objects, oldest first: time, session {id, title}, step, prompt, kind, transcript ..."""
+    rows = []
+    for e in entries:
+        rows.append({"id": e.id, "time": e.time, "session": {"id": e.session_id, "title": e.session_title},
+                     "step": e.step, "prompt": e.prompt, "kind": e.kind, "transcript": e.transcript,
+                     "rating": e.rating, "recognizer": e.recognizer, "confidence": e.confidence,
+                     "audio_path": e.audio_path, "duration": e.duration})
+    return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_csv(entries: Sequence[Entry]) -> str:
+    """CSV with a header row (:data:`CSV_COLUMNS`); empty cells for missing values."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for e in entries:
+        values = e.to_dict()
+        writer.writerow(["" if values[c] is None else values[c] for c in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def _when(entry: Entry) -> datetime:
+    return datetime.fromisoformat(entry.time)
+
+
+def to_markdown(entries: Sequence[Entry]) -> str:
+    """A diary: a heading per day, then each answer with its time, session and question."""
+    lines = ["# Journal", ""]
+    if not entries:
+        lines += ["Nothing here yet. Answers you speak during a session will appear here.", ""]
+    for day, group in groupby(entries, key=lambda e: _when(e).date()):
+        lines += [f"## {day:%A} {day.day} {day:%B %Y}", ""]
+        for e in group:
+            where = f" · {e.session_title}" if e.session_title else ""
+            lines += [f"**{_when(e):%H:%M}**{where}", "", f"> {e.prompt}", "", answer_text(e), ""]
+    return "\n".join(lines)
+
+
+FORMATS: dict[str, Callable[[Sequence[Entry]], str]] = {"md": to_markdown, "csv": to_csv, "json": to_json}
+"""Export formats by the name ``--format`` takes."""

@@ -1,0 +1,151 @@
+"""Capture one spoken answer: open the microphone, wait for speech, keep it until the person stops.
+
+``capture_answer`` blocks on a queue fed by the input's callback and waits through the injected
+clock, so it never polls and a fake input plus a :class:`~voiceguide.backends.fake.FakeClock`
+runs a minute of listening in milliseconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import deque
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..seams import AudioInput, Clip, Clock, Samples
+from .vad import Endpointer, EndReason, VadConfig
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+"""Capture rate: what the recognizer wants, recorded directly (resampling hurts recognition)."""
+PRE_ROLL = 0.3
+"""Audio kept before the detected start so the first word is not clipped."""
+POST_ROLL = 0.3
+"""Audio kept after the detected end so a soft last sound is not clipped."""
+STALL_SECONDS = 2.0
+"""If no audio arrives for this long the microphone is taken to have stopped."""
+MAX_WAIT = 0.25
+"""Longest single wait on the clock (bounds how late a deadline is noticed)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A captured spoken answer."""
+
+    clip: Clip
+    """The audio, from ``PRE_ROLL`` before the speech to ``POST_ROLL`` after it (16 kHz mono)."""
+    offset: float
+    """Seconds from the start of listening to the clip's first sample."""
+    speech_start: float
+    """Seconds into ``clip`` where speech was detected to start."""
+    speech_end: float
+    """Seconds into ``clip`` where speech was detected to end."""
+    ended_by: EndReason
+    """Why capture stopped: ``SILENCE``, ``LIMIT`` or ``INPUT_STOPPED``."""
+
+
+class _Blocks:
+    """The input callback's side: copy each block into a queue and wake the waiting thread."""
+
+    def __init__(self) -> None:
+        self.queue: queue.SimpleQueue[Samples] = queue.SimpleQueue()
+        self.arrived = threading.Event()
+
+    def deliver(self, block: Samples) -> None:
+        self.queue.put(np.array(block, dtype=np.float32, copy=True).reshape(-1))
+        self.arrived.set()
+
+
+class _Recording:
+    """What has been heard, trimmed to the pre-roll while waiting for speech to start."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self.blocks: deque[Samples] = deque()
+        self.first = 0  # sample index of blocks[0][0]
+        self.total = 0  # samples received
+
+    def add(self, block: Samples, trim: bool) -> None:
+        self.blocks.append(block)
+        self.total += len(block)
+        while trim and len(self.blocks) > 1 and self.total - self.first - len(self.blocks[0]) >= self.keep:
+            self.first += len(self.blocks.popleft())
+
+    def slice(self, start: int, end: int) -> Samples:
+        audio = np.concatenate(self.blocks) if self.blocks else np.zeros(0, dtype=np.float32)
+        lo = max(0, start - self.first)
+        hi = max(lo, min(len(audio), end - self.first))
+        return audio[lo:hi]
+
+
+def capture_answer(input: AudioInput, clock: Clock, timeout: float = 8.0, limit: float = 60.0,
+                   trailing_silence: float = 1.2, config: VadConfig | None = None) -> Answer | None:
+    """Listen for one answer; None if nobody spoke within ``timeout`` seconds (or the mic is dead).
+
+    ``timeout`` counts from the moment the microphone opens, ``limit`` from the start of speech.
+    ``config`` overrides the other endpointing parameters; the three arguments win over it.
+    """
+    cfg = replace(config or VadConfig(), sample_rate=SAMPLE_RATE, timeout=timeout, limit=limit,
+                  trailing_silence=trailing_silence)
+    endpointer = Endpointer(cfg)
+    blocks = _Blocks()
+    # While waiting keep the pre-roll plus the onset window the start is reported back across.
+    recording = _Recording(int((PRE_ROLL + cfg.onset_window + 2 * cfg.frame) * SAMPLE_RATE))
+    with input.open(SAMPLE_RATE, blocks.deliver):
+        began = clock.monotonic()
+        last_block = began
+        started_at: float | None = None
+        while not endpointer.finished:
+            blocks.arrived.clear()
+            got = False
+            while not endpointer.finished:
+                try:
+                    block = blocks.queue.get_nowait()
+                except queue.Empty:
+                    break
+                got = True
+                recording.add(block, trim=endpointer.start is None)
+                for event in endpointer.feed(block):
+                    log.debug("endpointing: %s at %.2f s", event.kind.value, event.sample / SAMPLE_RATE)
+            now = clock.monotonic()
+            if got:
+                last_block = now
+            if endpointer.finished:
+                break
+            if endpointer.start is not None and started_at is None:
+                started_at = now
+            deadline = _deadline(began, started_at, last_block, cfg)
+            if now >= deadline:
+                if endpointer.start is None:
+                    log.info("no speech within %.1f s (no audio: %s)", timeout, recording.total == 0)
+                    return None
+                endpointer.finish(recording.total, EndReason.INPUT_STOPPED)
+                break
+            clock.wait(blocks.arrived, min(MAX_WAIT, deadline - now))
+    return _answer(endpointer, recording)
+
+
+def _deadline(began: float, started_at: float | None, last_block: float, cfg: VadConfig) -> float:
+    """When to give up without more audio: the timeout (plus slack) or a stalled microphone."""
+    stall = last_block + STALL_SECONDS
+    if started_at is None:
+        return min(began + cfg.timeout + STALL_SECONDS, max(began + cfg.timeout, stall))
+    return min(stall, started_at + cfg.limit + STALL_SECONDS)
+
+
+def _answer(endpointer: Endpointer, recording: _Recording) -> Answer | None:
+    if endpointer.start is None or endpointer.reason in (None, EndReason.TIMEOUT):
+        return None
+    end = endpointer.end if endpointer.end is not None else recording.total
+    first = max(recording.first, endpointer.start - round(PRE_ROLL * SAMPLE_RATE))
+    last = min(recording.total, end + round(POST_ROLL * SAMPLE_RATE))
+    if endpointer.reason is EndReason.LIMIT:
+        last = min(recording.total, end)
+    samples = recording.slice(first, last)
+    log.info("answer: %.2f s of speech (%s)", (end - endpointer.start) / SAMPLE_RATE, endpointer.reason.value)
+    return Answer(Clip(samples, SAMPLE_RATE), first / SAMPLE_RATE, (endpointer.start - first) / SAMPLE_RATE,
+                  (end - first) / SAMPLE_RATE, endpointer.reason)

@@ -1,0 +1,284 @@
+"""Voice commands: spot "pause", "resume", "skip", "repeat", "slower" and "stop" while a session plays.
+
+One long-lived keyword spotter (see ``spotter``) is fed 16 kHz microphone blocks on a worker
+thread; what it spots is filtered here before it becomes a :class:`Command` on the player's
+control queue:
+
+- **Isolation.** A command is a word said on its own: the word must be at least
+  ``isolation_margin_db`` louder than the audio just before and just after it. Keywords the
+  decoder imagines inside running speech (the guide's voice, a radio, a conversation) or in
+  steady noise fail this test.
+- **The speaking gate.** While the session's own speech is playing (``is_speaking()``, checked
+  for every block, with ``gate_margin`` seconds either side for device latency and echo),
+  detections are ignored except for commands in ``while_speaking`` (by default only STOP). With
+  isolation, a STOP during the guide's speech is taken only if the person's voice clearly
+  dominates the guide's at the microphone (headphones, or a microphone near the person).
+- **Overlaps and repeats.** Of overlapping detections the longest word wins ("repeat" over the
+  "skip" the decoder may hear in its first syllable); the same command is not repeated within
+  ``refractory`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from ..player import Command
+from ..seams import AudioInput, Samples
+from .spotter import SAMPLE_RATE, PocketsphinxSpotter, Spotted
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WORDS: Mapping[str, Command] = {
+    "pause": Command.PAUSE, "resume": Command.RESUME, "skip": Command.SKIP,
+    "repeat": Command.REPEAT, "slower": Command.SLOWER, "stop": Command.STOP,
+}
+"""Spoken word → command."""
+DEFAULT_SENSITIVITY: Mapping[str, float] = {
+    "pause": 0.9, "resume": 0.9, "skip": 0.8, "repeat": 0.9, "slower": 0.9, "stop": 0.8,
+}
+"""Per-word sensitivity 0..1 (threshold 1e(100*s - 110)), tuned on a synthetic voice (docs/benchmarks.md)."""
+HISTORY_SECONDS = 4.0
+"""Audio and gate history kept for the isolation and gate checks."""
+
+
+@dataclass(frozen=True)
+class CommandConfig:
+    """How voice commands are spotted and filtered."""
+
+    words: Mapping[str, Command] = field(default_factory=lambda: dict(DEFAULT_WORDS))
+    """Spoken word → command; every word must be in the en-us dictionary."""
+    sensitivity: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SENSITIVITY))
+    """Per-word sensitivity 0..1; higher hears more (and mishears more). Missing words use 0.85."""
+    while_speaking: frozenset[Command] = frozenset({Command.STOP})
+    """Commands still accepted while the session's own speech is playing."""
+    gate_margin: float = 0.5
+    """Seconds before and after the session's speech that are gated too."""
+    isolation_gap: float = 0.15
+    """Seconds between the word's edges and the context it is compared with."""
+    isolation_context: float = 0.3
+    """Seconds of context before and after the word."""
+    isolation_margin_db: float = 10.0
+    """How much louder than its context the word must be."""
+    refractory: float = 1.0
+    """Seconds during which the same command is not taken again."""
+
+    def word_sensitivity(self) -> dict[str, float]:
+        """The sensitivity of every word."""
+        return {word: float(self.sensitivity.get(word, 0.85)) for word in self.words}
+
+
+class Spotter(Protocol):
+    """What the filter needs from a keyword spotter (a fake in tests, pocketsphinx for real)."""
+
+    def feed(self, block: Samples) -> list[Spotted]:
+        """Keywords newly spotted after this block."""
+        ...
+
+    def restart_due(self) -> bool:
+        """Whether a fresh utterance should be started at the next quiet moment."""
+        ...
+
+    def restart(self) -> None:
+        """Start a fresh utterance."""
+        ...
+
+
+def _level_db(audio: Samples) -> float:
+    """A robust loudness: the 90th percentile of 10 ms frame levels (-120 dB if too short)."""
+    n = len(audio) // 160 * 160
+    if n == 0:
+        return -120.0
+    power = np.mean(np.square(audio[:n].reshape(-1, 160), dtype=np.float64), axis=1)
+    return float(np.percentile(10.0 * np.log10(power + 1e-12), 90))
+
+
+class VoiceCommands:
+    """Turns microphone blocks into commands: spotter, isolation test, speaking gate. Not threaded."""
+
+    def __init__(self, config: CommandConfig | None = None, spotter: Spotter | None = None) -> None:
+        self.config = config or CommandConfig()
+        self.spotter: Spotter = spotter or PocketsphinxSpotter(self.config.word_sensitivity())
+        self._audio: deque[tuple[int, Samples]] = deque()
+        self._speaking: deque[tuple[int, int]] = deque()  # sample spans when the session was speaking
+        self._pending: list[Spotted] = []
+        self._fed = 0
+        self._last: dict[Command, int] = {}
+        c = self.config
+        self._gap = round(c.isolation_gap * SAMPLE_RATE)
+        self._ctx = round(c.isolation_context * SAMPLE_RATE)
+        self._margin = round(c.gate_margin * SAMPLE_RATE)
+        self.ignored: list[tuple[str, str]] = []
+        """Recent spotted words that were dropped, with why (for logs and tuning)."""
+
+    def feed(self, block: Samples, speaking: bool = False) -> list[Command]:
+        """Process one 16 kHz block heard while the session was (or was not) speaking."""
+        block = np.asarray(block, dtype=np.float32).reshape(-1)
+        start, self._fed = self._fed, self._fed + len(block)
+        self._audio.append((start, block))
+        if speaking:
+            if self._speaking and self._speaking[-1][1] == start:
+                self._speaking[-1] = (self._speaking[-1][0], self._fed)
+            else:
+                self._speaking.append((start, self._fed))
+        horizon = self._fed - round(HISTORY_SECONDS * SAMPLE_RATE)
+        while self._audio and self._audio[0][0] + len(self._audio[0][1]) < horizon:
+            self._audio.popleft()
+        while self._speaking and self._speaking[0][1] < horizon:
+            self._speaking.popleft()
+        self._pending.extend(self.spotter.feed(block))
+        commands = self._decide()
+        if not self._pending and self.spotter.restart_due() and self._quiet(block):
+            self.spotter.restart()
+        return commands
+
+    def _quiet(self, block: Samples) -> bool:
+        """Whether ``block`` is near the recent noise floor and well below the recent loudest block."""
+        levels = [_level_db(b) for _, b in list(self._audio)[-20:]]
+        level = _level_db(block)
+        return level < min(levels) + 6.0 and level < max(levels) - 15.0
+
+    def _decide(self) -> list[Command]:
+        commands: list[Command] = []
+        self._pending.sort(key=lambda s: s.start)
+        while self._pending:
+            cluster = [self._pending[0]]
+            end = cluster[0].end
+            for other in self._pending[1:]:
+                if other.start < end:
+                    cluster.append(other)
+                    end = max(end, other.end)
+            if self._fed < end + self._gap + self._ctx:
+                break  # wait for the audio after the word
+            del self._pending[:len(cluster)]
+            chosen = self._choose(cluster)
+            if chosen is not None:
+                commands.append(chosen)
+        return commands
+
+    def _choose(self, cluster: list[Spotted]) -> Command | None:
+        accepted = [s for s in cluster if self._accept(s)]
+        if not accepted:
+            return None
+        best = max(accepted, key=lambda s: s.end - s.start)
+        command = self.config.words[best.word]
+        last = self._last.get(command)
+        if last is not None and best.start - last < self.config.refractory * SAMPLE_RATE:
+            self._drop(best, "repeated")
+            return None
+        self._last[command] = best.end
+        log.info("heard '%s' → %s", best.word, command.value)
+        return command
+
+    def _accept(self, s: Spotted) -> bool:
+        command = self.config.words.get(s.word)
+        if command is None:
+            return self._drop(s, "not a command word")
+        if command not in self.config.while_speaking and self._gated(s):
+            return self._drop(s, "the session was speaking")
+        word = _level_db(self._slice(s.start, s.end))
+        before = _level_db(self._slice(s.start - self._gap - self._ctx, s.start - self._gap))
+        after = _level_db(self._slice(s.end + self._gap, s.end + self._gap + self._ctx))
+        if max(before, after) > word - self.config.isolation_margin_db:
+            return self._drop(s, f"not said on its own ({word:.0f} dB vs {before:.0f}/{after:.0f} dB around)")
+        return True
+
+    def _gated(self, s: Spotted) -> bool:
+        lo, hi = s.start - self._margin, s.end + self._margin
+        return any(a < hi and b > lo for a, b in self._speaking)
+
+    def _drop(self, s: Spotted, why: str) -> bool:
+        log.debug("ignored '%s': %s", s.word, why)
+        self.ignored.append((s.word, why))
+        del self.ignored[:-50]
+        return False
+
+    def _slice(self, start: int, end: int) -> Samples:
+        parts = [b[max(0, start - a):max(0, end - a)] for a, b in self._audio if a < end and a + len(b) > start]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+
+class CommandListener:
+    """Listens on ``input`` on a worker thread and puts heard commands on ``controls``.
+
+    ``start()`` loads the spotter (about 0.5 s) and opens the microphone; ``stop()`` closes both.
+    Also a context manager. ``is_speaking`` is called once per block on the worker thread.
+    """
+
+    def __init__(self, input: AudioInput, controls: queue.SimpleQueue[Command],
+                 is_speaking: Callable[[], bool] = lambda: False, config: CommandConfig | None = None,
+                 commands: VoiceCommands | None = None) -> None:
+        self.input = input
+        self.controls = controls
+        self.is_speaking = is_speaking
+        self.config = config or CommandConfig()
+        self._commands = commands
+        self._blocks: queue.SimpleQueue[Samples | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._exit: ExitStack | None = None
+        self.heard: list[Command] = []
+        """Every command put on the queue, in order."""
+        self.error: BaseException | None = None
+        """What stopped the worker, if it failed."""
+        self.cpu_seconds = 0.0
+        """CPU time the worker thread used."""
+        self.audio_seconds = 0.0
+        """Audio the worker processed."""
+
+    def start(self) -> None:
+        """Load the spotter, open the microphone and start the worker thread."""
+        commands = self._commands or VoiceCommands(self.config)
+        exit_stack = ExitStack()
+        exit_stack.enter_context(self.input.open(SAMPLE_RATE, self._blocks.put))
+        self._exit = exit_stack
+        self._thread = threading.Thread(target=self._work, args=(commands,), name="voice-commands", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Close the microphone, finish the worker, and re-raise any error it hit."""
+        exit_stack, self._exit = self._exit, None
+        try:
+            if exit_stack is not None:
+                exit_stack.close()
+        finally:
+            self._blocks.put(None)
+            if self._thread is not None:
+                self._thread.join()
+                self._thread = None
+        if self.error is not None:
+            raise self.error
+
+    def __enter__(self) -> CommandListener:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _work(self, commands: VoiceCommands) -> None:
+        cpu0 = time.thread_time()
+        try:
+            while (block := self._blocks.get()) is not None:
+                if self.error is None:
+                    self._process(commands, block)
+        finally:
+            self.cpu_seconds = time.thread_time() - cpu0
+
+    def _process(self, commands: VoiceCommands, block: Samples) -> None:
+        try:
+            for command in commands.feed(block, self.is_speaking()):
+                self.heard.append(command)
+                self.controls.put(command)
+        except Exception as exc:  # reported by stop(); blocks are then drained unprocessed
+            log.exception("voice commands stopped")
+            self.error = exc
+        self.audio_seconds += len(block) / SAMPLE_RATE

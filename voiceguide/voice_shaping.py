@@ -1,0 +1,133 @@
+"""Shaping a spoken line: sentences with room between them, one loudness, and an optional softer top end.
+
+The softening filter is a high-shelf biquad from Robert Bristow-Johnson's Audio EQ Cookbook.
+scipy is not a dependency, so it is applied in numpy: the filter's impulse response is computed
+until it has died away and convolved with the voice by FFT, which equals running the recursive
+filter (to within float rounding) without a per-sample Python loop.
+
+Pitch is not shaped here: only backends that can change it do (espeak-ng through pyttsx3). Piper
+has no pitch control, and shifting pitch by resampling would change the timing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import numpy.typing as npt
+
+from . import sounds
+from .seams import Clip, Samples, Speaker, SpeechParams
+
+SOFTEN_HZ = 3000.0
+"""Corner frequency of the softening shelf: above it sit the sibilance and edge of a voice."""
+SOFTEN_DB = -6.0
+"""How much the shelf lowers the highs (half the amplitude): gentle, still clear."""
+PITCH_RANGE = (0, 100)
+"""Pitch as espeak-ng counts it; 50 is a voice's normal pitch."""
+SENTENCE_GAP_MAX = 10.0
+"""Longest pause between sentences a script may ask for, in seconds."""
+
+_CLOSERS = "\"')]\u201d\u2019"
+"""Closing quotes and brackets that stay with the sentence they end."""
+_SENTENCE = re.compile(rf"\S.*?(?:[.!?\u2026]+[{re.escape(_CLOSERS)}]*(?=\s|$)|$)", re.DOTALL)
+"""A sentence: up to end punctuation (with any closing quotes) followed by a space or the end."""
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of ``text``, in order. A piece without letters or digits joins the one before it.
+
+    Splitting is by punctuation only, so an abbreviation such as "Dr." also ends a sentence.
+    """
+    out: list[str] = []
+    for match in _SENTENCE.finditer(text):
+        piece = match.group(0).strip()
+        if not piece:
+            continue
+        if out and not any(ch.isalnum() for ch in piece):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out or [text.strip()]
+
+
+def high_shelf(sample_rate: int, hz: float = SOFTEN_HZ, db: float = SOFTEN_DB) -> tuple[tuple[float, ...],
+                                                                                          tuple[float, ...]]:
+    """RBJ cookbook high-shelf coefficients (shelf slope 1), normalised so ``a[0] == 1``: ``(b, a)``."""
+    gain = 10.0 ** (db / 40.0)
+    w0 = 2.0 * math.pi * min(hz, 0.45 * sample_rate) / sample_rate
+    cos_w0 = math.cos(w0)
+    alpha = math.sin(w0) / 2.0 * math.sqrt(2.0)
+    root = 2.0 * math.sqrt(gain) * alpha
+    b0 = gain * ((gain + 1) + (gain - 1) * cos_w0 + root)
+    b1 = -2.0 * gain * ((gain - 1) + (gain + 1) * cos_w0)
+    b2 = gain * ((gain + 1) + (gain - 1) * cos_w0 - root)
+    a0 = (gain + 1) - (gain - 1) * cos_w0 + root
+    a1 = 2.0 * ((gain - 1) - (gain + 1) * cos_w0)
+    a2 = (gain + 1) - (gain - 1) * cos_w0 - root
+    return (b0 / a0, b1 / a0, b2 / a0), (1.0, a1 / a0, a2 / a0)
+
+
+def impulse_response(b: tuple[float, ...], a: tuple[float, ...], tolerance: float = 1e-9,
+                     limit: int = 1 << 16) -> npt.NDArray[np.float64]:
+    """The biquad's impulse response, run until ten samples in a row fall below ``tolerance``."""
+    h: list[float] = []
+    x1 = x2 = y1 = y2 = 0.0
+    quiet = 0
+    for n in range(limit):
+        x0 = 1.0 if n == 0 else 0.0
+        y0 = b[0] * x0 + b[1] * x1 + b[2] * x2 - a[1] * y1 - a[2] * y2
+        h.append(y0)
+        x2, x1, y2, y1 = x1, x0, y1, y0
+        quiet = quiet + 1 if abs(y0) < tolerance else 0
+        if n > 2 and quiet >= 10:
+            break
+    return np.asarray(h, dtype=np.float64)
+
+
+def filter_fir(samples: Samples, h: npt.NDArray[np.float64]) -> Samples:
+    """``samples`` convolved with ``h`` by FFT, cut to the input's length (a causal filter)."""
+    n = len(samples)
+    if n == 0:
+        return samples.astype(np.float32, copy=False)
+    size = 1 << (n + len(h) - 2).bit_length()
+    out = np.fft.irfft(np.fft.rfft(samples.astype(np.float64), size) * np.fft.rfft(h, size), size)[:n]
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def soften(samples: Samples, sample_rate: int, hz: float = SOFTEN_HZ, db: float = SOFTEN_DB) -> Samples:
+    """``samples`` with the highs above ``hz`` lowered by ``-db`` dB (a gentle high shelf)."""
+    b, a = high_shelf(sample_rate, hz, db)
+    return filter_fir(samples, impulse_response(b, a))
+
+
+def finish(clip: Clip, sample_rate: int, softened: bool) -> Samples:
+    """A voice clip at ``sample_rate``, softened if asked, at the one speech loudness."""
+    samples = sounds.resample(clip.samples, clip.sample_rate, sample_rate)
+    if softened:
+        samples = soften(samples, sample_rate)
+    return sounds.normalize_speech(Clip(samples, sample_rate)).samples
+
+
+def join(parts: list[Samples], gap: int) -> Samples:
+    """``parts`` one after another with ``gap`` samples of silence between them."""
+    if not parts:
+        return np.zeros(0, dtype=np.float32)
+    silence = np.zeros(max(0, gap), dtype=np.float32)
+    pieces: list[Samples] = []
+    for i, part in enumerate(parts):
+        if i:
+            pieces.append(silence)
+        pieces.append(part)
+    out: Samples = np.concatenate(pieces).astype(np.float32, copy=False)
+    return out
+
+
+def spoken(speaker: Speaker, text: str, params: SpeechParams, sample_rate: int, sentence_gap: float,
+           softened: bool) -> Samples:
+    """``text`` spoken at ``sample_rate``; with a ``sentence_gap`` each sentence is synthesised on its own
+    (and cached on its own) and that many seconds of silence are put between them."""
+    pieces = split_sentences(text) if sentence_gap > 0 else [text]
+    parts = [finish(speaker.synthesize(piece, params), sample_rate, softened) for piece in pieces]
+    return join(parts, int(round(sentence_gap * sample_rate)))
