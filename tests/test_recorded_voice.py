@@ -102,6 +102,10 @@ def test_missing_recording_falls_back_to_speech_with_a_warning(folder: Path,
     assert [text for text, _ in speaker.calls] == ["Welcome back."]
     assert timeline.events[0].text == "Welcome back."
     assert any("gone.wav' not found; speaking the text instead" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="voiceguide.recorded"):
+        compile_session(session, speaker, 8000)  # compiled again (estimate, plan, play): no second warning
+    assert not caplog.records
 
 
 def test_unreadable_recording_falls_back_too(folder: Path) -> None:

@@ -88,12 +88,13 @@ def test_a_keyword_in_steady_noise_is_ignored() -> None:
     assert feed(vc, audio) == []
 
 
-def test_while_the_session_speaks_only_stop_is_taken() -> None:
-    vc = VoiceCommands(spotter=ScriptedSpotter([("pause", 1.0, 1.5)]))
-    assert feed(vc, word_at(1.0), speaking=(0.0, 3.0)) == []
-    assert vc.ignored[-1] == ("pause", "the session was speaking")
+def test_while_the_session_speaks_commands_are_ignored_unless_allowed() -> None:
     vc = VoiceCommands(spotter=ScriptedSpotter([("stop", 1.0, 1.5)]))
-    assert feed(vc, word_at(1.0), speaking=(0.0, 3.0)) == [Command.STOP]
+    assert feed(vc, word_at(1.0), speaking=(0.0, 3.0)) == []
+    assert vc.ignored[-1] == ("stop", "the session was speaking")
+    stop_allowed = CommandConfig(while_speaking=frozenset({Command.STOP}))
+    vc = VoiceCommands(stop_allowed, ScriptedSpotter([("pause", 1.0, 1.5), ("stop", 2.5, 3.0)]))
+    assert feed(vc, word_at(1.0) + word_at(2.5), speaking=(0.0, 4.0)) == [Command.STOP]
 
 
 def test_the_gate_has_a_margin_after_the_speech_ends() -> None:
@@ -144,10 +145,11 @@ def test_the_utterance_is_restarted_only_when_quiet_and_nothing_is_pending() -> 
 
 
 def test_sensitivity_maps_to_pocketsphinx_thresholds() -> None:
-    assert threshold_for(0.9) == pytest.approx(1e-20)
-    assert threshold_for(0.8) == pytest.approx(1e-30)
+    assert threshold_for(0.0) == pytest.approx(1e-10)
+    assert threshold_for(0.5) == pytest.approx(1e-30)
+    assert threshold_for(2.0) == pytest.approx(1e-50)
     assert CommandConfig(sensitivity={"stop": 0.7}).word_sensitivity()["stop"] == 0.7
-    assert CommandConfig(sensitivity={}).word_sensitivity()["skip"] == 0.85
+    assert CommandConfig(sensitivity={}).word_sensitivity()["skip"] == 0.4
 
 
 def test_listener_thread_puts_commands_on_the_control_queue() -> None:

@@ -17,6 +17,9 @@ from .seams import Clip, Samples
 
 log = logging.getLogger(__name__)
 
+_warned: set[Path] = set()
+"""Recordings already warned about: a session is compiled more than once (estimate, plan, play)."""
+
 
 def problem(path: Path) -> str | None:
     """Why the recording at ``path`` cannot be played, or None when it can."""
@@ -36,7 +39,8 @@ def problem(path: Path) -> str | None:
 def playable(path: Path) -> bool:
     """Whether the recording can be played; if not, log a warning saying the text is spoken instead."""
     reason = problem(path)
-    if reason is not None:
+    if reason is not None and path not in _warned:
+        _warned.add(path)
         log.warning("%s; speaking the text instead", reason)
     return reason is None
 

@@ -15,6 +15,7 @@ from typing import IO
 
 import numpy as np
 import pytest
+
 from .audio_helpers import (
     RATE,
     SILENCE_RMS,

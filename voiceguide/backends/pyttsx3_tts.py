@@ -14,6 +14,7 @@ import logging
 import queue
 import tempfile
 import threading
+import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 MIN_CLIP_SECONDS = 0.1
 """Anything shorter is a failed synthesis, never cached."""
 FINISH_TIMEOUT = 30.0
+IDLE_TIMEOUT = 2.0
+"""Longest wait for espeak-ng to finish queued work before the next line."""
+RETRIES = 4
+"""Attempts per line before giving up."""
 """Longest wait for one line to be synthesised."""
 NORMAL_PITCH = 50
 """espeak-ng's base pitch for every voice (0..100); used when a line asks for none."""
@@ -44,7 +49,8 @@ class Pyttsx3Speaker:
         except ImportError as exc:
             raise BackendError("pyttsx3 is not installed: pip install pyttsx3") from exc
         self._jobs: queue.Queue[tuple[str, Any, Future[Any]] | None] = queue.Queue()
-        self._finished = threading.Event()
+        self._done = threading.Condition()
+        self._finished_count = 0
         self._count = 0
         self._tmp = Path(tempfile.mkdtemp(prefix="voiceguide-tts-"))
         self._thread = threading.Thread(target=self._run, name="voiceguide-tts", daemon=True)
@@ -64,7 +70,7 @@ class Pyttsx3Speaker:
             try:
                 if engine is None:
                     engine = pyttsx3.init()  # kept in this frame: a strong reference
-                    engine.connect("finished-utterance", lambda name, completed: self._finished.set())
+                    engine.connect("finished-utterance", self._on_finished)
                 future.set_result(self._do(engine, kind, arg))
             except Exception as exc:  # reported to the caller, mapped there
                 future.set_exception(exc)
@@ -74,25 +80,80 @@ class Pyttsx3Speaker:
             return [Voice(str(v.id), str(v.name), tuple(_langs(v.languages)))
                     for v in engine.getProperty("voices")]
         text, voice_id, params = arg
-        engine.setProperty("voice", voice_id)
-        engine.setProperty("rate", params.rate)
-        engine.setProperty("volume", params.volume)
-        with contextlib.redirect_stdout(io.StringIO()):  # SAPI5 and NSSS print that they have no pitch
-            engine.setProperty("pitch", NORMAL_PITCH if params.pitch is None else params.pitch)
+        wanted = {"voice": voice_id, "rate": params.rate, "volume": params.volume,
+                  "pitch": NORMAL_PITCH if params.pitch is None else params.pitch}
+        # espeak-ng through pyttsx3 occasionally loses a setting or hands back an empty file (see
+        # _render and _wait_idle). Every render therefore sets everything again, and a line is kept
+        # only when two renders agree, which costs about 10 ms a line with espeak-ng.
+        previous: Clip | None = None
+        for _ in range(RETRIES):
+            for name, value in wanted.items():
+                with contextlib.redirect_stdout(io.StringIO()):  # SAPI5 and NSSS print that they have no pitch
+                    engine.setProperty(name, value)
+            clip = self._render_checked(engine, text)
+            if previous is not None and len(previous.samples) == len(clip.samples):
+                return clip
+            previous = clip
+        log.warning("speech for %r differed between renders; keeping the last", text)
+        assert previous is not None
+        return previous
+
+    def _on_finished(self, name: str | None, completed: bool) -> None:
+        # pyttsx3 does not say reliably which utterance finished (it reports the last queued command's
+        # name); with espeak-ng idle before each line there is one notice per line. A cancelled one
+        # (completed=False) is not a finished line.
+        if not completed:
+            return
+        with self._done:
+            self._finished_count += 1
+            self._done.notify_all()
+
+    def _render(self, engine: Any, text: str, keep: bool = True) -> Clip | None:
         self._count += 1
         path = self._tmp / f"line-{self._count}.wav"  # a fresh name: a late write can never be mistaken
-        self._finished.clear()
+        # runAndWait ends with the driver's stop(), which cancels whatever espeak-ng still has queued
+        # -- including just-set rate or voice changes, which then reach only the next line. Let
+        # espeak-ng's queue empty first.
+        self._wait_idle(engine)
+        with self._done:
+            self._finished_count = 0  # expect exactly one notice for this line
         with contextlib.redirect_stdout(io.StringIO()):  # the espeak driver prints "Audio saved to ..."
             engine.save_to_file(text, str(path))
             engine.runAndWait()
             # espeak-ng synthesises on its own thread and runAndWait can return before the WAV is
-            # written (seen under load): wait for the driver's end-of-utterance notification.
-            if not self._finished.wait(FINISH_TIMEOUT) and not path.is_file():
-                raise SpeechError(f"the speech engine did not finish within {FINISH_TIMEOUT:g} s")
+            # written (seen under load): wait for this utterance's end-of-utterance notice.
+            with self._done:
+                if not self._done.wait_for(lambda: self._finished_count >= 1, FINISH_TIMEOUT):
+                    raise SpeechError(f"the speech engine did not finish within {FINISH_TIMEOUT:g} s")
+        self._wait_idle(engine)
         try:
-            return _read(path)
+            return _read(path) if keep else None
         finally:
             path.unlink(missing_ok=True)
+
+    @staticmethod
+    def _wait_idle(engine: Any) -> None:
+        """With the espeak driver, block until espeak-ng has no queued work (at most ``IDLE_TIMEOUT``)."""
+        if getattr(engine, "driver_name", "") != "espeak":
+            return
+        from pyttsx3.drivers import _espeak
+
+        deadline = time.monotonic() + IDLE_TIMEOUT
+        while _espeak.IsPlaying() and time.monotonic() < deadline:
+            time.sleep(0.001)  # synthesis only: this never runs while a session plays
+
+    def _render_checked(self, engine: Any, text: str) -> Clip:
+        """Render ``text``, retrying when the engine hands back an empty file (seen now and then)."""
+        for attempt in range(RETRIES):
+            try:
+                clip = self._render(engine, text)
+                assert clip is not None
+                return clip
+            except SpeechError as exc:
+                if attempt == RETRIES - 1:
+                    raise
+                log.debug("retrying %r: %s", text, exc)
+        raise AssertionError("unreachable")
 
     def _call(self, kind: str, arg: Any) -> Any:
         future: Future[Any] = Future()

@@ -16,7 +16,8 @@ from .control import ControlServer
 from .daemon import Daemon
 from .events import Event, Shutdown, Trigger
 from .sessions import open_output, prepare
-from .worker import Worker
+from .wake import WakeTrigger
+from .worker import Worker, refresh_portaudio
 
 log = logging.getLogger(__name__)
 
@@ -25,17 +26,27 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
     """The daemon with its real worker thread, control socket and configured triggers."""
     events: queue.SimpleQueue[Event] = queue.SimpleQueue()
 
-    worker = Worker(events.put, lambda r: prepare(config, r), lambda r: open_output(config, r), SystemClock())
-    triggers: list[Trigger] = [ControlServer(socket)]
     holder: list[Daemon] = []
+
+    def playing() -> bool:
+        return bool(holder) and holder[0].current is not None
+
+    triggers: list[Trigger] = [ControlServer(socket)]
+    wake: WakeTrigger | None = None
     if config.button is not None:
         from .button import ButtonTrigger
 
-        triggers.append(ButtonTrigger(config.button, playing=lambda: bool(holder) and holder[0].current is not None))
+        triggers.append(ButtonTrigger(config.button, playing=playing))
     if config.wake is not None:
-        from .wake import WakeTrigger
+        wake = WakeTrigger(config.wake, config, playing=playing)
+        triggers.append(wake)
 
-        triggers.append(WakeTrigger(config.wake, config))
+    def refresh() -> None:  # re-initialising PortAudio would break the open microphone stream
+        if wake is None or not wake.listening:
+            refresh_portaudio()
+
+    worker = Worker(events.put, lambda r: prepare(config, r), lambda r: open_output(config, r), SystemClock(),
+                    refresh=refresh)
     daemon = Daemon(config, events, worker, SystemWallClock(), triggers)
     holder.append(daemon)
     return daemon

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -57,9 +58,11 @@ class ButtonTrigger:
             raise BackendError("the button needs gpiozero: pip install 'voiceguide[pi]'") from exc
         self._post = post
         try:
-            self._device = GpioButton(self.config.pin, pull_up=True, bounce_time=self.config.bounce_time,
-                                      hold_time=self.config.hold_time, pin_factory=self._pin_factory)
-        except (GPIOZeroError, OSError, ValueError) as exc:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # gpiozero warns for each pin library it falls back from
+                self._device = GpioButton(self.config.pin, pull_up=True, bounce_time=self.config.bounce_time,
+                                          hold_time=self.config.hold_time, pin_factory=self._pin_factory)
+        except (GPIOZeroError, OSError, ValueError, ImportError) as exc:
             raise BackendError(f"cannot use GPIO pin {self.config.pin} for the button: {exc}") from exc
         self._device.when_pressed = self._pressed
         self._device.when_held = self._long

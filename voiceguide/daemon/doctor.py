@@ -11,6 +11,7 @@ import importlib
 import os
 import stat
 import tempfile
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,10 +179,17 @@ def _button(config: DaemonConfig) -> list[Finding]:
     if config.button is None:
         return []
     try:
-        importlib.import_module("gpiozero")
+        gpiozero = importlib.import_module("gpiozero")
     except ImportError:
         return [Finding("button", "fail", "gpiozero is not installed", "pip install 'voiceguide[pi]'")]
-    return [Finding("button", "ok", f"gpiozero present; pin {config.button.pin}")]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # gpiozero warns for each pin library it falls back from
+            factory = gpiozero.Device.ensure_pin_factory()
+    except Exception as exc:  # gpiozero's BadPinFactory and whatever a pin library raises on load
+        return [Finding("button", "fail", f"no GPIO pin library works here: {exc}",
+                        "on a Raspberry Pi: sudo apt install liblgpio-dev swig, then pip install lgpio")]
+    return [Finding("button", "ok", f"pin {config.button.pin} via {type(factory).__name__}")]
 
 
 @contextlib.contextmanager

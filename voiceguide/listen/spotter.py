@@ -2,7 +2,7 @@
 
 The decoder is loaded once (about half a second) and fed 16 kHz blocks for the whole session;
 it reports each keyword it spots with where the word lies in the stream. Thresholds are per
-word: a less negative exponent means stricter (fewer false triggers, more misses).
+word: a less negative exponent is stricter (fewer false triggers, more misses).
 """
 
 from __future__ import annotations
@@ -30,8 +30,12 @@ RESTART_SECONDS = 60.0
 
 
 def threshold_for(sensitivity: float) -> float:
-    """The keyword threshold for a sensitivity 0..1 (SpeechRecognition's mapping: 1e(100*s - 110))."""
-    return float(10.0 ** (100.0 * sensitivity - 110.0))
+    """The keyword threshold for a sensitivity 0..1: 1e-(10 + 40*s), so 0 gives 1e-10 (strict), 1 gives 1e-50.
+
+    Higher sensitivity hears more and mishears more. (SpeechRecognition's ``keyword_entries`` maps its
+    sensitivity s to 1e(100*s - 110), which runs the other way: there a larger s is stricter.)
+    """
+    return float(10.0 ** -(10.0 + 40.0 * min(1.0, max(0.0, sensitivity))))
 
 
 @dataclass(frozen=True)
