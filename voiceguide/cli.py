@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--journal", metavar="PATH", help="journal database (default: in your user data folder)")
     g.add_argument("--recognizer", default="sphinx", help="speech recognizer for answers (default: sphinx, offline)")
     g.add_argument("--no-keep-audio", action="store_true", help="keep only the words of answers, not their audio")
+    g.add_argument("--no-voice-commands", action="store_true",
+                   help='do not listen for "pause", "resume", "skip", "repeat" and "stop" during the session')
     _speech_options(p)
 
     p = sub.add_parser("render", help="render a session to a WAV file (no audio device needed)")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import logging
 import queue
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +23,10 @@ from .listening import SessionListener
 from .mix import Mixer
 from .model import Affirm, Breathe, Chime, Listen, Pause, Say, Session, Sleep
 from .patterns import PATTERNS
-from .player import Command
+from .player import Command, Snapshot
 from .run import play
 from .seams import AudioOutput, Clock, Speaker, SpeechParams
+from .speaking import SpeakingGate
 from .timeline import Timeline
 from .view import SessionView, clock_text
 
@@ -195,8 +198,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     ahead = Ahead(session, _speaker(args, session), args.sample_rate, listening=listener is not None)
     first, _ = ahead.wait_ready()
     source: Timeline | Ahead = ahead if args.backend != "fake" else ahead.result()  # a fake clock outruns any compile
-    with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(first, console) as view:
-        result = play(source, output, clock, controls, view.update, listener.on_hold if listener else None)
+    gate = SpeakingGate()
+    voice = _voice_commands(args, listener, controls, gate, console)
+    with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(first, console) as view, voice:
+
+        def tick(snap: Snapshot) -> None:
+            view.update(snap)
+            gate.update(snap)
+
+        result = play(source, output, clock, controls, tick, listener.on_hold if listener else None)
     if listener is not None:
         if not listener.close(timeout=60):
             console.print("Some answers are not transcribed yet; 'voiceguide journal retranscribe' can finish them.")
@@ -232,6 +242,31 @@ def _listener(args: argparse.Namespace, session: Session, clock: Clock, controls
     journal = Journal(args.journal, keep_audio=not args.no_keep_audio)
     recognizer = backends.recognizer(args.recognizer)
     return SessionListener(session, microphone, clock, recognizer, journal, controls, console.print)
+
+
+@contextlib.contextmanager
+def _voice_commands(args: argparse.Namespace, listener: SessionListener | None,
+                    controls: queue.SimpleQueue[Command], gate: SpeakingGate, console: Console) -> Iterator[None]:
+    """Spoken commands while a listening session plays; if the microphone fails, the keys still work."""
+    if listener is None or args.no_voice_commands:
+        yield None
+        return
+    from .listen.voice_commands import CommandListener
+
+    commands = CommandListener(backends.audio_input("sounddevice", args.input), controls, gate)
+    try:
+        commands.start()
+    except VoiceguideError as exc:
+        console.print(f"Voice commands are off ({exc}); the keys still work.")
+        yield None
+        return
+    try:
+        yield None
+    finally:
+        try:
+            commands.stop()
+        except VoiceguideError as exc:
+            log.warning("voice commands ended with an error: %s", exc)
 
 
 def cmd_render(args: argparse.Namespace) -> int:

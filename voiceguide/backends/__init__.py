@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import BackendError, SpeechError
 from ..seams import AudioInput, AudioOutput, Clock, Recognizer, Speaker, SpeechParams
+from .system_clock import SystemClock as _SystemClock  # imported here so the submodule never shadows system_clock()
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,4 @@ def recognizer(name: str = "sphinx", **config: Any) -> Recognizer:
 
 def system_clock() -> Clock:
     """The real clock."""
-    from .system_clock import SystemClock
-
-    return SystemClock()
+    return _SystemClock()

@@ -142,7 +142,10 @@ class PiperSpeaker:
 
     name = "piper"
 
-    def __init__(self, extra: str | Path | None = None) -> None:
+    def __init__(self, extra: str | Path | None = None, variation: float | None = None) -> None:
+        """``variation`` scales the voice's natural randomness (0 makes every rendering identical;
+        None keeps the model's own setting)."""
+        self._variation = variation
         try:
             import piper  # noqa: F401  (fail early with a clear message)
         except ImportError as exc:
@@ -192,7 +195,7 @@ class PiperSpeaker:
 
         low, high = LENGTH_SCALE_RANGE
         config = SynthesisConfig(length_scale=min(high, max(low, NATURAL_WPM / params.rate)),
-                                 volume=params.volume)
+                                 volume=params.volume, noise_scale=self._variation, noise_w_scale=self._variation)
         with _LOCK:
             model = _load(voice)
             try:

@@ -17,6 +17,9 @@ from ..seams import FillCallback
 
 log = logging.getLogger(__name__)
 
+PRIME_SECONDS = 0.03
+"""Silence at the start of every stream: PulseAudio was measured dropping its first 5-9 ms."""
+
 MISSING_HELP = (
     "On Debian, Ubuntu or Raspberry Pi OS: sudo apt install libportaudio2 pulseaudio-utils "
     "(and make sure PulseAudio or PipeWire is running). "
@@ -67,6 +70,8 @@ class SoundDeviceOutput:
 
     def __init__(self, device: str | None = None, latency: str | float = "high", blocksize: int = 2048) -> None:
         self.device = device
+        self.underflows = 0
+        """Callbacks that came too late (the sound had a gap; later cues are late by that much)."""
         self.latency = latency
         self.blocksize = blocksize
 
@@ -92,8 +97,18 @@ class SoundDeviceOutput:
         sd = import_sounddevice()
         name = self.check()
 
+        prime = int(PRIME_SECONDS * sample_rate)
+
         def callback(outdata: Any, frames: int, time: Any, status: Any) -> None:
-            fill(outdata[:, 0])
+            nonlocal prime
+            if status.output_underflow:
+                self.underflows += 1
+            start = min(prime, frames)
+            if start:  # a new stream loses its first few ms on some hosts: begin with silence
+                outdata[:start, 0] = 0.0
+                prime -= start
+            if start < frames:
+                fill(outdata[start:, 0])
 
         try:
             stream = sd.OutputStream(samplerate=sample_rate, channels=1, dtype="float32",
@@ -109,6 +124,9 @@ class SoundDeviceOutput:
             # ~60 ms, the end of the stop fade): let the buffered tail play out first.
             sd.sleep(int(1000 * (stream.latency + 2 * self.blocksize / sample_rate)))
         finally:
+            if self.underflows:
+                log.warning("the sound card ran dry %d time(s): the machine was too busy; cues after a gap are "
+                            "late by its length (a busy machine or a too-small buffer)", self.underflows)
             try:
                 stream.stop()
                 stream.close()

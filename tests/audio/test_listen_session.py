@@ -1,0 +1,115 @@
+"""Issue 4's promise end to end: a session asks, a person answers aloud, the answer is in the journal.
+
+The answer is real human speech (a LibriVox clip) played into a virtual microphone with ``paplay``
+while ``voiceguide run`` plays the session to a null sink and listens on the microphone's monitor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from tests.audio.audio_helpers import Pulse, voiceguide
+from tests.audio.test_mic import _play, virtual_mic  # noqa: F401  (the fixture)
+from tests.speech_data import librivox_or_skip
+
+pytestmark = pytest.mark.audio
+
+SCRIPT = '''[session]
+title = "A question"
+[[step]]
+say = "Hello."
+[[step]]
+listen = "What did you read today?"
+timeout = 20
+limit = 40
+[[step]]
+say = "Thank you for telling me."
+'''
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z']+", text.lower())
+
+
+def test_a_spoken_answer_ends_up_transcribed_in_the_journal(virtual_mic: str, pulse: Pulse,  # noqa: F811
+                                                            tmp_path: Path) -> None:
+    clip = next(c for c in librivox_or_skip() if c.name.endswith("0870"))
+    audio, rate = sf.read(clip.path, dtype="float32")
+    script = tmp_path / "question.toml"
+    script.write_text(SCRIPT)
+    journal = tmp_path / "journal.sqlite3"
+    played = tmp_path / "played.json"
+    env = {**os.environ, **pulse.env, "PULSE_SOURCE": f"{virtual_mic}.monitor",
+           "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    proc = voiceguide("run", script, "--device", "pulse", "--input", "pulse", "--journal", journal,
+                      "--tts", "fake", "--no-voice-commands", "--timeline", played, env=env)
+    # The question and the listening cue take about 4 s with the fake voice; the window stays open 20 s.
+    speaker = threading.Timer(7.0, _play, args=(virtual_mic, audio))
+    speaker.start()
+    try:
+        out, err = proc.communicate(timeout=90)
+    finally:
+        speaker.cancel()
+        speaker.join()
+    assert proc.returncode == 0, err
+    assert "1 answer kept in your journal" in out
+    export = subprocess.run([sys.executable, "-m", "voiceguide", "journal", "export", "--format", "json",
+                             "--journal", str(journal)], capture_output=True, text=True, env=env, check=True)
+    (entry,) = json.loads(export.stdout)
+    assert entry["prompt"] == "What did you read today?" and entry["session"]["title"] == "A question"
+    heard, said = words(entry["transcript"]), words(clip.reference)
+    overlap = sum(1 for w in set(said) if w in heard) / len(set(said))
+    assert overlap >= 0.5, f"heard {entry['transcript']!r} for {clip.reference!r}"
+    assert (journal.stat().st_mode & 0o777) == 0o600
+    windows = [e for e in json.loads(played.read_text())["events"] if e["kind"] == "listen"]
+    assert len(windows) == 1
+    length = windows[0]["end"] - windows[0]["start"]
+    assert len(audio) / rate < length < 20, length  # the answer, then the trailing silence ended it
+
+
+STOP_SCRIPT = '''[session]
+title = "Quiet time"
+[[step]]
+say = "Let's rest for a while."
+[[step]]
+pause = 40
+[[step]]
+listen = "How was that?"
+timeout = 5
+'''
+
+
+def test_saying_stop_ends_the_session_with_a_fade(virtual_mic: str, pulse: Pulse,  # noqa: F811
+                                                  tmp_path: Path) -> None:
+    from tests.audio.test_mic import _piper_words
+
+    stop = next(audio for word, audio in _piper_words() if word == "stop")
+    script = tmp_path / "quiet.toml"
+    script.write_text(STOP_SCRIPT)
+    env = {**os.environ, **pulse.env, "PULSE_SOURCE": f"{virtual_mic}.monitor",
+           "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    began = time.monotonic()
+    proc = voiceguide("run", script, "--device", "pulse", "--input", "pulse", "--journal",
+                      tmp_path / "journal.sqlite3", "--tts", "fake", env=env)
+    # in the long pause (the gate is open: no speech near), say "stop" a few times, a few seconds apart
+    speaker = threading.Timer(8.0, lambda: [_play(virtual_mic, stop * 2) or time.sleep(3) for _ in range(3)])
+    speaker.start()
+    try:
+        out, err = proc.communicate(timeout=90)
+    finally:
+        speaker.cancel()
+        speaker.join()
+    took = time.monotonic() - began
+    assert proc.returncode == 0, err
+    assert "stopped after" in out, out
+    assert took < 30, f"the session ran {took:.0f} s: 'stop' was not heard"
