@@ -241,6 +241,8 @@ def _listener(args: argparse.Namespace, session: Session, clock: Clock, controls
         return None
     journal = Journal(args.journal, keep_audio=not args.no_keep_audio)
     recognizer = backends.recognizer(args.recognizer)
+    console.print(f"This session listens for your spoken answers and keeps them privately in your journal "
+                  f"({journal.path}). To answer silently instead, run it with --no-listen.")
     return SessionListener(session, microphone, clock, recognizer, journal, controls, console.print)
 
 

@@ -89,16 +89,22 @@ class SessionListener:
 
     def _transcribe_all(self) -> None:
         load = getattr(self._recognizer, "load", None)
+        ready = True
         if load is not None:
             try:
                 load()  # while the question is still being asked
             except VoiceguideError as exc:
-                log.warning("recognizer not ready: %s", exc)
+                ready = False
+                self._notify(f"Answers will be kept as recordings but not transcribed ({exc}). Once the "
+                             "recognizer is installed (pip install 'voiceguide[listen]'), "
+                             "'voiceguide journal retranscribe' adds the words.")
         while True:
             job = self._jobs.get()
             if job is None:
                 return
             entry, clip = job
+            if not ready:
+                continue
             try:
                 heard = self._recognizer.transcribe(clip)
                 self._journal.update_transcript(entry, heard.text, self._recognizer.name, heard.confidence)
