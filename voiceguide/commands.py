@@ -11,7 +11,7 @@ import queue
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -19,7 +19,6 @@ from . import adjust, backends, library, parse, recorded
 from .ahead import Ahead
 from .compile import compile_session
 from .errors import AudioError, ScriptError, VoiceguideError
-from .listening import SessionListener
 from .mix import Mixer
 from .model import Affirm, Breathe, Chime, Listen, Pause, Say, Session, Sleep
 from .patterns import PATTERNS
@@ -29,6 +28,9 @@ from .seams import AudioOutput, Clock, Speaker, SpeechParams
 from .speaking import SpeakingGate
 from .timeline import Timeline
 from .view import SessionView, clock_text
+
+if TYPE_CHECKING:
+    from .listening import SessionListener
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +232,7 @@ def _listener(args: argparse.Namespace, session: Session, clock: Clock, controls
         return None
     from .errors import AudioUnavailable
     from .journal.db import Journal
+    from .listening import SessionListener
 
     microphone = backends.audio_input("sounddevice", args.input)
     try:

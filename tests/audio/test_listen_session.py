@@ -21,6 +21,7 @@ import soundfile as sf
 from tests.audio.audio_helpers import Pulse, voiceguide
 from tests.audio.test_mic import _play, virtual_mic  # noqa: F401  (the fixture)
 from tests.speech_data import librivox_or_skip
+from voiceguide.seams import Samples
 
 pytestmark = pytest.mark.audio
 
@@ -37,6 +38,31 @@ say = "Thank you for telling me."
 '''
 
 
+def run_and_speak(script: Path, utterances: list[Samples], after: float, pulse: Pulse, mic: str, tmp_path: Path,
+                  *options: str | Path) -> tuple[dict[str, str], str]:
+    """Run the session live, speaking ``utterances`` into the microphone from ``after`` seconds, 3 s apart.
+
+    Returns the environment used and what the command printed; fails on a non-zero exit."""
+    env = {**os.environ, **pulse.env, "PULSE_SOURCE": f"{mic}.monitor",
+           "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    proc = voiceguide("run", script, "--device", "pulse", "--input", "pulse", "--tts", "fake", *options, env=env)
+
+    def speak() -> None:
+        for audio in utterances:
+            _play(mic, audio)
+            time.sleep(3)
+
+    speaker = threading.Timer(after, speak)
+    speaker.start()
+    try:
+        out, err = proc.communicate(timeout=90)
+    finally:
+        speaker.cancel()
+        speaker.join()
+    assert proc.returncode == 0, err
+    return env, out
+
+
 def words(text: str) -> list[str]:
     return re.findall(r"[a-z']+", text.lower())
 
@@ -49,19 +75,9 @@ def test_a_spoken_answer_ends_up_transcribed_in_the_journal(virtual_mic: str, pu
     script.write_text(SCRIPT)
     journal = tmp_path / "journal.sqlite3"
     played = tmp_path / "played.json"
-    env = {**os.environ, **pulse.env, "PULSE_SOURCE": f"{virtual_mic}.monitor",
-           "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_DATA_HOME": str(tmp_path / "data")}
-    proc = voiceguide("run", script, "--device", "pulse", "--input", "pulse", "--journal", journal,
-                      "--tts", "fake", "--no-voice-commands", "--timeline", played, env=env)
     # The question and the listening cue take about 4 s with the fake voice; the window stays open 20 s.
-    speaker = threading.Timer(7.0, _play, args=(virtual_mic, audio))
-    speaker.start()
-    try:
-        out, err = proc.communicate(timeout=90)
-    finally:
-        speaker.cancel()
-        speaker.join()
-    assert proc.returncode == 0, err
+    env, out = run_and_speak(script, [audio], 7.0, pulse, virtual_mic, tmp_path,
+                             "--no-voice-commands", "--timeline", played, "--journal", journal)
     assert "1 answer kept in your journal" in out
     export = subprocess.run([sys.executable, "-m", "voiceguide", "journal", "export", "--format", "json",
                              "--journal", str(journal)], capture_output=True, text=True, env=env, check=True)
@@ -96,20 +112,10 @@ def test_saying_stop_ends_the_session_with_a_fade(virtual_mic: str, pulse: Pulse
     stop = next(audio for word, audio in _piper_words() if word == "stop")
     script = tmp_path / "quiet.toml"
     script.write_text(STOP_SCRIPT)
-    env = {**os.environ, **pulse.env, "PULSE_SOURCE": f"{virtual_mic}.monitor",
-           "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_DATA_HOME": str(tmp_path / "data")}
     began = time.monotonic()
-    proc = voiceguide("run", script, "--device", "pulse", "--input", "pulse", "--journal",
-                      tmp_path / "journal.sqlite3", "--tts", "fake", env=env)
     # in the long pause (the gate is open: no speech near), say "stop" a few times, a few seconds apart
-    speaker = threading.Timer(8.0, lambda: [_play(virtual_mic, stop * 2) or time.sleep(3) for _ in range(3)])
-    speaker.start()
-    try:
-        out, err = proc.communicate(timeout=90)
-    finally:
-        speaker.cancel()
-        speaker.join()
+    _, out = run_and_speak(script, [stop * 2] * 3, 8.0, pulse, virtual_mic, tmp_path,
+                           "--journal", tmp_path / "journal.sqlite3")
     took = time.monotonic() - began
-    assert proc.returncode == 0, err
     assert "stopped after" in out, out
     assert took < 30, f"the session ran {took:.0f} s: 'stop' was not heard"
