@@ -36,6 +36,12 @@ def _speech_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--ambient-volume", type=float, help="ambient level 0..1")
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .live import cmd_run  # the live player's modules load only when something plays
+
+    return cmd_run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="voiceguide", description="Voice-guided breathing and grounding, offline.")
@@ -56,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("session", help="a session id or a path to a .toml script")
     p.add_argument("--device", help="output device, by (part of) its name (see 'voiceguide devices')")
     p.add_argument("--timeline", metavar="FILE", help="write the timeline as it actually played, as JSON")
+    p.set_defaults(handler=_cmd_run)
     g = p.add_argument_group("listening (for sessions with listen steps)")
     g.add_argument("--no-listen", action="store_true", help="do not record answers: listen steps become quiet pauses")
     g.add_argument("--input", metavar="NAME", help="microphone, by (part of) its name (see 'voiceguide devices')")

@@ -1,0 +1,136 @@
+"""The ``run`` command: a session played live, with the terminal view, keys, listening and voice commands."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import queue
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from . import backends
+from .ahead import Ahead
+from .commands import _adjusted, _session, _speaker, _write_timeline
+from .errors import VoiceguideError
+from .model import Listen, Session
+from .player import Command, Snapshot
+from .run import play
+from .seams import AudioOutput, Clock
+from .speaking import SpeakingGate
+from .timeline import Timeline
+from .view import SessionView, clock_text
+
+if TYPE_CHECKING:
+    from .listening import SessionListener
+
+log = logging.getLogger(__name__)
+
+
+def _output(args: argparse.Namespace) -> tuple[AudioOutput, Clock]:
+    if args.backend == "fake":
+        from .backends.fake import FakeClock, FakeOutput
+
+        clock = FakeClock()
+        return FakeOutput(clock, record=False), clock
+    out = backends.output("sounddevice", args.device)
+    check = getattr(out, "check", None)
+    if check is not None:
+        check()  # fail before spending time on speech
+    return out, backends.system_clock()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .keys import KeyReader
+
+    session = _adjusted(args, _session(args))
+    output, clock = _output(args)
+    console = Console(highlight=False, soft_wrap=True)
+    controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
+    listener = _listener(args, session, clock, controls, console)
+    # speech is prepared while the first steps play
+    ahead = Ahead(session, _speaker(args, session), args.sample_rate, listening=listener is not None)
+    first, _ = ahead.wait_ready()
+    source: Timeline | Ahead = ahead if args.backend != "fake" else ahead.result()  # a fake clock outruns any compile
+    gate = SpeakingGate()
+    voice = _voice_commands(args, listener, controls, gate, console)
+    with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(first, console) as view, voice:
+
+        def tick(snap: Snapshot) -> None:
+            view.update(snap)
+            gate.update(snap)
+
+        result = play(source, output, clock, controls, tick, listener.on_hold if listener else None)
+    if listener is not None:
+        if not listener.close(timeout=60):
+            console.print("Some answers are not transcribed yet; 'voiceguide journal retranscribe' can finish them.")
+        if listener.entries:
+            kept = len(listener.entries)
+            console.print(f"{kept} answer{'s' if kept != 1 else ''} kept in your journal ('voiceguide journal list').")
+    if ahead.error is not None:
+        raise ahead.error
+    if args.timeline:
+        _write_timeline(result.timeline, args.timeline, result.events)
+    played = result.frames / result.timeline.sample_rate
+    word = "stopped" if result.stopped_early else "finished"
+    console.print(f"{session.title}: {word} after {clock_text(played)}. Take your time before you move on.")
+    return 0
+
+
+def _listener(args: argparse.Namespace, session: Session, clock: Clock, controls: queue.SimpleQueue[Command],
+              console: Console) -> SessionListener | None:
+    """A listener for the session's listen steps, or None (no such steps, --no-listen, no microphone)."""
+    if args.no_listen or args.backend == "fake" or not any(isinstance(s.action, Listen) for s in session.steps):
+        return None
+    from .errors import AudioUnavailable
+    from .journal.db import Journal
+    from .listening import SessionListener
+
+    microphone = backends.audio_input("sounddevice", args.input)
+    try:
+        check = getattr(microphone, "check", None)
+        if check is not None:
+            check()
+    except AudioUnavailable as exc:
+        console.print(f"No microphone ({exc}). Listen steps become quiet pauses to answer in your own mind.")
+        return None
+    journal = Journal(args.journal, keep_audio=not args.no_keep_audio)
+    recognizer = backends.recognizer(args.recognizer)
+    console.print(f"This session listens for your spoken answers and keeps them privately in your journal "
+                  f"({journal.path}). To answer silently instead, run it with --no-listen.")
+    return SessionListener(session, microphone, clock, recognizer, journal, controls, console.print)
+
+
+@contextlib.contextmanager
+def _voice_commands(args: argparse.Namespace, listener: SessionListener | None,
+                    controls: queue.SimpleQueue[Command], gate: SpeakingGate, console: Console) -> Iterator[None]:
+    """Spoken commands while a listening session plays; if the microphone fails, the keys still work."""
+    if listener is None or args.no_voice_commands:
+        yield None
+        return
+    from .listen.voice_commands import CommandListener
+
+    commands = CommandListener(backends.audio_input("sounddevice", args.input), controls, gate)
+    try:
+        commands.start()
+    except VoiceguideError as exc:
+        console.print(f"Voice commands are off ({exc}); the keys still work.")
+        yield None
+        return
+    try:
+        yield None
+    finally:
+        try:
+            commands.stop()
+        except VoiceguideError as exc:
+            log.warning("voice commands ended with an error: %s", exc)
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
