@@ -386,3 +386,28 @@ def test_repeat_goes_back_to_the_start_of_the_step(timeline: Timeline, clip: Sam
     assert player.position == STEPS[1] + 3000 - FADE
     np.testing.assert_array_equal(out[2 * FADE:], clip[STEPS[1] + FADE:STEPS[1] + 3000 - FADE])
     assert max_jump(out) < CLICK
+
+
+def test_a_gate_is_reached_exactly_even_during_a_resume_fade() -> None:
+    from voiceguide import parse
+    from voiceguide.backends.fake import FakeSpeaker
+    from voiceguide.compile import compile_session
+    from voiceguide.player import Command, Player, State
+
+    session = parse.loads('[session]\ntitle = "g"\n[[step]]\nsay = "Hi."\n[[step]]\nlisten = "Yes?"\n')
+    timeline = compile_session(session, FakeSpeaker(), 8000, listening=True)
+    (gate,) = timeline.gates
+    player = Player(timeline, fade=0.05)  # 400-sample fades at 8 kHz
+    block = np.zeros(40, dtype=np.float32)
+    while player.position < gate - 1100:
+        player.fill(block)
+    player.controls.put(Command.PAUSE)  # paused about 700 samples before the gate
+    while player.state is not State.PAUSED:
+        player.fill(block)
+    player.controls.put(Command.RESUME)  # its fade-in is still running when the gate's fade must begin
+    states = []
+    while player.state is not State.HOLDING:
+        player.fill(block)
+        states.append(player.state)
+    assert State.RESUMING in states and states[states.index(State.GATING) - 1] is State.RESUMING
+    assert player.position == gate  # the hold starts on the gate's sample, not before it

@@ -138,8 +138,12 @@ class Player:
         return Snapshot(self.position, self.state, self.timeline)
 
     # --- control -------------------------------------------------------------
-    def _ramp(self, target: float, frames: int, state: State) -> None:
-        frames = max(1, int(frames * abs(target - self._gain)) if target == 0.0 else frames)
+    def _ramp(self, target: float, frames: int, state: State, exact: bool = False) -> None:
+        """Glide the gain to ``target``; a fade-out from a lower gain is shortened in proportion unless
+        ``exact`` (a gate's fade must end on its sample)."""
+        if target == 0.0 and not exact:
+            frames = int(frames * abs(target - self._gain))
+        frames = max(1, frames)
         self._target = target
         self._step = (target - self._gain) / frames
         self._ramp_left = frames
@@ -259,8 +263,7 @@ class Player:
             if self._gate_index < len(self._gates) and self.state in (State.PLAYING, State.RESUMING):
                 fade_from = self._gates[self._gate_index] - self._fade
                 if self.position >= fade_from:  # fade out so the gate is reached exactly at silence
-                    self._ramp(0.0, max(1, self._gates[self._gate_index] - self.position), State.GATING)
-                    self._target = 0.0
+                    self._ramp(0.0, self._gates[self._gate_index] - self.position, State.GATING, exact=True)
                 else:
                     k = min(k, fade_from - self.position)
             if self._ramp_left:
