@@ -45,8 +45,7 @@ AMBIENT_FADE_OUT = 8.0
 class _Builder:
     """Accumulates clips (deduplicated) and events while steps are laid out."""
 
-    def __init__(self, session: Session, speaker: Speaker, sample_rate: int,
-                 progress: Callable[[int, int], None] | None) -> None:
+    def __init__(self, session: Session, speaker: Speaker, sample_rate: int) -> None:
         self.session = session
         self.speaker = speaker
         self.rate = sample_rate
@@ -58,7 +57,6 @@ class _Builder:
         """End of the steps compiled so far, in samples."""
         self.bed_fade = int(AMBIENT_FADE_OUT * sample_rate)
         self._clip_ids: dict[object, int] = {}
-        self._progress = progress
 
     def clip_id(self, key: object, make: Callable[..., Samples], *args: Any) -> int:
         """Index of the clip for ``key``, made with ``make(*args)`` the first time."""
@@ -130,7 +128,7 @@ def compile_steps(session: Session, speaker: Speaker, sample_rate: int = DEFAULT
 
     This is what lets speech be synthesised in the background while the first steps already play.
     """
-    b = _Builder(session, speaker, sample_rate, None)
+    b = _Builder(session, speaker, sample_rate)
     cursor = 0
     step_starts = b.step_starts
     gates = b.gates

@@ -66,8 +66,9 @@ def play(source: Timeline | Ahead, output: AudioOutput, clock: Clock,
                     player.wake.clear()
                 if player.done.is_set():
                     break
-                if player.state is State.HOLDING and len(player.holds) + 1 > holds_seen:
-                    holds_seen = len(player.holds) + 1
+                hold_number = len(player.holds) + 1  # the holds finished so far, plus the one now
+                if player.state is State.HOLDING and hold_number != holds_seen:
+                    holds_seen = hold_number
                     step = bisect.bisect_right(player.timeline.step_starts, player.position - 1)
                     if on_hold is None:
                         player.controls.put(Command.RELEASE)

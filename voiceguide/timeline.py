@@ -7,8 +7,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from .seams import Samples
 
 AUDIBLE = frozenset({"speech", "chime", "tone", "ambient"})
@@ -118,8 +116,3 @@ def as_played(timeline: Timeline, segments: list[Segment],
                                     e.gain, e.text, e.phase))
                 break
     return sorted(played, key=lambda ev: ev.start)
-
-
-def empty_clip() -> Samples:
-    """A zero-length clip."""
-    return np.zeros(0, dtype=np.float32)

@@ -108,7 +108,7 @@ class Pyttsx3Speaker:
             self._finished_count += 1
             self._done.notify_all()
 
-    def _render(self, engine: Any, text: str, keep: bool = True) -> Clip | None:
+    def _render(self, engine: Any, text: str) -> Clip:
         self._count += 1
         path = self._tmp / f"line-{self._count}.wav"  # a fresh name: a late write can never be mistaken
         # runAndWait ends with the driver's stop(), which cancels whatever espeak-ng still has queued
@@ -127,7 +127,7 @@ class Pyttsx3Speaker:
                     raise SpeechError(f"the speech engine did not finish within {FINISH_TIMEOUT:g} s")
         self._wait_idle(engine)
         try:
-            return _read(path) if keep else None
+            return _read(path)
         finally:
             path.unlink(missing_ok=True)
 
@@ -146,9 +146,7 @@ class Pyttsx3Speaker:
         """Render ``text``, retrying when the engine hands back an empty file (seen now and then)."""
         for attempt in range(RETRIES):
             try:
-                clip = self._render(engine, text)
-                assert clip is not None
-                return clip
+                return self._render(engine, text)
             except SpeechError as exc:
                 if attempt == RETRIES - 1:
                     raise
