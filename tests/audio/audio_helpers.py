@@ -30,6 +30,8 @@ RATE = 48000
 """Sample rate of every stream, sink, recording and render here."""
 SILENCE_RMS = 1e-3
 """A 10 ms window quieter than this (-60 dBFS) counts as silence."""
+REF_SOUND = 0.005
+"""Reference windows at least this loud (-46 dBFS) are judged in a fade: far above 16-bit rounding."""
 
 
 def _default_sigint() -> None:
@@ -184,12 +186,21 @@ class Fade:
     """The end of a recording measured against the reference it should follow."""
 
     gains: list[float]
-    """Recorded RMS over reference RMS, per 10 ms window of the last 500 ms before silence
-    (windows where the reference itself is quiet are left out)."""
+    """Recorded RMS over reference RMS, per 10 ms window from 500 ms before the recording falls silent to the
+    first window after it where the reference still sounds (windows where the reference itself is near
+    silent, as between words, are left out)."""
+    where: list[int]
+    """The window index of each gain."""
     seconds: float
     """From the first window below 0.9 gain to the end of sound."""
     tail_ratio: float
     """RMS of the last 50 ms of sound over the loudest 10 ms of the last 500 ms."""
+
+    def falls(self) -> list[tuple[float, float]]:
+        """Level drops of more than 0.15 faster than 0.075 per 10 ms, as (before, after): a 0.4 s linear fade
+        falls 0.025 per 10 ms; across a pause between words the drop is spread over the pause."""
+        pairs = zip(self.gains, self.gains[1:], self.where, self.where[1:], strict=False)
+        return [(round(a, 2), round(b, 2)) for a, b, i, j in pairs if a - b > 0.15 and (a - b) / (j - i) > 0.075]
 
     def problems(self, longest: float = 0.5) -> list[str]:
         """What is wrong with this as a fade-out of at most ``longest`` seconds (empty if nothing)."""
@@ -200,6 +211,8 @@ class Fade:
         rises = [round(b - a, 3) for a, b in zip(self.gains, self.gains[1:], strict=False) if b > a + 0.1]
         if rises:
             found.append(f"the level rises during the fade by {rises}")
+        for before, after in self.falls():
+            found.append(f"the level falls from {before:.2f} to {after:.2f} at once (a cut, not a fade)")
         if self.gains[-1] > 0.2:
             found.append(f"the sound ends at {self.gains[-1]:.2f} of full level (a cut, not a fade)")
         if max(self.gains) < 0.8:
@@ -212,20 +225,26 @@ class Fade:
 
 
 def measure_fade(recording: Signal, reference: Signal, lag: int, window: int = RATE // 100) -> Fade:
-    """Compare the recording's last 500 ms of sound with the reference aligned at ``lag``."""
+    """Compare the recording's last 500 ms of sound with the reference aligned at ``lag``.
+
+    The judged stretch runs on past the recording's last sound to the first window where the reference
+    still sounds: a fade that is still under way when the reference dips between two words ends there at
+    a low level, where a cut ends at the level it was cut at."""
     rec_rms = window_rms(segment(recording, lag, lag + len(reference)), window)
     ref_rms = window_rms(reference, window)
     loud = np.flatnonzero(rec_rms > SILENCE_RMS)
     assert len(loud), "the recording is silent"
     end = int(loud[-1]) + 1
     first = max(0, end - RATE // 2 // window)
+    later = [w for w in range(end, min(len(ref_rms), len(rec_rms), end + RATE // 2 // window)) if ref_rms[w] > 0.02]
+    last = later[0] if later else end - 1
     gains, where = [], []
-    for w in range(first, end):
-        if ref_rms[w] > 0.02:
+    for w in range(first, last + 1):
+        if ref_rms[w] > REF_SOUND:
             gains.append(float(rec_rms[w] / ref_rms[w]))
             where.append(w)
     below = [w for w, g in zip(where, gains, strict=True) if g < 0.9]
-    seconds = (end - below[0]) * window / RATE if below else 0.0
+    seconds = (end - below[0]) * window / RATE if below and below[0] < end else 0.0
     tail = rec_rms[max(first, end - 5):end]
     peak = float(rec_rms[first:end].max())
-    return Fade(gains, seconds, float(np.sqrt(np.mean(tail * tail))) / peak)
+    return Fade(gains, where, seconds, float(np.sqrt(np.mean(tail * tail))) / peak)
