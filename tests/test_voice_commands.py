@@ -1,7 +1,9 @@
-"""Voice command filtering with a scripted spotter: isolation, the speaking gate, overlaps, repeats, threading."""
+"""Voice command filtering with a scripted spotter: isolation, the speaking gate, overlaps, the check, repeats,
+threading."""
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 
@@ -10,7 +12,9 @@ import pytest
 
 from voiceguide.backends.fake import FakeClock
 from voiceguide.backends.fake_input import FakeInput
-from voiceguide.listen.spotter import Spotted, threshold_for
+from voiceguide.listen import voice_commands
+from voiceguide.listen.isolation import frame_db
+from voiceguide.listen.spotter import PocketsphinxChecker, Spotted, threshold_for
 from voiceguide.listen.voice_commands import CommandConfig, CommandListener, VoiceCommands
 from voiceguide.player import Command
 from voiceguide.seams import Samples
@@ -117,6 +121,89 @@ def test_of_overlapping_detections_the_longest_word_wins() -> None:
     assert feed(vc, word_at(1.0, 0.55)) == [Command.REPEAT]
 
 
+class FakeChecker:
+    """Hears ``word`` in whatever audio it is given, and keeps that audio."""
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+        self.heard: list[Samples] = []
+
+    def best(self, audio: Samples) -> str:
+        self.heard.append(np.array(audio, copy=True))
+        return self.word
+
+
+def test_a_word_the_check_agrees_with_becomes_its_command() -> None:
+    checker = FakeChecker("pause")
+    vc = VoiceCommands(spotter=ScriptedSpotter([("pause", 1.0, 1.5)]), checker=checker)
+    assert feed(vc, word_at(1.0)) == [Command.PAUSE]
+    assert len(checker.heard) == 1
+    assert vc.ignored == []
+
+
+def test_a_word_the_check_hears_as_another_word_is_dropped() -> None:
+    checker = FakeChecker("resume")
+    vc = VoiceCommands(spotter=ScriptedSpotter([("pause", 1.0, 1.5)]), checker=checker)
+    assert feed(vc, word_at(1.0)) == []
+    assert len(checker.heard) == 1
+    assert vc.ignored == [("pause", "the check heard 'resume'")]
+    vc = VoiceCommands(spotter=ScriptedSpotter([("pause", 1.0, 1.5)]), checker=FakeChecker(""))
+    assert feed(vc, word_at(1.0)) == []
+    assert "the check heard" in vc.ignored[-1][1]
+
+
+def test_of_overlapping_detections_the_check_decides() -> None:
+    spots = [("skip", 1.0, 1.45), ("stop", 1.05, 1.3)]  # "skip" is the longer: without a check it would win
+    assert feed(VoiceCommands(spotter=ScriptedSpotter(spots)), word_at(1.0, 0.45)) == [Command.SKIP]
+    checker = FakeChecker("stop")
+    vc = VoiceCommands(spotter=ScriptedSpotter(spots), checker=checker)
+    assert feed(vc, word_at(1.0, 0.45)) == [Command.STOP]
+    assert len(checker.heard) == 1  # one check for the cluster
+    vc = VoiceCommands(spotter=ScriptedSpotter(spots), checker=FakeChecker("pause"))  # neither of the two
+    assert feed(vc, word_at(1.0, 0.45)) == []
+    assert vc.ignored[-1] == ("skip", "the check heard 'pause'")
+
+
+def test_a_word_not_said_on_its_own_is_not_checked() -> None:
+    audio = quiet(5.0)
+    audio[RATE:4 * RATE] += loud(3.0)
+    checker = FakeChecker("pause")
+    vc = VoiceCommands(spotter=ScriptedSpotter([("pause", 2.0, 2.5)]), checker=checker)
+    assert feed(vc, audio) == []
+    assert checker.heard == []
+
+
+def test_the_check_hears_the_grown_word_and_the_padding_around_it() -> None:
+    # The second configuration decides the word sooner (0.15 + 0.1 s after it) than the check's 0.4 s pad:
+    # the command waits for the pad.
+    for config, (start, end) in itertools.product((CommandConfig(check_pad=(0.3, 0.4)),
+                                                   CommandConfig(check_pad=(0.3, 0.4), isolation_context=0.1)),
+                                                  ((1.0, 1.2), (1.3, 1.5))):  # spotted: the first/last 0.2 s
+        checker = FakeChecker("repeat")
+        vc = VoiceCommands(config, ScriptedSpotter([("repeat", start, end)]), checker)
+        assert feed(vc, word_at(1.0, 0.5)) == [Command.REPEAT]
+        [audio] = checker.heard
+        assert len(audio) == pytest.approx((0.3 + 0.5 + 0.4) * RATE, abs=2 * 160)
+        loud_frames = np.flatnonzero(frame_db(audio) > -40.0)
+        assert loud_frames[0] == pytest.approx(30, abs=1)  # the word starts after the 0.3 s pad ...
+        assert loud_frames[-1] + 1 == pytest.approx(80, abs=1)  # ... and ends 0.4 s before the end
+
+
+def test_a_given_spotter_without_a_given_checker_is_not_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_checker(words: object) -> PocketsphinxChecker:
+        raise AssertionError("no checker should be made")
+
+    monkeypatch.setattr(voice_commands, "PocketsphinxChecker", no_checker)
+    vc = VoiceCommands(CommandConfig(check=True), ScriptedSpotter([("skip", 1.0, 1.45), ("stop", 1.05, 1.3)]))
+    assert vc.checker is None
+    assert feed(vc, word_at(1.0, 0.45)) == [Command.SKIP]
+
+
+def test_without_a_given_spotter_the_config_decides_the_check() -> None:
+    assert isinstance(VoiceCommands(CommandConfig(words={"pause": Command.PAUSE})).checker, PocketsphinxChecker)
+    assert VoiceCommands(CommandConfig(words={"pause": Command.PAUSE}, check=False)).checker is None
+
+
 def test_the_same_command_twice_in_quick_succession_counts_once() -> None:
     audio = quiet(5.0)
     audio[RATE:int(1.4 * RATE)] += loud(0.4)
@@ -200,3 +287,11 @@ def test_listener_reports_a_worker_failure_on_stop() -> None:
 
 def _never() -> threading.Event:
     return threading.Event()
+
+
+def test_command_words_are_matched_in_lowercase() -> None:
+    config = CommandConfig(words={"Pause": Command.PAUSE, "STOP": Command.STOP}, sensitivity={"Pause": 0.3})
+    assert config.words == {"pause": Command.PAUSE, "stop": Command.STOP}
+    assert config.word_sensitivity()["pause"] == 0.3
+    vc = VoiceCommands(config, ScriptedSpotter([("pause", 1.0, 1.5)]))
+    assert feed(vc, word_at(1.0)) == [Command.PAUSE]

@@ -1,8 +1,14 @@
-"""Keyword spotting with pocketsphinx: one long-lived decoder in keyword-list search.
+"""Keyword spotting with pocketsphinx: one long-lived decoder in keyword-list search, and a second
+small decoder that checks each spotted word.
 
-The decoder is loaded once (about half a second) and fed 16 kHz blocks for the whole session;
-it reports each keyword it spots with where the word lies in the stream. Thresholds are per
-word: a less negative exponent is stricter (fewer false triggers, more misses).
+The spotter is loaded once and fed 16 kHz blocks for the whole session; it reports each keyword it
+spots with where the word lies in the stream. Thresholds are per word: a less negative exponent is
+stricter (fewer false triggers, more misses). The checker decodes the stretch of sound around a
+spotted word with a grammar that allows only the listed words and says which one fits best; a word
+the spotter imagined in other speech is often a different word to the checker.
+
+Both decoders use a dictionary of just the listed words (cut from the model's 130 000-word
+dictionary), so each loads in under 10 ms and takes about 6 MB instead of 30 MB.
 """
 
 from __future__ import annotations
@@ -10,7 +16,8 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,20 +108,83 @@ class PocketsphinxSpotter:
             log.debug("end_utt failed while closing", exc_info=True)
 
 
+class PocketsphinxChecker:
+    """Which of the listed words (or phrases) best fits a short stretch of audio."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = sorted(set(words))
+        rule = " | ".join(self.words)
+        grammar = f"#JSGF V1.0;\ngrammar commands;\npublic <command> = {rule};\n"
+        with _files(self.words, (".gram", grammar)) as (dictionary, path):
+            self._decoder = _make("keyword checker", dict=dictionary, jsgf=path)
+
+    def best(self, audio: Samples) -> str:
+        """The listed word that fits ``audio`` (16 kHz) best, or "" if none could be aligned."""
+        pcm = (np.clip(audio, -1.0, 1.0) * 32767.0).astype(np.int16)
+        try:
+            self._decoder.start_utt()
+            self._decoder.process_raw(pcm.tobytes(), False, True)
+            self._decoder.end_utt()
+            hyp = self._decoder.hyp()
+        except RuntimeError as exc:
+            raise BackendError(f"the keyword checker failed: {exc}") from exc
+        return "" if hyp is None else str(hyp.hypstr).strip()
+
+
 def _decoder(sensitivity: Mapping[str, float]) -> Any:
+    lines = "".join(f"{word} /{threshold_for(s):.0e}/\n" for word, s in sensitivity.items())
+    with _files(sensitivity, (".kws", lines)) as (dictionary, path):
+        decoder = _make("keyword spotter", dict=dictionary, kws=path)
+    log.info("keyword spotter ready: %s", ", ".join(f"{w} ({s:g})" for w, s in sensitivity.items()))
+    return decoder
+
+
+def _make(what: str, **files: str) -> Any:
     try:
         from pocketsphinx import Decoder
     except ImportError as exc:
         raise BackendError("Voice commands need pocketsphinx: pip install 'voiceguide[listen]'") from exc
-    lines = "".join(f"{word} /{threshold_for(s):.0e}/\n" for word, s in sensitivity.items())
-    fd, path = tempfile.mkstemp(suffix=".kws", text=True)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(lines)
-        decoder = Decoder(kws=path, loglevel="FATAL")
+        return Decoder(loglevel="FATAL", **files)
     except (RuntimeError, ValueError, OSError) as exc:
-        raise BackendError(f"cannot load the keyword spotter: {exc}") from exc
+        raise BackendError(f"cannot load the {what}: {exc}") from exc
+
+
+@contextmanager
+def _files(words: Iterable[str], search: tuple[str, str]) -> Iterator[tuple[str, str]]:
+    """Temporary files: a dictionary of the words' pronunciations and the search (suffix, text)."""
+    paths = []
+    try:
+        for suffix, text in ((".dict", pronunciations(words)), search):
+            fd, path = tempfile.mkstemp(suffix=suffix, text=True)
+            paths.append(path)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        yield paths[0], paths[1]
     finally:
-        os.unlink(path)
-    log.info("keyword spotter ready: %s", ", ".join(f"{w} ({s:g})" for w, s in sensitivity.items()))
-    return decoder
+        for path in paths:
+            os.unlink(path)
+
+
+def pronunciations(words: Iterable[str]) -> str:
+    """The lines of the en-us dictionary for every word in ``words`` (phrases are split into words);
+    :class:`BackendError` names any word it does not know."""
+    try:
+        from pocketsphinx import get_model_path
+    except ImportError as exc:
+        raise BackendError("Voice commands need pocketsphinx: pip install 'voiceguide[listen]'") from exc
+    wanted = {w for phrase in words for w in phrase.lower().split()}
+    path = os.path.join(get_model_path(), "en-us", "cmudict-en-us.dict")
+    found: dict[str, list[str]] = {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                head = line.split(maxsplit=1)[0] if line.strip() else ""
+                if head.split("(")[0] in wanted:
+                    found.setdefault(head.split("(")[0], []).append(line if line.endswith("\n") else line + "\n")
+    except OSError as exc:
+        raise BackendError(f"cannot read the pocketsphinx dictionary {path}: {exc}") from exc
+    missing = sorted(wanted - found.keys())
+    if missing:
+        raise BackendError(f"not in the en-us pronunciation dictionary: {', '.join(missing)}; pick other words")
+    return "".join(line for w in sorted(found) for line in found[w])
