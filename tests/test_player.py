@@ -411,3 +411,18 @@ def test_a_gate_is_reached_exactly_even_during_a_resume_fade() -> None:
         states.append(player.state)
     assert State.RESUMING in states and states[states.index(State.GATING) - 1] is State.RESUMING
     assert player.position == gate  # the hold starts on the gate's sample, not before it
+
+
+@pytest.mark.parametrize(("command", "state"), [(Command.STOP, State.FINISHED), (Command.PAUSE, State.PAUSED)])
+def test_stop_and_pause_take_effect_while_waiting_for_the_compiler(timeline: Timeline, command: Command,
+                                                                  state: State) -> None:
+    """At the end of a timeline still being compiled the player waits in silence; a stop (or pause) then
+    has nothing left to fade and must still end it, not wait for the compiler forever."""
+    player = Player(timeline, final=False)
+    out = np.zeros(timeline.length + 512, dtype=np.float32)
+    player.fill(out)
+    assert player.starved > 0 and not player.done.is_set()
+    player.controls.put(command)
+    player.fill(np.zeros(256, dtype=np.float32))
+    assert player.state is state
+    assert player.done.is_set() is (command is Command.STOP)

@@ -302,3 +302,37 @@ def test_gates_release_at_once_without_a_listener() -> None:
     result = play(tl, FakeOutput(clock, blocksize=BLOCK, record=False), clock)
     assert not result.stopped_early
     assert result.frames <= tl.length + 3 * TICK_SECONDS * RATE + 2 * BLOCK
+
+
+def test_slower_re_paces_the_rest_without_a_seam() -> None:
+    """'slower' during the breathing: the stream is bit-identical to the old render up to the next breath
+    cycle and to the slower render from there on; later phases last 1.2 times as long."""
+    from voiceguide.compile import DEFAULT_RATE
+    from voiceguide.slowing import Slower
+
+    body = ('[[step]]\nsay = "Settle in."\n'
+            '[[step]]\nbreathe = { inhale = 2, exhale = 3 }\ncycles = 4\ncue = "tone"\n'
+            '[[step]]\nsay = "Well done."\n')
+    session = session_of(body)
+    old = compile_session(session, FakeSpeaker(), RATE)
+    said: list[str] = []
+    slower = Slower(session, lambda s: compile_session(s, FakeSpeaker(), RATE), DEFAULT_RATE, say=said.append,
+                    run_in=lambda work: work())
+    rig = Rig()
+    breathing = old.step_starts[1] / RATE
+    rig.press(breathing + 1.0, Command.SLOWER)  # in the first cycle: the change comes at a later cycle's start
+    result = play(old, rig.output, rig.clock, rig.controls, on_slower=slower.request)
+    new = result.timeline
+    assert said == ["Slowing down from the next breath."] and slower.times == 1
+    phases = [e for e in new.events if e.kind == "phase"]
+    old_phases = [e for e in old.events if e.kind == "phase"]
+    change = next(p.start for p, q in zip(phases, old_phases, strict=True) if p.end != q.end)
+    assert change > rig.marks[Command.SLOWER] + 1.5 * RATE - BLOCK  # at least the lead ahead
+    lengths = [round((p.end - p.start) / RATE, 3) for p in phases]
+    assert lengths == [2.0, 3.0] + [2.4, 3.6] * 3  # the second cycle on is slower
+    assert change == old_phases[2].start
+    assert new.length > old.length + 0.2 * (2 + 3) * RATE  # the slowed cycles and the last line
+    audio = rig.output.audio()
+    np.testing.assert_array_equal(audio[:change], Mixer(old).render()[:change])
+    np.testing.assert_array_equal(audio[:new.length], Mixer(new).render())
+    assert not result.stopped_early and result.frames >= new.length

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import VoiceguideError
-from .model import Breathe, BreathPattern, Session, Step
+from .model import Affirm, Breathe, BreathPattern, Pause, Say, Session, Step
 from .patterns import scaled
 from .steps import BPM_RANGE, MAX_CYCLES, fit_minutes
 
@@ -82,3 +82,34 @@ def with_minutes(session: Session, minutes: float, measured_seconds: float) -> S
     return _map_breathe(session, lambda b: fit_minutes(b, b.seconds * factor / 60.0))
 
 
+
+
+SLOWEST_RATE = 90
+"""Words per minute below which "slower" no longer slows the voice."""
+
+
+def slowed(session: Session, step: int, cycle: int, factor: float, default_rate: int) -> Session:
+    """The session from step ``step`` (1-based; from its cycle ``cycle`` if it is a breathing step) on,
+    ``factor`` times slower: speech at a lower rate (not below :data:`SLOWEST_RATE`, and never faster), the quiet after
+    lines, pauses and gaps, and breath phases all ``factor`` times as long. Earlier steps (and earlier
+    cycles) are left exactly as they were, so their timeline does not change."""
+
+    def slow(s: Step) -> Step:
+        act = s.action
+        if s.index < step:
+            return s
+        if isinstance(act, Breathe):
+            first = cycle if s.index == step else 0
+            return Step(s.index, dataclasses.replace(act, slow=(*act.slow, (first, factor))))
+        if isinstance(act, Say):
+            rate = act.rate or session.rate or default_rate
+            after = session.speech_gap if act.after is None else act.after
+            return Step(s.index, dataclasses.replace(act, rate=min(rate, max(SLOWEST_RATE, round(rate / factor))),
+                                                     after=after * factor))
+        if isinstance(act, Pause):
+            return Step(s.index, dataclasses.replace(act, seconds=act.seconds * factor))
+        if isinstance(act, Affirm):
+            return Step(s.index, dataclasses.replace(act, gap=act.gap * factor))
+        return s  # chimes, listening and the sleep fade keep their own time
+
+    return dataclasses.replace(session, steps=tuple(slow(s) for s in session.steps))

@@ -41,11 +41,12 @@ SESSIONS = ("body-scan-10", "grounding", "self-compassion", "letting-go", "bound
 
 CONFIGS: dict[str, dict[str, object]] = {
     "now": {},
+    "now, with stop taken while the guide speaks": {"while_speaking": frozenset({Command.STOP})},
     "before (no growth, no check)": {
         "isolation_grow": 0.0, "check": False,
         "sensitivity": {"pause": 0.25, "resume": 0.25, "skip": 0.75, "repeat": 0.25, "slower": 0.25, "stop": 0.5}},
 }
-"""The filter as shipped, and as it was before the word growth and the check decoder."""
+"""The filter as shipped (and with its one gate option), and as it was before the word growth and the check."""
 
 Span = tuple[str, int, int]
 

@@ -15,8 +15,8 @@ from .player import Command
 
 log = logging.getLogger(__name__)
 
-KEYMAP = {" ": Command.TOGGLE, "p": Command.TOGGLE, "s": Command.SKIP, "q": Command.STOP,
-          "\x1b": Command.STOP}
+KEYMAP = {" ": Command.TOGGLE, "p": Command.TOGGLE, "s": Command.SKIP, "r": Command.REPEAT,
+          "-": Command.SLOWER, "q": Command.STOP, "\x1b": Command.STOP}
 
 
 class KeyReader:

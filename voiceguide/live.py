@@ -14,11 +14,13 @@ from rich.console import Console
 from . import backends
 from .ahead import Ahead
 from .commands import _adjusted, _session, _speaker, _write_timeline
+from .compile import DEFAULT_RATE, compile_session
 from .errors import VoiceguideError
 from .model import Listen, Session
 from .player import Command, Snapshot
 from .run import play
 from .seams import AudioOutput, Clock
+from .slowing import Slower
 from .speaking import SpeakingGate
 from .timeline import Timeline
 from .view import SessionView, clock_text
@@ -51,9 +53,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
     listener = _listener(args, session, clock, controls, console)
     # speech is prepared while the first steps play
-    ahead = Ahead(session, _speaker(args, session), args.sample_rate, listening=listener is not None)
+    speaker = _speaker(args, session)
+    ahead = Ahead(session, speaker, args.sample_rate, listening=listener is not None)
     first, _ = ahead.wait_ready()
     source: Timeline | Ahead = ahead if args.backend != "fake" else ahead.result()  # a fake clock outruns any compile
+    slower = Slower(session, lambda s: compile_session(s, speaker, args.sample_rate, listening=listener is not None),
+                    DEFAULT_RATE, ready=ahead.result, say=console.print)
     gate = SpeakingGate()
     voice = _voice_commands(args, listener, controls, gate, console)
     with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(first, console) as view, voice:
@@ -62,7 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             view.update(snap)
             gate.update(snap)
 
-        result = play(source, output, clock, controls, tick, listener.on_hold if listener else None)
+        result = play(source, output, clock, controls, tick, listener.on_hold if listener else None, slower.request)
     if listener is not None:
         if not listener.close(timeout=60):
             console.print("Some answers are not transcribed yet; 'voiceguide journal retranscribe' can finish them.")

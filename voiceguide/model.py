@@ -117,14 +117,24 @@ class Breathe:
     """Also speak a count on each whole second of a phase ("two", "three", ...)."""
     progress: Progression | None = None
     """How the pattern changes from cycle to cycle, if it does."""
+    slow: tuple[tuple[int, float], ...] = ()
+    """(first cycle, factor) pairs: from that cycle on every phase lasts ``factor`` times as long (set
+    when the person says "slower" during the step; not part of the script format)."""
 
     def cycle(self, number: int) -> tuple[Phase, ...]:
-        """The phases of cycle ``number`` (0-based), with any progression applied."""
-        if self.progress is None:
-            return self.pattern.phases
-        prog = self.progress
-        return tuple(Phase(p.kind, prog.seconds(p.seconds, number)) if p.kind == prog.phase else p
-                     for p in self.pattern.phases)
+        """The phases of cycle ``number`` (0-based), with any progression and slowing applied."""
+        phases = self.pattern.phases
+        if self.progress is not None:
+            prog = self.progress
+            phases = tuple(Phase(p.kind, prog.seconds(p.seconds, number)) if p.kind == prog.phase else p
+                           for p in phases)
+        factor = 1.0
+        for first, by in self.slow:
+            if number >= first:
+                factor *= by
+        if factor != 1.0:
+            phases = tuple(Phase(p.kind, p.seconds * factor) for p in phases)
+        return phases
 
     @property
     def seconds(self) -> float:

@@ -102,6 +102,8 @@ class Player:
         self._gate_index = 0
         self._hold_start = 0
         self.stopped_early = False
+        self.slower = 0
+        """How many times "slower" was asked for (acted on off the audio thread)."""
         self.position = 0
         self.stream_frames = 0
         self.state = State.PLAYING
@@ -158,6 +160,10 @@ class Player:
         if cmd is Command.RELEASE:
             if s is State.HOLDING:
                 self._release()
+            return
+        if cmd is Command.SLOWER:
+            self.slower += 1  # the control loop re-paces the rest of the session (see slowing.py)
+            self.wake.set()
             return
         if cmd is Command.TOGGLE:
             cmd = Command.RESUME if s in (State.PAUSED, State.PAUSING) else Command.PAUSE
@@ -254,6 +260,10 @@ class Player:
             if left <= 0:
                 if final:
                     self._finish()
+                    continue
+                if self.state in (State.STOPPING, State.PAUSING, State.SKIPPING):
+                    self._ramp_left = 0  # nothing left to fade: the stop, pause or skip takes effect now
+                    self._ramp_done()
                     continue
                 out[i:].fill(0.0)  # the compiler is behind: wait in silence (counted, never expected)
                 self.starved += n - i

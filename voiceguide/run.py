@@ -41,13 +41,16 @@ class PlayResult:
 def play(source: Timeline | Ahead, output: AudioOutput, clock: Clock,
          controls: queue.SimpleQueue[Command] | None = None,
          on_tick: Callable[[Snapshot], None] | None = None,
-         on_hold: Callable[[int], None] | None = None) -> PlayResult:
+         on_hold: Callable[[int], None] | None = None,
+         on_slower: Callable[[Player], None] | None = None) -> PlayResult:
     """Play ``timeline`` to the end or until stopped; Ctrl-C asks for a faded stop, a second one aborts.
 
     At each gate (a listen window) the player holds; ``on_hold(step)`` is called once on this
     thread and must arrange for ``Command.RELEASE`` to be queued when the answer is done. With no
     ``on_hold``, gates are released at once. ``source`` may be an :class:`Ahead` still compiling:
     playback starts as soon as it is safe and the player follows the growing timeline.
+    ``on_slower(player)`` is called on this thread each time "slower" is asked for (see ``slowing``);
+    without it the request is only logged.
     """
     if isinstance(source, Ahead):
         first, final = source.wait_ready()
@@ -57,7 +60,7 @@ def play(source: Timeline | Ahead, output: AudioOutput, clock: Clock,
         player = Player(source, controls)
     timeline = player.timeline
     interrupted = False
-    holds_seen = 0
+    holds_seen = slower_seen = 0
     with output.open(timeline.sample_rate, player.fill):
         last_frames, last_change = -1, clock.monotonic()
         while True:
@@ -74,6 +77,12 @@ def play(source: Timeline | Ahead, output: AudioOutput, clock: Clock,
                         player.controls.put(Command.RELEASE)
                     else:
                         on_hold(max(1, step))
+                if player.slower != slower_seen:
+                    slower_seen = player.slower
+                    if on_slower is None:
+                        log.info("'slower' is not available here")
+                    else:
+                        on_slower(player)
                 if on_tick is not None:
                     on_tick(player.snapshot())
             except KeyboardInterrupt:  # the first Ctrl-C fades out like 'q'; a second one aborts

@@ -70,7 +70,7 @@ class SessionView:
             parts.append(Text(f"{PHASE_WORDS.get(phase.phase or '', phase.phase)}  {secs_left:0.0f}",
                               style="bold green"))
             parts.append(ProgressBar(total=length, completed=pos - phase.start, width=40))
-        parts.append(Text("space pause/resume   s skip   q stop", style="dim"))
+        parts.append(Text("space pause/resume   s skip   r repeat   - slower   q stop", style="dim"))
         return Group(*parts)
 
     def update(self, snap: Snapshot) -> None:

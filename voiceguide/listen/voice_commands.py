@@ -12,13 +12,12 @@ control queue:
   for every block, with ``gate_margin`` seconds either side for device latency and echo),
   detections are ignored except for commands in ``while_speaking`` (none by default; the keys
   still work). Allowing STOP there is an option: it is then taken when said on its own, which
-  the guide's own short sentences sometimes are (measured: about two false stops in 10 minutes).
+  the guide's own short sentences sometimes are (measured: 3 false stops in 35 minutes).
 - **The check.** A second small decoder that knows only the command words hears the word with a
   little audio either side and names the word that fits best; the command is taken only if that
   word is one the spotter heard there (of overlapping spots, the check decides between "skip" and
   "stop"; without a check the longest word wins). Words the spotter imagines in other speech are
-  mostly a different word to the check (measured: false triggers on a guide's voice 19 → 8 in 22
-  minutes, no command lost).
+  mostly a different word to the check (see docs/benchmarks.md and ``bench_commands``).
 - **Repeats.** The same command is not taken again within ``refractory`` seconds.
 """
 
@@ -69,7 +68,7 @@ class CommandConfig:
     """Per-word sensitivity 0..1; higher hears more (and mishears more). Unlisted words use 0.4."""
     while_speaking: frozenset[Command] = frozenset()
     """Commands still accepted while the session's own speech is playing (none by default: with the
-    guide's voice at the microphone a STOP exemption let through about two false stops per 10 minutes)."""
+    guide's voice at the microphone a STOP exemption let through 3 false stops in 35 minutes)."""
     gate_margin: float = 0.5
     """Seconds before and after the session's speech that are gated too."""
     isolation_gap: float = 0.15
