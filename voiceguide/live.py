@@ -19,7 +19,7 @@ from .errors import VoiceguideError
 from .model import Listen, Session
 from .player import Command, Snapshot
 from .run import play
-from .seams import AudioOutput, Clock
+from .seams import AudioInput, AudioOutput, Clock
 from .slowing import Slower
 from .speaking import SpeakingGate
 from .timeline import Timeline
@@ -51,7 +51,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     output, clock = _output(args)
     console = Console(highlight=False, soft_wrap=True)
     controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
-    listener = _listener(args, session, clock, controls, console)
+    microphone = _microphone(args)
+    listener = _listener(args, session, clock, controls, console, microphone)
     # speech is prepared while the first steps play
     speaker = _speaker(args, session)
     ahead = Ahead(session, speaker, args.sample_rate, listening=listener is not None)
@@ -60,7 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     slower = Slower(session, lambda s: compile_session(s, speaker, args.sample_rate, listening=listener is not None),
                     DEFAULT_RATE, ready=ahead.result, say=console.print)
     gate = SpeakingGate()
-    voice = _voice_commands(args, listener, controls, gate, console)
+    voice = _voice_commands(args, listener, controls, gate, console, microphone)
     with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(first, console) as view, voice:
 
         def tick(snap: Snapshot) -> None:
@@ -84,8 +85,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _microphone(args: argparse.Namespace) -> AudioInput:
+    """The microphone, shared by the answers and the voice commands (a device may open only once)."""
+    from .listen.shared_input import SharedInput
+
+    return SharedInput(backends.audio_input("sounddevice", args.input))
+
+
 def _listener(args: argparse.Namespace, session: Session, clock: Clock, controls: queue.SimpleQueue[Command],
-              console: Console) -> SessionListener | None:
+              console: Console, microphone: AudioInput) -> SessionListener | None:
     """A listener for the session's listen steps, or None (no such steps, --no-listen, no microphone)."""
     if args.no_listen or args.backend == "fake" or not any(isinstance(s.action, Listen) for s in session.steps):
         return None
@@ -93,7 +101,6 @@ def _listener(args: argparse.Namespace, session: Session, clock: Clock, controls
     from .journal.db import Journal
     from .listening import SessionListener
 
-    microphone = backends.audio_input("sounddevice", args.input)
     try:
         check = getattr(microphone, "check", None)
         if check is not None:
@@ -110,14 +117,15 @@ def _listener(args: argparse.Namespace, session: Session, clock: Clock, controls
 
 @contextlib.contextmanager
 def _voice_commands(args: argparse.Namespace, listener: SessionListener | None,
-                    controls: queue.SimpleQueue[Command], gate: SpeakingGate, console: Console) -> Iterator[None]:
+                    controls: queue.SimpleQueue[Command], gate: SpeakingGate, console: Console,
+                    microphone: AudioInput) -> Iterator[None]:
     """Spoken commands while a listening session plays; if the microphone fails, the keys still work."""
     if listener is None or args.no_voice_commands:
         yield None
         return
     from .listen.voice_commands import CommandListener
 
-    commands = CommandListener(backends.audio_input("sounddevice", args.input), controls, gate)
+    commands = CommandListener(microphone, controls, gate)
     try:
         commands.start()
     except VoiceguideError as exc:

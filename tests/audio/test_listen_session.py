@@ -39,13 +39,14 @@ say = "Thank you for telling me."
 
 
 def run_and_speak(script: Path, utterances: list[Samples], after: float, pulse: Pulse, mic: str, tmp_path: Path,
-                  *options: str | Path) -> tuple[dict[str, str], str]:
-    """Run the session live, speaking ``utterances`` into the microphone from ``after`` seconds, 3 s apart.
+                  *options: str | Path) -> tuple[dict[str, str], str, str]:
+    """Run the session live (logging with -v), speaking ``utterances`` into the microphone from ``after``
+    seconds, 3 s apart.
 
-    Returns the environment used and what the command printed; fails on a non-zero exit."""
+    Returns the environment used, what the command printed and its log; fails on a non-zero exit."""
     env = {**os.environ, **pulse.env, "PULSE_SOURCE": f"{mic}.monitor",
            "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_DATA_HOME": str(tmp_path / "data")}
-    proc = voiceguide("run", script, "--device", "pulse", "--input", "pulse", "--tts", "fake", *options, env=env)
+    proc = voiceguide("-v", "run", script, "--device", "pulse", "--input", "pulse", "--tts", "fake", *options, env=env)
 
     def speak() -> None:
         for audio in utterances:
@@ -60,7 +61,7 @@ def run_and_speak(script: Path, utterances: list[Samples], after: float, pulse: 
         speaker.cancel()
         speaker.join()
     assert proc.returncode == 0, err
-    return env, out
+    return env, out, err
 
 
 def words(text: str) -> list[str]:
@@ -76,9 +77,11 @@ def test_a_spoken_answer_ends_up_transcribed_in_the_journal(virtual_mic: str, pu
     journal = tmp_path / "journal.sqlite3"
     played = tmp_path / "played.json"
     # The question and the listening cue take about 4 s with the fake voice; the window stays open 20 s.
-    env, out = run_and_speak(script, [audio], 7.0, pulse, virtual_mic, tmp_path,
-                             "--no-voice-commands", "--timeline", played, "--journal", journal)
+    env, out, log = run_and_speak(script, [audio], 7.0, pulse, virtual_mic, tmp_path,
+                                  "--timeline", played, "--journal", journal)
     assert "1 answer kept in your journal" in out
+    # the answer and the voice commands shared one microphone stream (a bare ALSA device opens only once)
+    assert "keyword spotter ready" in log and log.count("listening on") == 1, log
     export = subprocess.run([sys.executable, "-m", "voiceguide", "journal", "export", "--format", "json",
                              "--journal", str(journal)], capture_output=True, text=True, env=env, check=True)
     (entry,) = json.loads(export.stdout)
@@ -114,8 +117,8 @@ def test_saying_stop_ends_the_session_with_a_fade(virtual_mic: str, pulse: Pulse
     script.write_text(STOP_SCRIPT)
     began = time.monotonic()
     # in the long pause (the gate is open: no speech near), say "stop" a few times, a few seconds apart
-    _, out = run_and_speak(script, [stop * 2] * 3, 8.0, pulse, virtual_mic, tmp_path,
-                           "--journal", tmp_path / "journal.sqlite3")
+    _, out, _ = run_and_speak(script, [stop * 2] * 3, 8.0, pulse, virtual_mic, tmp_path,
+                              "--journal", tmp_path / "journal.sqlite3")
     took = time.monotonic() - began
     assert "stopped after" in out, out
     assert took < 30, f"the session ran {took:.0f} s: 'stop' was not heard"

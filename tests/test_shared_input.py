@@ -1,0 +1,72 @@
+"""One microphone stream shared by the answer capture and the voice commands."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from voiceguide.backends.fake import FakeClock
+from voiceguide.backends.fake_input import FakeInput
+from voiceguide.errors import AudioError, AudioUnavailable
+from voiceguide.listen.shared_input import SharedInput
+from voiceguide.seams import Samples
+
+
+def advance(clock: FakeClock, seconds: float) -> None:
+    import threading
+
+    clock.wait(threading.Event(), seconds)
+
+
+def test_one_stream_serves_every_listener_and_closes_with_the_last() -> None:
+    clock = FakeClock()
+    audio = np.arange(16000, dtype=np.float32) / 16000
+    inner = FakeInput(clock, audio)
+    shared = SharedInput(inner)
+    first: list[Samples] = []
+    second: list[Samples] = []
+    with shared.open(16000, first.append):
+        advance(clock, 0.2)
+        with shared.open(16000, second.append):
+            assert inner.opened == 1 and shared.listeners == 2
+            advance(clock, 0.3)
+        assert inner.is_open and shared.listeners == 1
+        advance(clock, 0.1)
+    assert not inner.is_open and shared.listeners == 0 and inner.opened == 1
+    assert len(first) == 6 and len(second) == 3
+    np.testing.assert_array_equal(np.concatenate(first), audio[:9600])  # every block, in order
+    np.testing.assert_array_equal(np.concatenate(second), audio[3200:8000])  # the blocks while it listened
+    second[0][:] = -1.0  # each listener has its own copy
+    assert first[2][0] == audio[3200]
+
+
+def test_the_stream_opens_again_after_everyone_closed() -> None:
+    clock = FakeClock()
+    inner = FakeInput(clock)
+    shared = SharedInput(inner)
+    for _ in range(2):
+        with shared.open(16000, lambda block: None):
+            assert inner.is_open
+    assert inner.opened == 2 and not inner.is_open
+
+
+def test_a_second_rate_is_refused_and_a_failed_open_leaves_nothing_behind() -> None:
+    clock = FakeClock()
+    shared = SharedInput(FakeInput(clock))
+    with shared.open(16000, lambda block: None):
+        with pytest.raises(AudioError, match="already open at 16000 Hz"), shared.open(48000, lambda block: None):
+            pass
+        assert shared.listeners == 1
+    broken = SharedInput(FakeInput(clock, unavailable=True))
+    with pytest.raises(AudioUnavailable), broken.open(16000, lambda block: None):
+        pass
+    assert broken.listeners == 0
+
+
+def test_check_is_passed_through() -> None:
+    class Checked(FakeInput):
+        def check(self, *args: object) -> str:
+            return "the mic"
+
+    assert SharedInput(Checked(FakeClock())).check() == "the mic"
+    assert SharedInput(FakeInput(FakeClock())).check() is None

@@ -1,0 +1,67 @@
+"""One microphone stream for everyone who listens: answers at listen steps and voice commands.
+
+Without a sound server (ALSA straight to a USB microphone, as on a Raspberry Pi OS Lite speaker) a
+capture device can be opened only once; a second ``InputStream`` fails with "device busy". So the
+listeners share one stream: the first ``open`` starts it, each block goes to every listener still
+open, and the last one to close stops it. Listeners must be quick (they only queue the block).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+
+from ..errors import AudioError
+from ..seams import AudioInput, Samples
+
+log = logging.getLogger(__name__)
+
+
+class SharedInput:
+    """An :class:`AudioInput` that shares one stream of ``inner`` between any number of ``open`` calls."""
+
+    def __init__(self, inner: AudioInput) -> None:
+        self.inner = inner
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[Samples], None]] = []
+        self._stream: ExitStack | None = None
+        self._rate = 0
+
+    def check(self, *args: object) -> object:
+        """The inner input's ``check`` (which names the device or raises), if it has one."""
+        check = getattr(self.inner, "check", None)
+        return None if check is None else check(*args)
+
+    @property
+    def listeners(self) -> int:
+        """How many are listening now."""
+        return len(self._listeners)
+
+    @contextmanager
+    def open(self, sample_rate: int, deliver: Callable[[Samples], None]) -> Iterator[object]:
+        """Listen with ``deliver`` until the block ends; the stream opens with the first listener."""
+        with self._lock:
+            if self._stream is None:
+                stack = ExitStack()
+                stack.enter_context(self.inner.open(sample_rate, self._deliver))
+                self._stream, self._rate = stack, sample_rate
+            elif sample_rate != self._rate:
+                raise AudioError(f"the microphone is already open at {self._rate} Hz, not {sample_rate} Hz")
+            self._listeners = [*self._listeners, deliver]
+        try:
+            yield self
+        finally:
+            closing = None
+            with self._lock:
+                self._listeners = [d for d in self._listeners if d is not deliver]
+                if not self._listeners:
+                    closing, self._stream = self._stream, None
+            if closing is not None:
+                closing.close()  # may raise AudioError from the device; the listener is gone either way
+
+    def _deliver(self, block: Samples) -> None:
+        listeners = self._listeners  # replaced, never changed in place: safe to read without the lock
+        for i, deliver in enumerate(listeners):
+            deliver(block if i == 0 else block.copy())
