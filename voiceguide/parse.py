@@ -110,6 +110,13 @@ def _session_settings(check: Checker, header: dict[str, Any]) -> dict[str, Any]:
     where = "[session]"
     check.unknown(where, set(header), SESSION_KEYS)
     out: dict[str, Any] = {}
+
+    def number(key: str, low: float, high: float, integer: bool = False) -> None:
+        if key in header:
+            value = check.number(where, key, header[key], low, high, integer=integer)
+            if value is not None:
+                out[key] = int(value) if integer else value
+
     title = header.get("title")
     if title is None:
         check.add(where, "title is required")
@@ -119,14 +126,8 @@ def _session_settings(check: Checker, header: dict[str, Any]) -> dict[str, Any]:
         lang = check.text(where, "language", header["language"])
         if lang is not None:
             out["language"] = lang
-    if "rate" in header:
-        rate = check.number(where, "rate", header["rate"], *RATE_RANGE, integer=True)
-        if rate is not None:
-            out["rate"] = int(rate)
-    if "volume" in header:
-        vol = check.number(where, "volume", header["volume"], 0.0, 1.0)
-        if vol is not None:
-            out["volume"] = vol
+    number("rate", *RATE_RANGE, integer=True)
+    number("volume", 0.0, 1.0)
     for key in ("voice", "description"):
         if key in header:
             value = check.text(where, key, header[key])
@@ -138,22 +139,10 @@ def _session_settings(check: Checker, header: dict[str, Any]) -> dict[str, Any]:
             check.add(where, f"ambient must be one of {', '.join(ambient.BEDS)} or 'none', not {bed!r}")
         elif bed != "none":
             out["ambient"] = bed
-    if "ambient_volume" in header:
-        level = check.number(where, "ambient_volume", header["ambient_volume"], 0.0, 1.0)
-        if level is not None:
-            out["ambient_volume"] = level
-    if "speech_gap" in header:
-        gap = check.number(where, "speech_gap", header["speech_gap"], 0.0, 60.0)
-        if gap is not None:
-            out["speech_gap"] = gap
-    if "sentence_gap" in header:
-        gap = check.number(where, "sentence_gap", header["sentence_gap"], 0.0, SENTENCE_GAP_MAX)
-        if gap is not None:
-            out["sentence_gap"] = gap
-    if "pitch" in header:
-        pitch = check.number(where, "pitch", header["pitch"], *PITCH_RANGE, integer=True)
-        if pitch is not None:
-            out["pitch"] = int(pitch)
+    number("ambient_volume", 0.0, 1.0)
+    number("speech_gap", 0.0, 60.0)
+    number("sentence_gap", 0.0, SENTENCE_GAP_MAX)
+    number("pitch", *PITCH_RANGE, integer=True)
     if "soften" in header:
         if isinstance(header["soften"], bool):
             out["soften"] = header["soften"]
