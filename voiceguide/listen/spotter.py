@@ -13,6 +13,7 @@ dictionary), so each loads in under 10 ms and takes about 6 MB instead of 30 MB.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import tempfile
@@ -32,6 +33,8 @@ SAMPLE_RATE = 16000
 """The rate the en-us acoustic model expects."""
 FRAME_SAMPLES = 160
 """pocketsphinx analyses 100 frames per second."""
+NEEDS_POCKETSPHINX = "Voice commands need pocketsphinx: pip install 'voiceguide[listen]'"
+"""What to do when pocketsphinx is not installed."""
 RESTART_SECONDS = 60.0
 """Start a fresh utterance about this often (at a quiet block) so decoder state stays small."""
 
@@ -143,7 +146,7 @@ def _make(what: str, **files: str) -> Any:
     try:
         from pocketsphinx import Decoder
     except ImportError as exc:
-        raise BackendError("Voice commands need pocketsphinx: pip install 'voiceguide[listen]'") from exc
+        raise BackendError(NEEDS_POCKETSPHINX) from exc
     try:
         return Decoder(loglevel="FATAL", **files)
     except (RuntimeError, ValueError, OSError) as exc:
@@ -169,19 +172,24 @@ def _files(words: Iterable[str], search: tuple[str, str]) -> Iterator[tuple[str,
 def pronunciations(words: Iterable[str]) -> str:
     """The lines of the en-us dictionary for every word in ``words`` (phrases are split into words);
     :class:`BackendError` names any word it does not know."""
+    return _pronunciations(frozenset(w for phrase in words for w in phrase.lower().split()))
+
+
+@functools.lru_cache(maxsize=8)
+def _pronunciations(wanted: frozenset[str]) -> str:
+    """Read once per set of words: the spotter and its checker ask for the same ones."""
     try:
         from pocketsphinx import get_model_path
     except ImportError as exc:
-        raise BackendError("Voice commands need pocketsphinx: pip install 'voiceguide[listen]'") from exc
-    wanted = {w for phrase in words for w in phrase.lower().split()}
+        raise BackendError(NEEDS_POCKETSPHINX) from exc
     path = os.path.join(get_model_path(), "en-us", "cmudict-en-us.dict")
     found: dict[str, list[str]] = {}
     try:
         with open(path, encoding="utf-8") as handle:
             for line in handle:
-                head = line.split(maxsplit=1)[0] if line.strip() else ""
-                if head.split("(")[0] in wanted:
-                    found.setdefault(head.split("(")[0], []).append(line if line.endswith("\n") else line + "\n")
+                word = line.split(maxsplit=1)[0].split("(")[0] if line.strip() else ""
+                if word in wanted:
+                    found.setdefault(word, []).append(line if line.endswith("\n") else line + "\n")
     except OSError as exc:
         raise BackendError(f"cannot read the pocketsphinx dictionary {path}: {exc}") from exc
     missing = sorted(wanted - found.keys())
