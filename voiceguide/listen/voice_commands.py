@@ -155,8 +155,8 @@ class VoiceCommands:
         best, verdict = max(accepted, key=lambda sv: sv[0].end - sv[0].start)
         if self.checker is not None:
             before, after = (round(t * SAMPLE_RATE) for t in self.config.check_pad)
-            lo = best.start - self._rule.reach * FRAME + verdict.first * FRAME  # the grown word's first sample
-            heard = self.checker.best(self._slice(lo - before, lo + (verdict.last - verdict.first) * FRAME + after))
+            start, end = self._grown(best, verdict)
+            heard = self.checker.best(self._slice(start - before, end + after))
             chosen = next((s for s, _ in accepted if s.word == heard), None)
             if chosen is None:
                 self._drop(best, f"the check heard '{heard}'")
@@ -185,10 +185,16 @@ class VoiceCommands:
         first, stop = reach // FRAME, (s.end - lo + FRAME - 1) // FRAME
         complete = self._fed >= s.end + reach
         verdict = judge(frames, first, stop, self._rule, complete)
-        heard_after = lo + verdict.last * FRAME + round(self.config.check_pad[1] * SAMPLE_RATE)
+        heard_after = self._grown(s, verdict)[1] + round(self.config.check_pad[1] * SAMPLE_RATE)
         if verdict.alone and self.checker is not None and self._fed < heard_after and not complete:
             return Verdict(None)  # the check is to hear a little after the word too
         return verdict
+
+    def _grown(self, s: Spotted, verdict: Verdict) -> tuple[int, int]:
+        """The samples of the word as the isolation test grew it (its frames count from ``reach`` before
+        the spotted start)."""
+        lo = s.start - self._rule.reach * FRAME
+        return lo + verdict.first * FRAME, lo + verdict.last * FRAME
 
     def _gated(self, s: Spotted) -> bool:
         lo, hi = s.start - self._margin, s.end + self._margin
