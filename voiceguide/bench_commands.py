@@ -117,19 +117,26 @@ def _feed(config: CommandConfig, audio: Samples,
     return heard, (time.process_time() - cpu) / (len(audio) / RATE)
 
 
+def matches(spoken: list[tuple[Command, int, int]], heard: list[tuple[Command, int]]) -> list[bool]:
+    """For each spoken (command, start, end), whether its command came out between the word's start and
+    2 s after its end; each command heard (command, sample when it came out) counts once."""
+    used: set[int] = set()
+    found = []
+    for command, start, end in spoken:
+        match = next((k for k, (c, at) in enumerate(heard)
+                      if k not in used and c is command and start <= at <= end + 2 * RATE), None)
+        if match is not None:
+            used.add(match)
+        found.append(match is not None)
+    return found
+
+
 def detect(overrides: dict[str, object], stream: Samples, spans: list[Span]) -> Detection:
     """Feed one command set through one configuration."""
     heard, cpu = _feed(CommandConfig(**overrides), stream)  # type: ignore[arg-type]
-    used: set[int] = set()
-    missed = []
-    for word, start, end in spans:
-        match = next((k for k, (c, at) in enumerate(heard)
-                      if k not in used and c is DEFAULT_WORDS[word] and start <= at <= end + 2 * RATE), None)
-        if match is None:
-            missed.append(word)
-        else:
-            used.add(match)
-    return Detection(len(used), len(spans), len(heard) - len(used), tuple(sorted(missed)), cpu)
+    found = matches([(DEFAULT_WORDS[word], start, end) for word, start, end in spans], heard)
+    missed = tuple(sorted(word for (word, _, _), ok in zip(spans, found, strict=True) if not ok))
+    return Detection(sum(found), len(spans), len(heard) - sum(found), missed, cpu)
 
 
 def false_triggers(overrides: dict[str, object], wav: Path, timeline: Path) -> tuple[list[str], list[str], float]:

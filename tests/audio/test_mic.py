@@ -27,6 +27,7 @@ import soundfile as sf
 
 from voiceguide.backends.sounddevice_in import SoundDeviceInput
 from voiceguide.backends.system_clock import SystemClock
+from voiceguide.bench_commands import matches
 from voiceguide.listen.capture import Answer, capture_answer
 from voiceguide.listen.vad import EndReason
 from voiceguide.listen.voice_commands import DEFAULT_WORDS, CommandListener, VoiceCommands
@@ -188,24 +189,12 @@ def test_command_words_are_detected() -> None:
     for i in range(0, len(stream), 1600):
         heard += [(command, i + 1600) for command in vc.feed(stream[i:i + 1600])]
     cpu = time.thread_time() - cpu
-    hits = _matched(spans, heard)
+    hits = sum(matches(spans, heard))  # by time: a word's command within 2 s of it
     print(f"commands: {hits}/{len(spans)} detected, {len(heard) - hits} extra; "
           f"CPU {100 * cpu / (len(stream) / RATE):.1f} % of a core")
     # Target 90 %; measured 29/30 with no extra on this set (the voice renders identically every run).
     assert hits >= 0.9 * len(spans)
     assert len(heard) - hits <= 2
-
-
-def _matched(spans: list[tuple[Command, int, int]], heard: list[tuple[Command, int]]) -> int:
-    """How many spoken words were heard as their command, by the time the command came out: between
-    the word's start and 2 s after its end (each emission counts once)."""
-    used: set[int] = set()
-    for command, start, end in spans:
-        match = next((k for k, (c, at) in enumerate(heard)
-                      if k not in used and c is command and start <= at <= end + 2 * RATE), None)
-        if match is not None:
-            used.add(match)
-    return len(used)
 
 
 def test_the_sessions_own_speech_does_not_trigger_commands(tmp_path: Path) -> None:
