@@ -70,3 +70,17 @@ def test_player_follows_a_growing_timeline_and_counts_any_wait() -> None:
     played = np.concatenate([out[:prefix.length], rest[:whole.length - prefix.length]])
     np.testing.assert_array_equal(played, render)  # the swap is seamless, bed included
     assert not out[prefix.length:prefix.length + starved].any()
+
+
+def test_compile_makes_another_version_exactly_as_the_worker_did() -> None:
+    """What "slower" builds on: the same session compiled again comes out the same, affirmations (chosen
+    by the day, pinned when the worker started) included."""
+    session = parse.loads(SCRIPT + '[[step]]\naffirm = 3\npersonal = false\n')
+    ahead = Ahead(session, FakeSpeaker(), RATE)
+    result = ahead.result()
+    again = ahead.compile(session)
+    def placed(tl: object) -> list[tuple[object, ...]]:  # clip numbering may differ; placement may not
+        return [(e.kind, e.start, e.end, e.gain, e.text) for e in tl.events]  # type: ignore[attr-defined]
+    affirmations = [e.text for e in again.events if e.kind == "speech" and e.step == 7]
+    assert len(affirmations) == 3 and placed(again) == placed(result)
+    np.testing.assert_array_equal(Mixer(again).render(), Mixer(result).render())

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 
 from .backends.fake import FakeSpeaker, FakeTimer
-from .compile import DEFAULT_SAMPLE_RATE, compile_steps
+from .compile import DEFAULT_SAMPLE_RATE, compile_session, compile_steps
 from .model import Session
 from .seams import Clip, Speaker, SpeechParams, Voice
 from .timeline import Timeline
@@ -92,7 +92,7 @@ class Ahead:
         self.session = session
         self._speaker = _Timed(speaker)
         self._rate = sample_rate
-        self._day = day
+        self._day = day or dt.date.today()  # pinned: a later compile (see compile) picks the same affirmations
         self._listening = listening
         self._lock = threading.Lock()
         self._ready = threading.Event()
@@ -181,6 +181,11 @@ class Ahead:
             latest = self._latest
         if latest is not None:
             listener(*latest)
+
+    def compile(self, session: Session) -> Timeline:
+        """Another version of the session (e.g. slowed), compiled exactly as this one is: the same voice,
+        sample rate, day and listening, so the parts they share come out sample for sample the same."""
+        return compile_session(session, self._speaker, self._rate, day=self._day, listening=self._listening)
 
     def result(self) -> Timeline:
         """The complete timeline (waits for the worker)."""

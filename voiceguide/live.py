@@ -14,7 +14,7 @@ from rich.console import Console
 from . import backends
 from .ahead import Ahead
 from .commands import _adjusted, _session, _speaker, _write_timeline
-from .compile import DEFAULT_RATE, compile_session
+from .compile import DEFAULT_RATE
 from .errors import VoiceguideError
 from .model import Listen, Session
 from .player import Command, Snapshot
@@ -54,12 +54,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     microphone = _microphone(args)
     listener = _listener(args, session, clock, controls, console, microphone)
     # speech is prepared while the first steps play
-    speaker = _speaker(args, session)
-    ahead = Ahead(session, speaker, args.sample_rate, listening=listener is not None)
+    ahead = Ahead(session, _speaker(args, session), args.sample_rate, listening=listener is not None)
     first, _ = ahead.wait_ready()
     source: Timeline | Ahead = ahead if args.backend != "fake" else ahead.result()  # a fake clock outruns any compile
-    slower = Slower(session, lambda s: compile_session(s, speaker, args.sample_rate, listening=listener is not None),
-                    DEFAULT_RATE, ready=ahead.result, say=console.print)
+    slower = Slower(session, ahead.compile, DEFAULT_RATE, ready=ahead.result, say=console.print)
     gate = SpeakingGate()
     voice = _voice_commands(args, listener, controls, gate, console, microphone)
     with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(first, console) as view, voice:
