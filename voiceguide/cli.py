@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-listen", action="store_true", help="do not record answers: listen steps become quiet pauses")
     g.add_argument("--input", metavar="NAME", help="microphone, by (part of) its name (see 'voiceguide devices')")
     g.add_argument("--journal", metavar="PATH", help="journal database (default: in your user data folder)")
-    g.add_argument("--recognizer", default="sphinx", help="speech recognizer for answers (default: sphinx, offline)")
+    journal_cli.recognizer_options(g)
     g.add_argument("--no-keep-audio", action="store_true", help="keep only the words of answers, not their audio")
     g.add_argument("--no-voice-commands", action="store_true",
                    help='do not listen for "pause", "resume", "skip", "repeat" and "stop" during the session')

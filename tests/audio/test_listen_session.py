@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
+import soxr
 
 from tests.audio.audio_helpers import Pulse, voiceguide
 from tests.audio.test_mic import _play, virtual_mic  # noqa: F401  (the fixture)
@@ -122,3 +123,23 @@ def test_saying_stop_ends_the_session_with_a_fade(virtual_mic: str, pulse: Pulse
     took = time.monotonic() - began
     assert "stopped after" in out, out
     assert took < 30, f"the session ran {took:.0f} s: 'stop' was not heard"
+
+
+def test_a_session_can_use_vosk_with_a_model_folder(virtual_mic: str, pulse: Pulse,  # noqa: F811
+                                                    tmp_path: Path) -> None:
+    from tests.speech_data import KOREAN_ANSWER, korean_speech, syllables_in_common, vosk_model_or_skip
+
+    model = vosk_model_or_skip()
+    spoken, rate = sf.read(korean_speech(tmp_path / "answer.wav"), dtype="float32")
+    audio = soxr.resample(spoken, rate, 16000).astype("float32")  # the microphone helper plays 16 kHz
+    script = tmp_path / "question.toml"
+    script.write_text(SCRIPT)
+    journal = tmp_path / "journal.sqlite3"
+    env, out, _ = run_and_speak(script, [audio], 7.0, pulse, virtual_mic, tmp_path, "--journal", journal,
+                                "--recognizer", "vosk", "--model", model, "--no-voice-commands")
+    assert "1 answer kept in your journal" in out
+    export = subprocess.run([sys.executable, "-m", "voiceguide", "journal", "export", "--format", "json",
+                             "--journal", str(journal)], capture_output=True, text=True, env=env, check=True)
+    (entry,) = json.loads(export.stdout)
+    assert entry["recognizer"] == "vosk"
+    assert syllables_in_common(entry["transcript"]) >= 3, f"heard {entry['transcript']!r} for {KOREAN_ANSWER!r}"

@@ -159,6 +159,20 @@ def recognizer(name: str = "sphinx", **config: Any) -> Recognizer:
         raise BackendError(f"bad settings for recognizer '{name}': {exc}") from exc
 
 
+MODEL_OPTION: dict[str, str] = {"sphinx": "model_dir", "vosk": "model_dir", "whisper": "model",
+                                "faster-whisper": "model"}
+"""Which setting of each recognizer a ``--model`` value goes to (a folder, or a Whisper name or path)."""
+
+
+def recognizer_with_model(name: str = "sphinx", model: str | None = None) -> Recognizer:
+    """The recognizer called ``name``, with ``model`` (from ``--model``) as its model folder or name."""
+    if model is None:
+        return recognizer(name)
+    if name not in MODEL_OPTION:
+        raise BackendError(f"the '{name}' recognizer takes no model; --model is for {', '.join(MODEL_OPTION)}")
+    return recognizer(name, **{MODEL_OPTION[name]: model})
+
+
 def system_clock() -> Clock:
     """The real clock."""
     return _SystemClock()

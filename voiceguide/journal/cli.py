@@ -15,12 +15,13 @@ from .db import Entry, Journal
 from .export import FORMATS, answer_text
 
 EMPTY = "Your journal is empty. Answers you speak during a session will be kept here, on this device only."
-_MODEL_OPTION = {"sphinx": "model_dir", "vosk": "model_dir", "whisper": "model", "faster-whisper": "model"}
 
 
-def _recognizer_options(p: argparse.ArgumentParser) -> None:
+def recognizer_options(p: argparse._ActionsContainer) -> None:
+    """``--recognizer`` and ``--model``, as ``run``, ``transcribe`` and ``journal retranscribe`` take them."""
     p.add_argument("--recognizer", default="sphinx", metavar="NAME",
-                   help="sphinx (default, offline), sphinx-sr, vosk, whisper, faster-whisper or fake")
+                   help="speech recognizer for answers: sphinx (default, offline), sphinx-sr, vosk, whisper, "
+                        "faster-whisper or fake")
     p.add_argument("--model", metavar="PATH_OR_NAME",
                    help="model folder (sphinx, vosk) or model name/path (whisper, faster-whisper); never downloaded")
 
@@ -33,7 +34,7 @@ def add_parsers(sub: Any) -> None:
     """Register ``transcribe`` and ``journal`` on the main parser's subparsers."""
     p = sub.add_parser("transcribe", help="print the words spoken in an audio file (offline)")
     p.add_argument("file", metavar="FILE.wav", help="audio file (WAV, FLAC ...)")
-    _recognizer_options(p)
+    recognizer_options(p)
     p.set_defaults(handler=cmd_transcribe)
 
     j = sub.add_parser("journal", help="your private journal of spoken answers")
@@ -58,16 +59,13 @@ def add_parsers(sub: Any) -> None:
             q.add_argument("-o", "--output", metavar="FILE", help="write here (mode 0600) instead of stdout")
         elif name == "retranscribe":
             q.add_argument("id", type=int, nargs="?", help="entry number (default: every entry with audio)")
-            _recognizer_options(q)
+            recognizer_options(q)
 
 
 def _recognizer(args: argparse.Namespace) -> Any:
-    from ..backends import recognizer
+    from ..backends import recognizer_with_model
 
-    config: dict[str, Any] = {}
-    if args.model:
-        config[_MODEL_OPTION.get(args.recognizer, "model")] = args.model
-    return recognizer(args.recognizer, **config)
+    return recognizer_with_model(args.recognizer, args.model)
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
