@@ -34,7 +34,8 @@ def test_the_documented_example_is_valid_and_complete() -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     for key in ("output", "input", "sample_rate", "tts", "voice", "rate", "volume", "recognizer", "cache_dir",
                 "path", "seconds", "from", "start", "end", "session", "at", "days", "minutes", "ramp", "pin",
-                "bounce_time", "hold_time", "short_press", "long_press", "enabled", "phrase", "sensitivity"):
+                "bounce_time", "hold_time", "short_press", "long_press", "enabled", "phrase", "sensitivity",
+                "commands"):
         assert f"{key} =" in text, f"the example does not show '{key}'"
 
 
@@ -121,6 +122,18 @@ def test_wake_can_be_switched_off_and_names_a_session() -> None:
     wake = loads_config('[wake]\nphrase = "Hello Guide"\nsession = "grounding"\n').wake
     assert wake is not None and wake.phrase == "hello guide" and wake.session == "grounding"
     assert any("phrase is required" in p for p in problems("[wake]\nenabled = true\n"))
+
+
+def test_wake_hears_voice_commands_unless_told_not_to() -> None:
+    wake = loads_config('[wake]\nphrase = "hello guide"\n').wake
+    assert wake is not None and wake.commands
+    wake = loads_config('[wake]\nphrase = "hello guide"\ncommands = false\n').wake
+    assert wake is not None and not wake.commands
+    assert problems('[wake]\nphrase = "hello guide"\ncommands = "yes"\n') == [
+        "config.toml: [wake]: commands must be true or false, not 'yes'"]
+    (problem,) = problems('[wake]\nphrase = "Stop"\n')
+    assert "'Stop' is also a voice command" in problem
+    assert loads_config('[wake]\nphrase = "stop"\ncommands = false\n').wake is not None
 
 
 def test_sessions_in_use_are_listed_once() -> None:

@@ -241,3 +241,56 @@ def test_ramped_output_rises_linearly_then_stays_at_full_gain() -> None:
     assert np.all(audio[800:1600] == 1.0)
     assert np.all(np.diff(audio[:800]) > 0), "no steps at block edges"
 
+
+
+def test_voice_commands_skip_repeat_and_slower_reach_a_playing_session() -> None:
+    daemon, worker, replies = make()
+    request = StartRequest("demo", "wake")
+    daemon.handle(Start(request))
+    daemon.handle(Control(Command.SKIP, "voice", replies.append))
+    assert worker.commands == [] and replies[-1]["ok"] is False, "nothing to skip while preparing"
+    daemon.handle(Prepared(request, 60.0))
+    for command in (Command.SKIP, Command.REPEAT, Command.SLOWER):
+        daemon.handle(Control(command, "voice"))
+    assert worker.commands == [Command.SKIP, Command.REPEAT, Command.SLOWER]
+    daemon.handle(Control(Command.PAUSE, "voice"))
+    daemon.handle(Control(Command.SKIP, "voice"))
+    assert worker.commands[-1] is Command.PAUSE, "a paused session is resumed first, not skipped"
+
+
+def test_the_worker_slows_a_session_down_when_asked() -> None:
+    from conftest import session_of
+
+    from voiceguide.backends.fake import FakeSpeaker
+    from voiceguide.compile import DEFAULT_RATE, compile_session
+    from voiceguide.slowing import Slower
+
+    session = session_of('[[step]]\nsay = "Breathe with me."\n[[step]]\nbreathe = "box"\ncycles = 6\n')
+
+    def build(s: Session) -> Timeline:
+        return compile_session(s, FakeSpeaker(), 8000)
+
+    def prepare(request: StartRequest) -> tuple[Session, Timeline]:
+        return session, build(session)
+
+    def played(ask_slower: bool) -> float:
+        events: list[Event] = []
+        clock = FakeClock()
+        holder: list[Worker] = []
+
+        def open_output(request: StartRequest) -> tuple[AudioOutput, Clock]:
+            if ask_slower:
+                clock.at(5.0, lambda: holder[0].command(Command.SLOWER))
+            return FakeOutput(clock), clock
+
+        worker = Worker(events.append, prepare, open_output, FakeClock(), threaded=False,
+                        slower=lambda r, s: Slower(s, build, DEFAULT_RATE, run_in=lambda work: work()).request)
+        holder.append(worker)
+        worker.submit("play", StartRequest("box", "wake"))
+        ended = events[-1]
+        assert isinstance(ended, Ended) and ended.error is None and not ended.stopped_early
+        return ended.played
+
+    plain, slowed = played(False), played(True)
+    assert plain == pytest.approx(build(session).seconds, abs=0.1)
+    assert slowed > plain + 10, f"box breathing slowed from 5 s on: {plain:.1f} s became {slowed:.1f} s"

@@ -17,7 +17,7 @@ from voiceguide.daemon.clock import FakeWallClock
 from voiceguide.daemon.config import DaemonConfig, Ramp
 from voiceguide.daemon.config_read import loads_config
 from voiceguide.daemon.daemon import MAX_WAIT, Daemon
-from voiceguide.daemon.events import Ended, Event, Shutdown, Start, StartRequest
+from voiceguide.daemon.events import Ended, Event, Prepared, Shutdown, Start, StartRequest
 from voiceguide.daemon.schedule import Scheduler, latest_at_or_before, next_after
 from voiceguide.daemon.worker import Worker
 from voiceguide.seams import AudioOutput, Clip, Clock, SpeechParams
@@ -197,3 +197,26 @@ def test_prepare_uses_the_configured_voice_rate_and_minutes(tmp_path: Path) -> N
     assert session.rate == 100
     assert timeline.sample_rate == 8000
     assert 4.5 * 60 < timeline.seconds < 5.5 * 60, "fitted to about five minutes"
+
+
+def test_slower_in_the_daemon_recompiles_the_rest_as_prepare_compiled_it() -> None:
+    from voiceguide.player import Command
+
+    config = entry('[speech]\ntts = "fake"\n[audio]\nsample_rate = 8000\n')
+    request = StartRequest("box", "wake", 2.0)
+    events: list[Event] = []
+    clock = FakeClock()
+    holder: list[Worker] = []
+
+    def open_output(request: StartRequest) -> tuple[AudioOutput, Clock]:
+        clock.at(20.0, lambda: holder[0].command(Command.SLOWER))
+        return FakeOutput(clock, blocksize=400), clock
+
+    worker = Worker(events.append, lambda r: sessions.prepare(config, r), open_output, FakeClock(), threaded=False,
+                    slower=lambda r, s: sessions.slower(config, r, s, run_in=lambda work: work()))
+    holder.append(worker)
+    worker.submit("play", request)
+    prepared, ended = events[0], events[-1]
+    assert isinstance(prepared, Prepared) and isinstance(ended, Ended) and ended.error is None
+    # slowed from 20 s on: the rest (over a minute of breathing) is 1.2 times as long
+    assert ended.played > prepared.seconds + 0.1 * (prepared.seconds - 20), (prepared.seconds, ended.played)

@@ -9,13 +9,14 @@ from pathlib import Path
 from types import FrameType
 
 from ..backends.system_clock import SystemClock
+from ..speaking import SpeakingGate
 from .clock import SystemWallClock
 from .config import DaemonConfig
 from .config_read import load_config
 from .control import ControlServer
 from .daemon import Daemon
 from .events import Event, Shutdown, Trigger
-from .sessions import open_output, prepare
+from .sessions import open_output, prepare, slower
 from .wake import WakeTrigger
 from .worker import Worker, refresh_portaudio
 
@@ -37,8 +38,9 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
         from .button import ButtonTrigger
 
         triggers.append(ButtonTrigger(config.button, playing=playing))
+    gate = SpeakingGate()
     if config.wake is not None:
-        wake = WakeTrigger(config.wake, config, playing=playing)
+        wake = WakeTrigger(config.wake, config, playing=playing, speaking=gate)
         triggers.append(wake)
 
     def refresh() -> None:  # re-initialising PortAudio would break the open microphone stream
@@ -46,7 +48,7 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
             refresh_portaudio()
 
     worker = Worker(events.put, lambda r: prepare(config, r), lambda r: open_output(config, r), SystemClock(),
-                    refresh=refresh)
+                    refresh=refresh, slower=lambda r, s: slower(config, r, s), on_tick=gate.update)
     daemon = Daemon(config, events, worker, SystemWallClock(), triggers)
     holder.append(daemon)
     return daemon

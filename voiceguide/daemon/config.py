@@ -144,6 +144,8 @@ class Wake:
     """The session the phrase starts."""
     minutes: float | None = None
     """Its length in minutes; None plays it as written."""
+    commands: bool = True
+    """While a session plays, also hear "pause", "resume", "skip", "repeat", "slower" and "stop"."""
 
 
 @dataclass(frozen=True)

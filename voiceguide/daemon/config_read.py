@@ -245,10 +245,11 @@ def _wake(check: Checker, t: object) -> Wake | None:
     if not isinstance(t, dict):
         check.add("file", f"wake must be a table ([wake]), not {describe(t)}")
         return None
-    check.unknown(where, set(t), {"enabled", "phrase", "sensitivity", "session", "minutes"})
-    enabled = t.get("enabled", True)
-    if not isinstance(enabled, bool):
-        check.add(where, f"enabled must be true or false, not {describe(enabled)}")
+    check.unknown(where, set(t), {"enabled", "phrase", "sensitivity", "session", "minutes", "commands"})
+    enabled, commands = t.get("enabled", True), t.get("commands", True)
+    for key, value in (("enabled", enabled), ("commands", commands)):
+        if not isinstance(value, bool):
+            check.add(where, f"{key} must be true or false, not {describe(value)}")
     if "phrase" not in t:
         check.add(where, "phrase is required (two or three words, e.g. \"hello guide\")")
     phrase = check.text(where, "phrase", t["phrase"]) if "phrase" in t else None
@@ -257,9 +258,13 @@ def _wake(check: Checker, t: object) -> Wake | None:
         else default.sensitivity
     session = _session(check, where, t["session"]) if "session" in t else default.session
     minutes = _minutes(check, where, t)
+    from ..listen.command_config import DEFAULT_WORDS
+
+    if commands is True and phrase is not None and phrase.lower() in DEFAULT_WORDS:
+        check.add(where, f"phrase {phrase!r} is also a voice command; choose other words, or set commands = false")
     if enabled is not True or phrase is None or sensitivity is None or session is None:
         return None
-    return Wake(phrase.lower(), sensitivity, session, minutes)
+    return Wake(phrase.lower(), sensitivity, session, minutes, commands is True)
 
 
 class _ConfigChecker(Checker):

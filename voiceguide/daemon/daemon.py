@@ -216,6 +216,9 @@ class Daemon:
             log.info("resuming %s (%s)", self.current.session, event.source)
             self.phase = "playing"
             self.worker.command(Command.RESUME)
+        elif command in (Command.SKIP, Command.REPEAT, Command.SLOWER) and phase == "playing":
+            log.info("%s: %s (%s)", self.current.session, command.value, event.source)
+            self.worker.command(command)
         _answer(event.reply, {"ok": True, "state": self.phase, "session": self.current.session})
 
     def _shutdown(self, event: Shutdown) -> None:

@@ -44,10 +44,10 @@ class Start:
 
 @dataclass(frozen=True)
 class Control:
-    """Stop, pause, resume or toggle the current session."""
+    """Stop, pause, resume or toggle the current session, or (by voice) skip, repeat or slow it."""
 
     command: Command
-    """``STOP``, ``PAUSE``, ``RESUME`` or ``TOGGLE``."""
+    """``STOP``, ``PAUSE``, ``RESUME``, ``TOGGLE``, ``SKIP``, ``REPEAT`` or ``SLOWER``."""
     source: str
     """Who asked."""
     reply: Callable[[Reply], None] | None = None

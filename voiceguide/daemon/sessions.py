@@ -8,14 +8,21 @@ speech cache behave exactly as on the command line. This is the only module that
 from __future__ import annotations
 
 import argparse
+import logging
+from collections.abc import Callable
 
 from .. import backends, commands
+from ..compile import DEFAULT_RATE, compile_session
 from ..errors import VoiceguideError
 from ..model import Session
+from ..player import Player
 from ..seams import AudioOutput, Clock
+from ..slowing import Slower
 from ..timeline import Timeline
 from .config import DaemonConfig
 from .events import StartRequest
+
+log = logging.getLogger(__name__)
 
 
 def run_options(config: DaemonConfig, request: StartRequest) -> argparse.Namespace:
@@ -40,6 +47,20 @@ def prepare(config: DaemonConfig, request: StartRequest) -> tuple[Session, Timel
     """The session and its compiled timeline; speech comes from (and goes into) the on-disk cache."""
     options = run_options(config, request)
     return commands._compile(options, commands._session(options))
+
+
+def slower(config: DaemonConfig, request: StartRequest, session: Session,
+           run_in: Callable[[Callable[[], None]], object] | None = None) -> Callable[[Player], None]:
+    """What acts on "slower" during ``session`` (as prepared for ``request``): the rest is compiled again
+    slower, exactly as :func:`prepare` compiled it, and taken over at the next breath or part
+    (``run_in``: where that work runs; default a background thread)."""
+    options = run_options(config, request)
+
+    def build(changed: Session) -> Timeline:
+        return compile_session(changed, commands._speaker(options, changed), options.sample_rate)
+
+    return Slower(session, build, DEFAULT_RATE, say=lambda text: log.info("%s: %s", request.session, text),
+                  run_in=run_in).request
 
 
 def open_output(config: DaemonConfig, request: StartRequest) -> tuple[AudioOutput, Clock]:

@@ -3,7 +3,10 @@
 Keyword spotting itself is built in :mod:`voiceguide.listen.voice_commands` (one long-lived pocketsphinx
 decoder in keyword search, fed 16 kHz blocks from ``backends/sounddevice_in.py`` on a worker thread, with
 its isolation test: the phrase must be said on its own). This trigger starts that listener with the
-configured phrase, sensitivity and microphone, and posts a :class:`Start` each time the phrase is heard.
+configured phrase, sensitivity and microphone, and posts a :class:`Start` each time the phrase is heard
+while nothing plays. With ``commands`` on (the default) the same listener, on the same microphone
+stream, also hears the voice commands; while a session plays, each is posted as a :class:`Control`,
+except while the session's own voice is in the air (the speaking gate, as in ``voiceguide run``).
 
 Listening costs CPU all the time (the decoder runs on every block), unlike the rest of the idle daemon.
 """
@@ -21,14 +24,15 @@ from ..errors import BackendError, VoiceguideError
 from ..player import Command
 from ..seams import AudioInput
 from .config import DaemonConfig, Wake
-from .events import Event, Start, StartRequest
+from .events import Control, Event, Start, StartRequest
 
 log = logging.getLogger(__name__)
 
 MODULE = "voiceguide.listen.voice_commands"
 """Where the keyword spotting lives."""
-TOKEN = Command.RESUME
-"""The listener speaks in player commands; the phrase is mapped to this one and read as 'heard'."""
+TOKEN = Command.TOGGLE
+"""The listener speaks in player commands; the phrase is mapped to this one (no spoken word is) and
+read as 'the phrase was heard'."""
 
 
 def unavailable() -> str | None:
@@ -48,27 +52,43 @@ def unavailable() -> str | None:
     return None
 
 
-class _Heard(queue.SimpleQueue[Command]):
-    """The listener's output queue: every put is the phrase, heard."""
+def listen_config(wake: Wake) -> Any:
+    """What the listener hears: the phrase, and the voice commands when ``wake.commands``."""
+    from ..listen.command_config import DEFAULT_SENSITIVITY, DEFAULT_WORDS, CommandConfig
 
-    def __init__(self, heard: Callable[[], None]) -> None:
+    words, sensitivity = {wake.phrase: TOKEN}, {wake.phrase: wake.sensitivity}
+    if wake.commands:
+        words.update(DEFAULT_WORDS)
+        sensitivity.update(DEFAULT_SENSITIVITY)
+    return CommandConfig(words=words, sensitivity=sensitivity, while_speaking=frozenset())
+
+
+class _Heard(queue.SimpleQueue[Command]):
+    """The listener's output queue: every put is a word heard (the phrase is :data:`TOKEN`)."""
+
+    def __init__(self, heard: Callable[[Command], None]) -> None:
         super().__init__()
         self._heard = heard
 
     def put(self, item: Command, block: bool = True, timeout: float | None = None) -> None:
-        self._heard()
+        self._heard(item)
 
 
 class WakeTrigger:
-    """Starts the configured session when the wake phrase is heard (not while a session plays)."""
+    """Starts the configured session when the wake phrase is heard (not while a session plays), and
+    passes on voice commands while one does."""
 
     name = "wake phrase"
 
     def __init__(self, wake: Wake, config: DaemonConfig, playing: Callable[[], bool] = lambda: False,
-                 microphone: AudioInput | None = None, commands: Any = None) -> None:
+                 microphone: AudioInput | None = None, commands: Any = None,
+                 speaking: Callable[[], bool] | None = None) -> None:
+        """``playing`` tells whether a session is on; ``speaking`` whether its own voice may be in the
+        microphone (default: all the time it plays); ``commands`` replaces the real spotting (tests)."""
         self.wake = wake
         self.config = config
         self._playing = playing
+        self._speaking = speaking or playing
         self._microphone = microphone
         self._commands = commands
         self._listener: Any = None
@@ -86,26 +106,34 @@ class WakeTrigger:
         vc = importlib.import_module(MODULE)
         request = StartRequest(self.wake.session, "wake", self.wake.minutes)
 
-        def heard() -> None:
-            log.info("heard the wake phrase '%s'", self.wake.phrase)
-            post(Start(request))
+        def heard(word: Command) -> None:
+            playing = self._playing()
+            if word is TOKEN and not playing:
+                log.info("heard the wake phrase '%s'", self.wake.phrase)
+                post(Start(request))
+            elif word is not TOKEN and playing:
+                log.info("heard '%s'", word.value)
+                post(Control(word, "voice"))
+            else:
+                log.debug("heard %s, which means nothing %s", "the wake phrase" if word is TOKEN else word.value,
+                          "during a session" if playing else "with nothing playing")
 
-        config = vc.CommandConfig(words={self.wake.phrase: TOKEN},
-                                  sensitivity={self.wake.phrase: self.wake.sensitivity},
-                                  while_speaking=frozenset())
+        def gated() -> bool:  # while idle the phrase is always heard; in a session, not over its voice
+            return self._playing() and self._speaking()
         microphone = self._microphone
         if microphone is None:
             from ..backends.sounddevice_in import SoundDeviceInput
 
             microphone = SoundDeviceInput(self.config.audio.input)
-        listener = vc.CommandListener(microphone, _Heard(heard), is_speaking=self._playing, config=config,
-                                      commands=self._commands)
+        listener = vc.CommandListener(microphone, _Heard(heard), is_speaking=gated,
+                                      config=listen_config(self.wake), commands=self._commands)
         try:
             listener.start()
         except VoiceguideError as exc:
             raise BackendError(f"cannot listen for the wake phrase: {exc}") from exc
         self._listener = listener
-        log.info("listening for '%s' (sensitivity %.2f)", self.wake.phrase, self.wake.sensitivity)
+        log.info("listening for '%s' (sensitivity %.2f)%s", self.wake.phrase, self.wake.sensitivity,
+                 ", and for voice commands during sessions" if self.wake.commands else "")
 
     def close(self) -> None:
         """Stop listening and release the microphone."""

@@ -1,7 +1,8 @@
 """The session worker: one thread that prepares and plays one session at a time, and renders ahead.
 
 It blocks on its job queue while idle. A session is compiled (speech from the cache), then played with
-:func:`voiceguide.run.play` and a control queue the daemon feeds (stop, pause, resume). An audio server
+:func:`voiceguide.run.play` and a control queue the daemon feeds (stop, pause, resume, and the voice
+commands skip, repeat and slower). An audio server
 that is not up yet (at boot) is retried with backoff, re-scanning PortAudio's devices each time.
 """
 
@@ -16,7 +17,7 @@ from typing import Literal
 
 from ..errors import AudioUnavailable, VoiceguideError
 from ..model import Session
-from ..player import Command, Snapshot
+from ..player import Command, Player, Snapshot
 from ..run import PlayResult, play
 from ..seams import AudioOutput, Clock
 from ..timeline import Timeline
@@ -34,6 +35,8 @@ RETRY_GIVE_UP = 300.0
 
 Prepare = Callable[[StartRequest], tuple[Session, Timeline]]
 OpenOutput = Callable[[StartRequest], tuple[AudioOutput, Clock]]
+MakeSlower = Callable[[StartRequest, Session], Callable[[Player], None]]
+"""Given the request and its prepared session, what acts on "slower" while it plays (see ``slowing``)."""
 Job = tuple[Literal["play", "prepare"], StartRequest] | None
 
 
@@ -67,13 +70,18 @@ class Worker:
 
     def __init__(self, post: Callable[[Event], None], prepare: Prepare, open_output: OpenOutput,
                  wait_clock: Clock, *, threaded: bool = True, refresh: Callable[[], None] = refresh_portaudio,
-                 retry: Callable[[], Iterator[float]] = backoff) -> None:
+                 retry: Callable[[], Iterator[float]] = backoff, slower: MakeSlower | None = None,
+                 on_tick: Callable[[Snapshot], None] | None = None) -> None:
+        """``slower``: how "slower" is acted on (None: it is not); ``on_tick``: called with each player
+        snapshot, a few times a second while a session plays (the speaking gate of voice commands)."""
         self._post = post
         self._prepare = prepare
         self._open_output = open_output
         self._wait_clock = wait_clock
         self._refresh = refresh
         self._retry = retry
+        self._slower = slower
+        self._on_tick = on_tick
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._controls: queue.SimpleQueue[Command] | None = None
         self._cancel = threading.Event()
@@ -139,28 +147,29 @@ class Worker:
 
     def _play(self, request: StartRequest) -> None:
         controls = self._controls if self._controls is not None else queue.SimpleQueue()
-        _, timeline = self._prepare(request)
+        session, timeline = self._prepare(request)
         if self._cancel.is_set():
             self._post(Ended(request, stopped_early=True))
             return
         self.sample_rate = timeline.sample_rate
         self._post(Prepared(request, timeline.seconds))
-        result = self._play_retrying(request, timeline, controls)
+        on_slower = self._slower(request, session) if self._slower is not None else None
+        result = self._play_retrying(request, timeline, controls, on_slower)
         self.snapshot = None
         if result is None:
             self._post(Ended(request, stopped_early=True))
         else:
             self._post(Ended(request, result.stopped_early, result.frames / timeline.sample_rate))
 
-    def _play_retrying(self, request: StartRequest, timeline: Timeline,
-                       controls: queue.SimpleQueue[Command]) -> PlayResult | None:
+    def _play_retrying(self, request: StartRequest, timeline: Timeline, controls: queue.SimpleQueue[Command],
+                       on_slower: Callable[[Player], None] | None) -> PlayResult | None:
         delays = self._retry()
         while True:
             try:
                 output, clock = self._open_output(request)
                 if request.ramp is not None and request.ramp.seconds > 0:
                     output = RampedOutput(output, request.ramp)
-                return play(timeline, output, clock, controls, on_tick=self._tick)
+                return play(timeline, output, clock, controls, on_tick=self._tick, on_slower=on_slower)
             except AudioUnavailable as exc:
                 delay = next(delays, None)
                 if delay is None:
@@ -172,3 +181,5 @@ class Worker:
 
     def _tick(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
+        if self._on_tick is not None:
+            self._on_tick(snapshot)
