@@ -35,7 +35,7 @@ def test_the_documented_example_is_valid_and_complete() -> None:
     for key in ("output", "input", "sample_rate", "tts", "voice", "rate", "volume", "recognizer", "cache_dir",
                 "path", "seconds", "from", "start", "end", "session", "at", "days", "minutes", "ramp", "pin",
                 "bounce_time", "hold_time", "short_press", "long_press", "enabled", "phrase", "sensitivity",
-                "commands"):
+                "commands", "model", "answers"):
         assert f"{key} =" in text, f"the example does not show '{key}'"
 
 
@@ -140,3 +140,18 @@ def test_sessions_in_use_are_listed_once() -> None:
     config = loads_config('[[schedule]]\nsession = "demo"\nat = "7:00"\n[[schedule]]\nsession = "demo"\n'
                           'at = "8:00"\n[button]\npin = 4\nsession = "box"\n')
     assert config.sessions() == ["demo", "box"]
+
+
+def test_journal_answers_and_the_recognizers_model() -> None:
+    config = loads_config('[speech]\nrecognizer = "vosk"\nmodel = "/srv/vosk-model"\n[journal]\nanswers = false\n')
+    assert config.speech.model == "/srv/vosk-model" and not config.answers
+    assert DaemonConfig().answers and DaemonConfig().speech.model is None
+    assert problems('[journal]\nanswers = 1\n') == ["config.toml: [journal]: answers must be true or false, not 1"]
+    (problem,) = problems('[speech]\nrecognizer = "fake"\nmodel = "x"\n')
+    assert "the fake recognizer takes no model" in problem
+
+
+def test_the_default_journal_is_the_one_voiceguide_journal_reads() -> None:
+    from voiceguide.journal.db import JOURNAL_FILE, default_path
+
+    assert DaemonConfig().journal / JOURNAL_FILE == default_path()

@@ -284,7 +284,7 @@ def test_the_worker_slows_a_session_down_when_asked() -> None:
             return FakeOutput(clock), clock
 
         worker = Worker(events.append, prepare, open_output, FakeClock(), threaded=False,
-                        slower=lambda r, s: Slower(s, build, DEFAULT_RATE, run_in=lambda work: work()).request)
+                        slower=lambda r, s, t: Slower(s, build, DEFAULT_RATE, run_in=lambda work: work()).request)
         holder.append(worker)
         worker.submit("play", StartRequest("box", "wake"))
         ended = events[-1]

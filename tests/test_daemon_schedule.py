@@ -213,7 +213,7 @@ def test_slower_in_the_daemon_recompiles_the_rest_as_prepare_compiled_it() -> No
         return FakeOutput(clock, blocksize=400), clock
 
     worker = Worker(events.append, lambda r: sessions.prepare(config, r), open_output, FakeClock(), threaded=False,
-                    slower=lambda r, s: sessions.slower(config, r, s, run_in=lambda work: work()))
+                    slower=lambda r, s, t: sessions.slower(config, r, s, t, run_in=lambda work: work()))
     holder.append(worker)
     worker.submit("play", request)
     prepared, ended = events[0], events[-1]

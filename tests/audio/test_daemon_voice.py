@@ -1,18 +1,24 @@
-"""Voice commands in a session the daemon plays: with the wake phrase on, the same microphone also hears
-"stop" during the session, through a virtual microphone (a null sink's monitor) fed with ``paplay``."""
+"""Listening in the sessions the daemon plays, through a virtual microphone (a null sink's monitor) fed
+with ``paplay``: with the wake phrase on, the same microphone also hears "stop" during a session; and a
+spoken answer to a question lands, transcribed, in the journal that ``voiceguide journal`` reads."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 
-from tests.audio.audio_helpers import Pulse, voiceguide
+from tests.audio.audio_helpers import Pulse, run_voiceguide, voiceguide
 from tests.audio.test_daemon_live import Daemon
+from tests.audio.test_listen_session import SCRIPT as QUESTION
+from tests.audio.test_listen_session import words
 from tests.audio.test_mic import _piper_words, _play, virtual_mic  # noqa: F401  (the fixture)
+from tests.speech_data import librivox_or_skip
 
 pytestmark = pytest.mark.audio
 
@@ -76,3 +82,27 @@ def test_saying_stop_ends_a_session_the_daemon_plays(listening_daemon: Daemon, v
         speaker.join()
     assert time.monotonic() - began < 20, "the 60 s pause was cut short by the spoken stop"
     assert daemon.ctl("status").stdout.startswith("idle")
+
+
+def test_an_answer_in_a_daemon_session_is_in_the_journal(listening_daemon: Daemon, virtual_mic: str,  # noqa: F811
+                                                         tmp_path: Path) -> None:
+    daemon = listening_daemon
+    clip = next(c for c in librivox_or_skip() if c.name.endswith("0870"))
+    audio, _ = sf.read(clip.path, dtype="float32")
+    script = tmp_path / "question.toml"
+    script.write_text(QUESTION, encoding="utf-8")
+    started = daemon.ctl("start", str(script))
+    assert started.returncode == 0, started.stderr
+    daemon.wait_for("playing on")
+    time.sleep(6)  # "Hello.", the question and the listening cue take about 4 s with the fake voice
+    _play(virtual_mic, audio)
+    daemon.wait_for("kept a", timeout=30)
+    daemon.wait_for("journal entry 1:", timeout=60)
+    daemon.wait_for("finished", timeout=60)
+    export = run_voiceguide("journal", "export", "--format", "json", env=daemon.env)  # the default journal
+    assert export.returncode == 0, export.stderr
+    (entry,) = json.loads(export.stdout)
+    assert entry["prompt"] == "What did you read today?" and entry["session"]["title"] == "A question"
+    heard, said = words(entry["transcript"]), words(clip.reference)
+    overlap = sum(1 for w in set(said) if w in heard) / len(set(said))
+    assert overlap >= 0.5, f"heard {entry['transcript']!r} for {clip.reference!r}"

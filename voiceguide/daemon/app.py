@@ -8,8 +8,11 @@ import signal
 from pathlib import Path
 from types import FrameType
 
+from ..backends.sounddevice_in import SoundDeviceInput
 from ..backends.system_clock import SystemClock
+from ..listen.shared_input import SharedInput
 from ..speaking import SpeakingGate
+from .answers import Answers
 from .clock import SystemWallClock
 from .config import DaemonConfig
 from .config_read import load_config
@@ -39,16 +42,19 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
 
         triggers.append(ButtonTrigger(config.button, playing=playing))
     gate = SpeakingGate()
+    microphone = SharedInput(SoundDeviceInput(config.audio.input))  # one stream: wake phrase, commands, answers
     if config.wake is not None:
-        wake = WakeTrigger(config.wake, config, playing=playing, speaking=gate)
+        wake = WakeTrigger(config.wake, config, playing=playing, microphone=microphone, speaking=gate)
         triggers.append(wake)
+    answers = Answers(config, microphone, SystemClock())
 
     def refresh() -> None:  # re-initialising PortAudio would break the open microphone stream
         if wake is None or not wake.listening:
             refresh_portaudio()
 
-    worker = Worker(events.put, lambda r: prepare(config, r), lambda r: open_output(config, r), SystemClock(),
-                    refresh=refresh, slower=lambda r, s: slower(config, r, s), on_tick=gate.update)
+    worker = Worker(events.put, lambda r: prepare(config, r, answers.listening), lambda r: open_output(config, r),
+                    SystemClock(), refresh=refresh, slower=lambda r, s, t: slower(config, r, s, t),
+                    on_tick=gate.update, listen=answers.listener)
     daemon = Daemon(config, events, worker, SystemWallClock(), triggers)
     holder.append(daemon)
     return daemon

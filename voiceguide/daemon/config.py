@@ -34,8 +34,8 @@ def config_path() -> Path:
 
 
 def default_journal() -> Path:
-    """``~/.local/share/voiceguide/journal`` on Linux."""
-    return Path(platformdirs.user_data_dir(APP)) / "journal"
+    """``~/.local/share/voiceguide`` on Linux: where ``voiceguide journal`` finds its database."""
+    return Path(platformdirs.user_data_dir(APP))
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,11 @@ class Speech:
     volume: float | None = None
     """Master volume 0..1; None keeps each script's own."""
     recognizer: str = "sphinx"
-    """Speech recogniser for the wake phrase and spoken answers."""
+    """Speech recogniser for spoken answers (the wake phrase and voice commands use keyword spotting)."""
     cache_dir: Path | None = None
     """Where rendered speech is cached; None is the user cache folder."""
+    model: str | None = None
+    """The recogniser's model: a folder (sphinx, vosk) or a name or path (whisper); None: its default."""
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ class DaemonConfig:
     speech: Speech = field(default_factory=Speech)
     """Voice and recogniser."""
     journal: Path = field(default_factory=default_journal)
-    """Folder of the journal (answers and notes)."""
+    """Folder of the journal: ``journal.sqlite3`` and the answers' audio."""
     ramp: Ramp = field(default_factory=Ramp)
     """The volume ramp of scheduled sessions."""
     quiet_hours: QuietHours | None = None
@@ -170,6 +172,8 @@ class DaemonConfig:
     """The GPIO button; None if there is none."""
     wake: Wake | None = None
     """The wake phrase; None if it is off."""
+    answers: bool = True
+    """Record spoken answers at listen steps into the journal (when there is a microphone)."""
 
     def sessions(self) -> list[str]:
         """Every session the config can start, without repeats, in file order."""

@@ -56,14 +56,14 @@ def loads_config(raw: str, *, name: str = "config.toml", path: Path | None = Non
     check.unknown("file", set(doc), TABLES)
     audio = _audio(check, _table(check, doc, "audio"))
     speech = _speech(check, _table(check, doc, "speech"))
-    journal = _journal(check, _table(check, doc, "journal"))
+    journal, answers = _journal(check, _table(check, doc, "journal"))
     ramp = _ramp(check, _table(check, doc, "ramp"))
     quiet = _quiet(check, doc.get("quiet_hours"))
     schedule = _schedule(check, doc.get("schedule", []))
     button = _button(check, doc["button"]) if "button" in doc else None
     wake = _wake(check, doc["wake"]) if "wake" in doc else None
     config = DaemonConfig(path, audio, speech, journal if journal is not None else DaemonConfig().journal,
-                          ramp, quiet, schedule, button, wake)
+                          ramp, quiet, schedule, button, wake, answers)
     if check.problems:
         raise ConfigError(check.problems)
     return config
@@ -92,10 +92,10 @@ def _audio(check: Checker, t: dict[str, Any]) -> Audio:
 
 
 def _speech(check: Checker, t: dict[str, Any]) -> Speech:
-    from ..backends import RECOGNIZERS, TTS
+    from ..backends import MODEL_OPTION, RECOGNIZERS, TTS
 
     where = "[speech]"
-    check.unknown(where, set(t), {"tts", "voice", "rate", "volume", "recognizer", "cache_dir"})
+    check.unknown(where, set(t), {"tts", "voice", "rate", "volume", "recognizer", "cache_dir", "model"})
     out = Speech()
     tts = _optional_text(check, where, t, "tts") or out.tts
     if tts not in TTS:
@@ -106,14 +106,22 @@ def _speech(check: Checker, t: dict[str, Any]) -> Speech:
     rate = check.number(where, "rate", t["rate"], *parse.RATE_RANGE, integer=True) if "rate" in t else None
     volume = check.number(where, "volume", t["volume"], 0.0, 1.0) if "volume" in t else None
     cache = _optional_text(check, where, t, "cache_dir")
+    model = _optional_text(check, where, t, "model")
+    if model is not None and recognizer in RECOGNIZERS and recognizer not in MODEL_OPTION:
+        check.add(where, f"the {recognizer} recognizer takes no model; model is for {', '.join(MODEL_OPTION)}")
     return Speech(tts, _optional_text(check, where, t, "voice"), int(rate) if rate is not None else None,
-                  volume, recognizer, Path(cache).expanduser() if cache else None)
+                  volume, recognizer, Path(cache).expanduser() if cache else None,
+                  str(Path(model).expanduser()) if model and model.startswith("~") else model)
 
 
-def _journal(check: Checker, t: dict[str, Any]) -> Path | None:
-    check.unknown("[journal]", set(t), {"path"})
+def _journal(check: Checker, t: dict[str, Any]) -> tuple[Path | None, bool]:
+    """The journal folder (None: the default) and whether answers are recorded."""
+    check.unknown("[journal]", set(t), {"path", "answers"})
     text = _optional_text(check, "[journal]", t, "path")
-    return Path(text).expanduser() if text else None
+    answers = t.get("answers", True)
+    if not isinstance(answers, bool):
+        check.add("[journal]", f"answers must be true or false, not {describe(answers)}")
+    return (Path(text).expanduser() if text else None), answers is True
 
 
 def _ramp(check: Checker, t: dict[str, Any]) -> Ramp:

@@ -43,22 +43,30 @@ def run_options(config: DaemonConfig, request: StartRequest) -> argparse.Namespa
         raise VoiceguideError(f"cannot build the options for {request.session}: {argv}") from exc
 
 
-def prepare(config: DaemonConfig, request: StartRequest) -> tuple[Session, Timeline]:
-    """The session and its compiled timeline; speech comes from (and goes into) the on-disk cache."""
+def _builder(options: argparse.Namespace, listening: bool) -> Callable[[Session], Timeline]:
+    def build(session: Session) -> Timeline:
+        return compile_session(session, commands._speaker(options, session), options.sample_rate,
+                               listening=listening)
+
+    return build
+
+
+def prepare(config: DaemonConfig, request: StartRequest,
+            listens: Callable[[Session], bool] | None = None) -> tuple[Session, Timeline]:
+    """The session and its compiled timeline; speech comes from (and goes into) the on-disk cache.
+    When ``listens(session)``, listen steps get listen windows (the player holds while the answer is
+    taken); otherwise each question is followed by a quiet pause."""
     options = run_options(config, request)
-    return commands._compile(options, commands._session(options))
+    session = commands._adjusted(options, commands._session(options))
+    return session, _builder(options, listens is not None and listens(session))(session)
 
 
-def slower(config: DaemonConfig, request: StartRequest, session: Session,
+def slower(config: DaemonConfig, request: StartRequest, session: Session, timeline: Timeline,
            run_in: Callable[[Callable[[], None]], object] | None = None) -> Callable[[Player], None]:
-    """What acts on "slower" during ``session`` (as prepared for ``request``): the rest is compiled again
-    slower, exactly as :func:`prepare` compiled it, and taken over at the next breath or part
-    (``run_in``: where that work runs; default a background thread)."""
-    options = run_options(config, request)
-
-    def build(changed: Session) -> Timeline:
-        return compile_session(changed, commands._speaker(options, changed), options.sample_rate)
-
+    """What acts on "slower" during ``session`` (as prepared for ``request`` into ``timeline``): the rest
+    is compiled again slower, exactly as :func:`prepare` compiled it, and taken over at the next breath
+    or part (``run_in``: where that work runs; default a background thread)."""
+    build = _builder(run_options(config, request), listening=bool(timeline.gates))
     return Slower(session, build, DEFAULT_RATE, say=lambda text: log.info("%s: %s", request.session, text),
                   run_in=run_in).request
 

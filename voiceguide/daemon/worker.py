@@ -13,7 +13,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from typing import Literal
+from typing import Literal, Protocol
 
 from ..errors import AudioUnavailable, VoiceguideError
 from ..model import Session
@@ -35,8 +35,25 @@ RETRY_GIVE_UP = 300.0
 
 Prepare = Callable[[StartRequest], tuple[Session, Timeline]]
 OpenOutput = Callable[[StartRequest], tuple[AudioOutput, Clock]]
-MakeSlower = Callable[[StartRequest, Session], Callable[[Player], None]]
-"""Given the request and its prepared session, what acts on "slower" while it plays (see ``slowing``)."""
+MakeSlower = Callable[[StartRequest, Session, Timeline], Callable[[Player], None]]
+"""Given the request and its prepared session and timeline, what acts on "slower" (see ``slowing``)."""
+
+
+class AnswerListener(Protocol):
+    """Captures the answers at a session's listen windows (``voiceguide.listening.SessionListener``)."""
+
+    def on_hold(self, step: int) -> None:
+        """The player holds at the listen window of ``step``: capture, then release it."""
+
+    def close(self, timeout: float = 30.0) -> bool:
+        """Finish the transcriptions still queued; True if all were done."""
+
+
+MakeListener = Callable[[StartRequest, Session, "queue.SimpleQueue[Command]"], AnswerListener | None]
+"""Given the request, its session and the player's control queue, what captures its answers (None: nothing)."""
+
+TRANSCRIBE_WAIT = 120.0
+"""Seconds the worker waits, after a session, for its answers' words before it takes the next job."""
 Job = tuple[Literal["play", "prepare"], StartRequest] | None
 
 
@@ -64,6 +81,13 @@ def refresh_portaudio() -> None:
         log.debug("could not re-initialise PortAudio: %s", exc)
 
 
+def _finish(request: StartRequest, listener: AnswerListener | None) -> None:
+    """Wait (a while) for the words of the session's answers."""
+    if listener is not None and not listener.close(timeout=TRANSCRIBE_WAIT):
+        log.warning("%s: some answers are not transcribed yet; 'voiceguide journal retranscribe' can finish them",
+                    request.session)
+
+
 class Worker:
     """Prepares and plays sessions on one thread; the daemon talks to it through :meth:`submit` and
     :meth:`command` and hears back through ``post`` (:class:`Prepared`, :class:`Ended`)."""
@@ -71,9 +95,10 @@ class Worker:
     def __init__(self, post: Callable[[Event], None], prepare: Prepare, open_output: OpenOutput,
                  wait_clock: Clock, *, threaded: bool = True, refresh: Callable[[], None] = refresh_portaudio,
                  retry: Callable[[], Iterator[float]] = backoff, slower: MakeSlower | None = None,
-                 on_tick: Callable[[Snapshot], None] | None = None) -> None:
+                 on_tick: Callable[[Snapshot], None] | None = None, listen: MakeListener | None = None) -> None:
         """``slower``: how "slower" is acted on (None: it is not); ``on_tick``: called with each player
-        snapshot, a few times a second while a session plays (the speaking gate of voice commands)."""
+        snapshot, a few times a second while a session plays (the speaking gate of voice commands);
+        ``listen``: what captures answers when the timeline was compiled with listen windows."""
         self._post = post
         self._prepare = prepare
         self._open_output = open_output
@@ -82,6 +107,7 @@ class Worker:
         self._retry = retry
         self._slower = slower
         self._on_tick = on_tick
+        self._listen = listen
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._controls: queue.SimpleQueue[Command] | None = None
         self._cancel = threading.Event()
@@ -153,23 +179,35 @@ class Worker:
             return
         self.sample_rate = timeline.sample_rate
         self._post(Prepared(request, timeline.seconds))
-        on_slower = self._slower(request, session) if self._slower is not None else None
-        result = self._play_retrying(request, timeline, controls, on_slower)
+        on_slower = self._slower(request, session, timeline) if self._slower is not None else None
+        listener = self._listen(request, session, controls) if self._listen is not None and timeline.gates else None
+        if timeline.gates and listener is None:
+            log.warning("%s: not listening; each question is followed at once by the rest", request.session)
+        try:
+            result = self._play_retrying(request, timeline, controls, on_slower,
+                                         listener.on_hold if listener is not None else None)
+        except BaseException:
+            self.snapshot = None
+            _finish(request, listener)
+            raise
         self.snapshot = None
         if result is None:
             self._post(Ended(request, stopped_early=True))
         else:
             self._post(Ended(request, result.stopped_early, result.frames / timeline.sample_rate))
+        _finish(request, listener)  # the session has ended for the daemon; the words may still be coming
 
     def _play_retrying(self, request: StartRequest, timeline: Timeline, controls: queue.SimpleQueue[Command],
-                       on_slower: Callable[[Player], None] | None) -> PlayResult | None:
+                       on_slower: Callable[[Player], None] | None,
+                       on_hold: Callable[[int], None] | None) -> PlayResult | None:
         delays = self._retry()
         while True:
             try:
                 output, clock = self._open_output(request)
                 if request.ramp is not None and request.ramp.seconds > 0:
                     output = RampedOutput(output, request.ramp)
-                return play(timeline, output, clock, controls, on_tick=self._tick, on_slower=on_slower)
+                return play(timeline, output, clock, controls, on_tick=self._tick, on_hold=on_hold,
+                            on_slower=on_slower)
             except AudioUnavailable as exc:
                 delay = next(delays, None)
                 if delay is None:

@@ -1,0 +1,77 @@
+"""Spoken answers in the sessions the daemon plays: the same listener ``voiceguide run`` uses.
+
+A session with listen steps is compiled with listen windows when answers are on (``[journal] answers``)
+and a microphone is there; at each window the player holds while :class:`SessionListener` takes the
+answer, writes the journal row at once and fills in the words in the background. The microphone is
+the daemon's one shared stream (the wake phrase listens on it too); the journal is the one
+``voiceguide journal`` reads; the recogniser and its model come from ``[speech]``. Without a
+microphone, questions are followed by a quiet pause, as with ``voiceguide run --no-listen``.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+
+from .. import backends
+from ..errors import AudioUnavailable, VoiceguideError
+from ..journal.db import JOURNAL_FILE, Journal
+from ..listening import SessionListener
+from ..model import Listen, Session
+from ..player import Command
+from ..seams import AudioInput, Clock, Recognizer
+from .config import DaemonConfig
+from .events import StartRequest
+
+log = logging.getLogger(__name__)
+
+
+class Answers:
+    """Decides whether a session listens, and makes its listener."""
+
+    def __init__(self, config: DaemonConfig, microphone: AudioInput, clock: Clock, threaded: bool = True) -> None:
+        """``threaded=False`` takes answers on the player's thread (tests with a fake clock)."""
+        self.config = config
+        self._threaded = threaded
+        self._mic = microphone
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._journal: Journal | None = None
+        self._recognizer: Recognizer | None = None
+        self._said_no_mic = False
+
+    def listening(self, session: Session) -> bool:
+        """Whether ``session`` should be compiled with listen windows: it asks something, answers are
+        on, and a microphone is there (said once in the log when it is not)."""
+        if not self.config.answers or not any(isinstance(s.action, Listen) for s in session.steps):
+            return False
+        try:
+            check = getattr(self._mic, "check", None)
+            if check is not None:
+                check()
+        except AudioUnavailable as exc:
+            if not self._said_no_mic:
+                log.warning("no microphone (%s): questions are followed by a quiet pause", str(exc).split(". ")[0])
+                self._said_no_mic = True
+            return False
+        self._said_no_mic = False
+        return True
+
+    def listener(self, request: StartRequest, session: Session,
+                 controls: queue.SimpleQueue[Command]) -> SessionListener | None:
+        """The listener for one playing session, or None if the journal or recogniser cannot be had."""
+        try:
+            with self._lock:
+                if self._journal is None:
+                    self._journal = Journal(self.config.journal / JOURNAL_FILE)
+                if self._recognizer is None:
+                    speech = self.config.speech
+                    self._recognizer = backends.recognizer_with_model(speech.recognizer, speech.model)
+                journal, recognizer = self._journal, self._recognizer
+        except VoiceguideError as exc:
+            log.error("%s: cannot take answers: %s", request.session, exc)
+            return None
+        log.info("%s: answers go to the journal %s", request.session, journal.path)
+        return SessionListener(session, self._mic, self._clock, recognizer, journal, controls, log.warning,
+                               threaded=self._threaded)
