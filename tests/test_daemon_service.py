@@ -112,6 +112,17 @@ def test_doctor_fails_when_the_wake_phrase_cannot_work(tmp_path: Path, monkeypat
     assert exit_code(findings) == 1
 
 
+def test_doctor_checks_the_configured_recognizer_and_its_model(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    missing = tmp_path / "no-such-model"
+    config.write_text(f'[speech]\ntts = "fake"\nrecognizer = "vosk"\nmodel = "{missing}"\n', encoding="utf-8")
+    found = _by_name(diagnose(config, _no_systemd, open_output=False))["speech recognition model"]
+    assert found.level == "warn" and str(missing) in found.detail and "voiceguide[vosk]" in found.fix
+    config.write_text('[speech]\ntts = "fake"\n', encoding="utf-8")
+    found = _by_name(diagnose(config, _no_systemd, open_output=False))["speech recognition model"]
+    assert found.level == "ok" and found.detail.startswith("sphinx: ") and "en-US" in found.detail
+
+
 def test_doctor_journal_folder_must_be_private(tmp_path: Path) -> None:
     folder = tmp_path / "journal"
     assert doctor._journal(folder).level == "ok"

@@ -153,6 +153,10 @@ def _speech(config: DaemonConfig) -> list[Finding]:
     return findings
 
 
+EXTRA = {"vosk": "vosk", "whisper": "whisper", "faster-whisper": "faster-whisper"}
+"""The package extra each optional recogniser needs (the others need ``listen``)."""
+
+
 def _listening(config: DaemonConfig) -> list[Finding]:
     findings: list[Finding] = []
     level: Level = "fail" if config.wake is not None else "warn"
@@ -160,18 +164,20 @@ def _listening(config: DaemonConfig) -> list[Finding]:
         reason = wake.unavailable()
         findings.append(Finding("wake phrase", "fail", reason, "set enabled = false under [wake]") if reason
                         else Finding("wake phrase", "ok", f"'{config.wake.phrase}'"))
+    speech = config.speech
+    if speech.recognizer == "fake":
+        return findings
     try:
-        sphinx = importlib.import_module("voiceguide.backends.sphinx")
-    except ImportError:
-        return findings  # no recogniser modules in this version: nothing to check
-    if config.speech.recognizer == "sphinx":
-        try:
-            model = sphinx.default_model()
-            model.check()
-        except VoiceguideError as exc:
-            findings.append(Finding("speech recognition model", level, str(exc), "pip install 'voiceguide[listen]'"))
-        else:
-            findings.append(Finding("speech recognition model", "ok", str(model.acoustic.parent)))
+        recognizer = backends.recognizer_with_model(speech.recognizer, speech.model)
+    except VoiceguideError as exc:
+        fix = (f"pip install 'voiceguide[{EXTRA.get(speech.recognizer, 'listen')}]'; put the model on this device "
+               "and name it with model = \"...\" under [speech]")
+        findings.append(Finding("speech recognition model", level, str(exc), fix))
+        return findings
+    sphinx_model = getattr(recognizer, "model", None)
+    where = getattr(sphinx_model, "acoustic", None)
+    shown = where.parent if isinstance(where, Path) else getattr(recognizer, "model_dir", None) or sphinx_model
+    findings.append(Finding("speech recognition model", "ok", f"{speech.recognizer}: {shown}"))
     return findings
 
 
