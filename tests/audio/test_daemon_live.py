@@ -4,6 +4,7 @@ SIGTERM fades and exits within 2 s, and the idle daemon uses next to no CPU."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -64,23 +65,35 @@ class Daemon:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-@pytest.fixture
-def daemon(pulse: Pulse, tmp_path: Path, speech_cache: Path) -> Iterator[Daemon]:
+@contextlib.contextmanager
+def running_daemon(pulse: Pulse, tmp_path: Path, speech_cache: Path, config: str = "", microphone: bool = False,
+                   **env: str) -> Iterator[Daemon]:
+    """``voiceguide daemon`` with the fake voice on the null sink (and the ``pulse`` input if ``microphone``),
+    ``config`` added to its config file and ``env`` to its environment, in user folders of its own under
+    ``tmp_path``; killed at the end."""
     home = tmp_path / "home"
     runtime = tmp_path / "run"
     runtime.mkdir(mode=0o700)
-    config = home / "config" / "voiceguide" / "config.toml"
-    config.parent.mkdir(parents=True)
-    config.write_text(f'[audio]\noutput = "pulse"\n[speech]\ntts = "fake"\ncache_dir = "{speech_cache}"\n',
-                      encoding="utf-8")
-    env = dict(pulse.env, XDG_CONFIG_HOME=str(home / "config"), XDG_RUNTIME_DIR=str(runtime),
-               XDG_CACHE_HOME=str(home / "cache"), XDG_DATA_HOME=str(home / "data"))
-    d = Daemon(voiceguide("daemon", env=env), env)
-    d.wait_for("ready")
-    yield d
-    if d.proc.poll() is None:
-        d.proc.kill()
-        d.proc.wait()
+    path = home / "config" / "voiceguide" / "config.toml"
+    path.parent.mkdir(parents=True)
+    audio = '[audio]\noutput = "pulse"\n' + ('input = "pulse"\n' if microphone else "")
+    path.write_text(f'{audio}[speech]\ntts = "fake"\ncache_dir = "{speech_cache}"\n{config}', encoding="utf-8")
+    full = dict(pulse.env, XDG_CONFIG_HOME=str(home / "config"), XDG_RUNTIME_DIR=str(runtime),
+                XDG_CACHE_HOME=str(home / "cache"), XDG_DATA_HOME=str(home / "data"), **env)
+    d = Daemon(voiceguide("daemon", env=full), full)
+    try:
+        d.wait_for("ready")
+        yield d
+    finally:
+        if d.proc.poll() is None:
+            d.proc.kill()
+            d.proc.wait()
+
+
+@pytest.fixture
+def daemon(pulse: Pulse, tmp_path: Path, speech_cache: Path) -> Iterator[Daemon]:
+    with running_daemon(pulse, tmp_path, speech_cache) as d:
+        yield d
 
 
 def _reference(tmp_path: Path, speech_cache: Path) -> np.ndarray:

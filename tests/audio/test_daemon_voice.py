@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from tests.audio.audio_helpers import Pulse, run_voiceguide, voiceguide
-from tests.audio.test_daemon_live import Daemon
+from tests.audio.audio_helpers import Pulse, run_voiceguide
+from tests.audio.test_daemon_live import Daemon, running_daemon
 from tests.audio.test_listen_session import SCRIPT as QUESTION
 from tests.audio.test_listen_session import words
 from tests.audio.test_mic import _piper_words, _play, virtual_mic  # noqa: F401  (the fixture)
@@ -36,23 +36,10 @@ say = "That is all."
 @pytest.fixture
 def listening_daemon(pulse: Pulse, virtual_mic: str, tmp_path: Path,  # noqa: F811
                      speech_cache: Path) -> Iterator[Daemon]:
-    home = tmp_path / "home"
-    runtime = tmp_path / "run"
-    runtime.mkdir(mode=0o700)
-    config = home / "config" / "voiceguide" / "config.toml"
-    config.parent.mkdir(parents=True)
-    config.write_text(f'[audio]\noutput = "pulse"\ninput = "pulse"\n'
-                      f'[speech]\ntts = "fake"\ncache_dir = "{speech_cache}"\n'
-                      '[wake]\nphrase = "hello guide"\n', encoding="utf-8")
-    env = dict(pulse.env, XDG_CONFIG_HOME=str(home / "config"), XDG_RUNTIME_DIR=str(runtime),
-               XDG_CACHE_HOME=str(home / "cache"), XDG_DATA_HOME=str(home / "data"),
-               PULSE_SOURCE=f"{virtual_mic}.monitor")
-    d = Daemon(voiceguide("daemon", env=env), env)
-    d.wait_for("ready")
-    yield d
-    if d.proc.poll() is None:
-        d.proc.kill()
-        d.proc.wait()
+    """A daemon with the virtual microphone as its input and the wake phrase (and so voice commands) on."""
+    with running_daemon(pulse, tmp_path, speech_cache, '[wake]\nphrase = "hello guide"\n', microphone=True,
+                        PULSE_SOURCE=f"{virtual_mic}.monitor") as d:
+        yield d
 
 
 def test_saying_stop_ends_a_session_the_daemon_plays(listening_daemon: Daemon, virtual_mic: str,  # noqa: F811
