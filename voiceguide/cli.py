@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     journal_cli.recognizer_options(g)
     g.add_argument("--no-keep-audio", action="store_true", help="keep only the words of answers, not their audio")
     g.add_argument("--no-voice-commands", action="store_true",
-                   help='do not listen for "pause", "resume", "skip", "repeat" and "stop" during the session')
+                   help='do not listen for "pause", "resume", "skip", "repeat", "slower" and "stop" '
+                        'during the session')
     _speech_options(p)
 
     p = sub.add_parser("render", help="render a session to a WAV file (no audio device needed)")

@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 MIC_HELP = (
     "Listening needs a microphone: plug one in (or enable it in PulseAudio/PipeWire), make sure the "
-    "sound server is running, and pick it with --mic NAME (see 'voiceguide devices'). "
+    "sound server is running, and pick it with --input NAME (the daemon: input = \"NAME\" under [audio]; "
+    "see 'voiceguide devices'). "
     "On Debian, Ubuntu or Raspberry Pi OS: sudo apt install libportaudio2 pulseaudio-utils."
 )
 
