@@ -9,7 +9,7 @@ import pytest
 
 from voiceguide.backends.fake import FakeClock
 from voiceguide.backends.fake_input import FakeInput
-from voiceguide.errors import AudioUnavailable
+from voiceguide.errors import AudioUnavailable, MicrophoneSilent
 from voiceguide.listen.capture import PRE_ROLL, capture_answer
 from voiceguide.listen.vad import EndReason
 from voiceguide.seams import Samples
@@ -67,18 +67,27 @@ def test_nobody_speaks_times_out_with_none() -> None:
     assert clock.now == pytest.approx(6.0, abs=0.3)
 
 
-def test_muted_microphone_all_zeros_times_out() -> None:
+def test_muted_microphone_all_zeros_times_out_and_says_so() -> None:
     clock = FakeClock()
-    assert capture_answer(FakeInput(clock, None, then="silence"), clock, timeout=60.0) is None
+    with pytest.raises(MicrophoneSilent, match="no sound at all came from the microphone in 60 s; it may be muted"):
+        capture_answer(FakeInput(clock, None, then="silence"), clock, timeout=60.0)
     assert clock.now == pytest.approx(60.0, abs=0.3)
 
 
-def test_dead_microphone_delivering_nothing_times_out() -> None:
+def test_dead_microphone_delivering_nothing_times_out_and_says_so() -> None:
     clock = FakeClock()
     mic = FakeInput(clock, None, then="nothing")
-    assert capture_answer(mic, clock, timeout=10.0) is None
+    with pytest.raises(MicrophoneSilent, match="sent no audio in 10 s"):
+        capture_answer(mic, clock, timeout=10.0)
     assert mic.delivered == 0
     assert clock.now == pytest.approx(10.0, abs=0.3)
+
+
+def test_a_single_faint_sample_is_not_taken_for_a_muted_microphone() -> None:
+    clock = FakeClock()
+    audio = np.zeros(RATE * 2, dtype=np.float32)
+    audio[RATE] = 1e-4  # one LSB-sized sample: a live, very quiet microphone
+    assert capture_answer(FakeInput(clock, audio), clock, timeout=6.0) is None
 
 
 def test_microphone_dying_mid_answer_keeps_what_was_said() -> None:

@@ -81,3 +81,15 @@ def test_no_microphone_is_said_once_and_nothing_crashes(tmp_path: Path) -> None:
     result, listener, journal, said = run_session(tmp_path, None, unavailable=True)
     assert listener.disabled and len(said) == 1 and "microphone" in said[0]
     assert journal.all() == [] and not result.stopped_early  # type: ignore[attr-defined]
+    windows = [e for e in result.events if e.kind == "listen"]  # type: ignore[attr-defined]
+    # the first window fails at once; the next is a quiet pause as long as its step would have listened
+    assert [round((w.end - w.start) / RATE) for w in windows] == [0, 4]
+
+
+def test_a_muted_microphone_is_said_once_and_listening_goes_on(tmp_path: Path) -> None:
+    result, listener, journal, said = run_session(tmp_path, np.zeros(RATE * 20, dtype=np.float32))
+    assert said == ["Nothing at all can be heard from the microphone (no sound at all came from the microphone "
+                    "in 6 s; it may be muted). The session goes on; to answer aloud, unmute it."]
+    assert not listener.disabled and journal.all() == []
+    windows = [e for e in result.events if e.kind == "listen"]  # type: ignore[attr-defined]
+    assert [round((w.end - w.start) / RATE) for w in windows] == [6, 4]

@@ -7,7 +7,8 @@ The tree::
     ├── SessionNotFound             no bundled session with that id and no such file
     ├── SpeechError                 the TTS backend failed or has no usable voice
     ├── AudioError                  audio input or output failed while in use
-    │   └── AudioUnavailable        no usable output device or microphone (PortAudio missing, server down); exit 2
+    │   ├── AudioUnavailable        no usable output device or microphone (PortAudio missing, server down); exit 2
+    │   └── MicrophoneSilent        the microphone sent only digital silence (muted?) or nothing while we listened
     ├── BackendError                an unknown backend name, or a backend that cannot load
     ├── RecognizerError             speech recognition failed, or its configured model is missing
     ├── JournalError                the journal (database or answer audio) cannot be read or written
@@ -68,6 +69,11 @@ class AudioUnavailable(AudioError):
     """No usable audio output or microphone: PortAudio missing, no device, or the sound server is down."""
 
     exit_code = 2
+
+
+class MicrophoneSilent(AudioError):
+    """While listening for an answer, the microphone sent nothing but exact zeros (muted, or a source
+    with nothing behind it) or no audio at all. Nobody spoke, as far as we can tell; listening may go on."""
 
 
 class BackendError(VoiceguideError):

@@ -13,7 +13,7 @@ import queue
 import threading
 from collections.abc import Callable
 
-from .errors import AudioError, VoiceguideError
+from .errors import AudioError, MicrophoneSilent, VoiceguideError
 from .journal.db import Journal
 from .listen.capture import capture_answer
 from .model import Listen, Session
@@ -45,7 +45,8 @@ class SessionListener:
         self._silence = trailing_silence
         self._threaded = threaded
         self.disabled = False
-        """Set after the microphone failed: later listen windows are skipped."""
+        """Set after the microphone failed: later listen windows are quiet pauses."""
+        self._said_silent = False
         self.entries: list[int] = []
         """Journal ids of the answers kept, in order."""
         self._jobs: queue.Queue[tuple[int, Clip] | None] = queue.Queue()
@@ -54,13 +55,21 @@ class SessionListener:
 
     def on_hold(self, step: int) -> None:
         """The player is holding at the listen window of ``step``: capture the answer, then release it."""
-        if self.disabled or step not in self._listens:
+        if step not in self._listens:
             self._controls.put(Command.RELEASE)
             return
+        work = self._quiet_pause if self.disabled else self._capture
         if self._threaded:
-            threading.Thread(target=self._capture, args=(step,), name="voiceguide-capture", daemon=True).start()
+            threading.Thread(target=work, args=(step,), name="voiceguide-capture", daemon=True).start()
         else:
-            self._capture(step)
+            work(step)
+
+    def _quiet_pause(self, step: int) -> None:
+        """Without a microphone: as long a pause as the step would have waited, to answer in one's mind."""
+        try:
+            self._clock.wait(threading.Event(), self._listens[step].timeout)
+        finally:
+            self._controls.put(Command.RELEASE)
 
     def _capture(self, step: int) -> None:
         listen = self._listens[step]
@@ -68,6 +77,11 @@ class SessionListener:
         try:
             answer = capture_answer(self._mic, self._clock, timeout=listen.timeout, limit=listen.limit,
                                     trailing_silence=self._silence)
+        except MicrophoneSilent as exc:  # muted, most likely: say so once, and go on listening
+            if not self._said_silent:
+                self._said_silent = True
+                self._notify(f"Nothing at all can be heard from the microphone ({exc}). The session goes on; "
+                             "to answer aloud, unmute it.")
         except AudioError as exc:
             self.disabled = True
             self._notify(f"The microphone is not available ({exc}). The session goes on without listening.")

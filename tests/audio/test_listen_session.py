@@ -143,3 +143,27 @@ def test_a_session_can_use_vosk_with_a_model_folder(virtual_mic: str, pulse: Pul
     (entry,) = json.loads(export.stdout)
     assert entry["recognizer"] == "vosk"
     assert syllables_in_common(entry["transcript"]) >= 3, f"heard {entry['transcript']!r} for {KOREAN_ANSWER!r}"
+
+
+MUTED_SCRIPT = '''[session]
+title = "Two questions"
+[[step]]
+listen = "What can you hear?"
+timeout = 5
+[[step]]
+listen = "What can you feel?"
+timeout = 5
+[[step]]
+say = "Thank you."
+'''
+
+
+def test_a_muted_microphone_is_said_once_and_the_session_finishes(virtual_mic: str, pulse: Pulse,  # noqa: F811
+                                                                   tmp_path: Path) -> None:
+    script = tmp_path / "muted.toml"
+    script.write_text(MUTED_SCRIPT)
+    journal = tmp_path / "journal.sqlite3"
+    # nothing is played into the virtual microphone: its monitor sends exact zeros, as a muted one does
+    _, out, _ = run_and_speak(script, [], 0.0, pulse, virtual_mic, tmp_path, "--journal", journal)
+    assert out.count("Nothing at all can be heard from the microphone") == 1, out
+    assert "finished after" in out and "answer kept" not in out

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..errors import MicrophoneSilent
 from ..seams import AudioInput, Clip, Clock, Samples
 from .vad import Endpointer, EndReason, VadConfig
 
@@ -68,10 +69,12 @@ class _Recording:
         self.blocks: deque[Samples] = deque()
         self.first = 0  # sample index of blocks[0][0]
         self.total = 0  # samples received
+        self.sounded = False  # any sample that is not exactly zero
 
     def add(self, block: Samples, trim: bool) -> None:
         self.blocks.append(block)
         self.total += len(block)
+        self.sounded = self.sounded or bool(np.any(block))
         while trim and len(self.blocks) > 1 and self.total - self.first - len(self.blocks[0]) >= self.keep:
             self.first += len(self.blocks.popleft())
 
@@ -84,7 +87,10 @@ class _Recording:
 
 def capture_answer(input: AudioInput, clock: Clock, timeout: float = 8.0, limit: float = 60.0,
                    trailing_silence: float = 1.2, config: VadConfig | None = None) -> Answer | None:
-    """Listen for one answer; None if nobody spoke within ``timeout`` seconds (or the mic is dead).
+    """Listen for one answer; None if nobody spoke within ``timeout`` seconds.
+
+    :class:`MicrophoneSilent` instead if in all that time the microphone sent nothing but exact zeros
+    (muted) or no audio at all: a real room is never that quiet.
 
     ``timeout`` counts from the moment the microphone opens, ``limit`` from the start of speech.
     ``config`` overrides the other endpointing parameters; the three arguments win over it.
@@ -121,12 +127,22 @@ def capture_answer(input: AudioInput, clock: Clock, timeout: float = 8.0, limit:
             deadline = _deadline(began, started_at, last_block, cfg)
             if now >= deadline:
                 if endpointer.start is None:
-                    log.info("no speech within %.1f s (no audio: %s)", timeout, recording.total == 0)
+                    _check_sounded(recording, timeout)
+                    log.info("no speech within %.1f s", timeout)
                     return None
                 endpointer.finish(recording.total, EndReason.INPUT_STOPPED)
                 break
             clock.wait(blocks.arrived, min(MAX_WAIT, deadline - now))
+    if endpointer.start is None:
+        _check_sounded(recording, timeout)
     return _answer(endpointer, recording)
+
+
+def _check_sounded(recording: _Recording, timeout: float) -> None:
+    """Raise :class:`MicrophoneSilent` if nothing but exact zeros, or nothing at all, came in."""
+    if not recording.sounded:
+        raise MicrophoneSilent(f"no sound at all came from the microphone in {timeout:g} s; it may be muted"
+                               if recording.total else f"the microphone sent no audio in {timeout:g} s")
 
 
 def _deadline(began: float, started_at: float | None, last_block: float, cfg: VadConfig) -> float:
