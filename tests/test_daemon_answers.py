@@ -20,6 +20,7 @@ from voiceguide.daemon.events import Ended, Event, Prepared, StartRequest
 from voiceguide.daemon.worker import Worker
 from voiceguide.errors import AudioUnavailable
 from voiceguide.journal.db import JOURNAL_FILE, Journal
+from voiceguide.listen.shared_input import SharedInput
 from voiceguide.seams import AudioOutput, Clock
 
 SCRIPT = ('[session]\ntitle = "Evening check-in"\n[[step]]\nsay = "Hello."\n'
@@ -38,8 +39,12 @@ def _play(tmp_path: Path, extra: str = "", mic: type[FakeInput] = FakeInput) -> 
                           f'[journal]\npath = "{journal}"\n{extra}')
     script = tmp_path / "check-in.toml"
     script.write_text(SCRIPT, encoding="utf-8")
+    # the microphone is held open from the start: the answer comes 1 s into the listen window
+    _, listening = sessions.prepare(config, StartRequest(str(script), "ctl"), lambda s: True)
+    window = listening.gates[0] / listening.sample_rate
     clock = FakeClock()
-    answers = Answers(config, mic(clock, speech_like(2.0, 1.0, 5.0)), clock, threaded=False)
+    answers = Answers(config, SharedInput(mic(clock, speech_like(2.0, window + 1.0, window + 6.0))), clock,
+                      threaded=False)
 
     def open_output(request: StartRequest) -> tuple[AudioOutput, Clock]:
         return FakeOutput(clock), clock

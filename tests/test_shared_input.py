@@ -70,3 +70,26 @@ def test_check_is_passed_through() -> None:
 
     assert SharedInput(Checked(FakeClock())).check() == "the mic"
     assert SharedInput(FakeInput(FakeClock())).check() is None
+
+
+def test_held_keeps_one_stream_open_for_the_listeners_inside_it() -> None:
+    clock = FakeClock()
+    inner = FakeInput(clock, np.ones(16000, dtype=np.float32))
+    shared = SharedInput(inner)
+    got: list[Samples] = []
+    with shared.held(16000):
+        assert inner.is_open and shared.listeners == 1
+        advance(clock, 0.3)  # nobody keeps these blocks
+        for _ in range(2):  # two listen windows: the stream is not opened again for either
+            with shared.open(16000, got.append):
+                advance(clock, 0.2)
+        assert inner.opened == 1 and inner.is_open
+    assert not inner.is_open and shared.listeners == 0
+    assert len(got) == 4
+
+
+def test_held_goes_on_without_a_microphone(caplog: pytest.LogCaptureFixture) -> None:
+    shared = SharedInput(FakeInput(FakeClock(), unavailable=True))
+    with caplog.at_level("INFO"), shared.held(16000):
+        assert shared.listeners == 0
+    assert "could not keep the microphone open" in caplog.text

@@ -16,6 +16,8 @@ from .ahead import Ahead
 from .commands import _adjusted, _session, _speaker, _write_timeline
 from .compile import DEFAULT_RATE
 from .errors import VoiceguideError
+from .listen.capture import SAMPLE_RATE
+from .listen.shared_input import SharedInput
 from .model import Listen, Session
 from .player import Command, Snapshot
 from .run import play
@@ -60,7 +62,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     slower = Slower(session, ahead.compile, DEFAULT_RATE, ready=ahead.result, say=console.print)
     gate = SpeakingGate()
     voice = _voice_commands(args, listener, controls, gate, console, microphone)
-    with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(first, console) as view, voice:
+    held = microphone.held(SAMPLE_RATE) if listener is not None else _null()  # no cold start at a question
+    with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(first, console) as view, voice, \
+            held:
 
         def tick(snap: Snapshot) -> None:
             view.update(snap)
@@ -83,10 +87,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _microphone(args: argparse.Namespace) -> AudioInput:
+def _microphone(args: argparse.Namespace) -> SharedInput:
     """The microphone, shared by the answers and the voice commands (a device may open only once)."""
-    from .listen.shared_input import SharedInput
-
     return SharedInput(backends.audio_input("sounddevice", args.input))
 
 

@@ -167,3 +167,15 @@ def test_a_muted_microphone_is_said_once_and_the_session_finishes(virtual_mic: s
     _, out, _ = run_and_speak(script, [], 0.0, pulse, virtual_mic, tmp_path, "--journal", journal)
     assert out.count("Nothing at all can be heard from the microphone") == 1, out
     assert "finished after" in out and "answer kept" not in out
+
+
+def test_the_microphone_stays_open_between_questions(virtual_mic: str, pulse: Pulse,  # noqa: F811
+                                                      tmp_path: Path) -> None:
+    # Opened only at each question, PortAudio's pulse device would record nothing for its first 1-2 s
+    # and cut off an answer begun right after the cue; so it is opened once, before the first question.
+    script = tmp_path / "two.toml"
+    script.write_text(MUTED_SCRIPT)
+    _, out, log = run_and_speak(script, [], 0.0, pulse, virtual_mic, tmp_path, "--journal",
+                                tmp_path / "journal.sqlite3", "--no-voice-commands")
+    assert "finished after" in out
+    assert log.count("listening on") == 1, log

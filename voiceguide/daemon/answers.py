@@ -13,14 +13,17 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from contextlib import ExitStack
 
 from .. import backends
 from ..errors import AudioUnavailable, VoiceguideError
 from ..journal.db import JOURNAL_FILE, Journal
+from ..listen.capture import SAMPLE_RATE
+from ..listen.shared_input import SharedInput
 from ..listening import SessionListener
 from ..model import Listen, Session
 from ..player import Command
-from ..seams import AudioInput, Clock, Recognizer
+from ..seams import Clock, Recognizer
 from .config import DaemonConfig
 from .events import StartRequest
 
@@ -30,7 +33,7 @@ log = logging.getLogger(__name__)
 class Answers:
     """Decides whether a session listens, and makes its listener."""
 
-    def __init__(self, config: DaemonConfig, microphone: AudioInput, clock: Clock, threaded: bool = True) -> None:
+    def __init__(self, config: DaemonConfig, microphone: SharedInput, clock: Clock, threaded: bool = True) -> None:
         """``threaded=False`` takes answers on the player's thread (tests with a fake clock)."""
         self.config = config
         self._threaded = threaded
@@ -59,7 +62,7 @@ class Answers:
         return True
 
     def listener(self, request: StartRequest, session: Session,
-                 controls: queue.SimpleQueue[Command]) -> SessionListener | None:
+                 controls: queue.SimpleQueue[Command]) -> HeldListener | None:
         """The listener for one playing session, or None if the journal or recogniser cannot be had."""
         try:
             with self._lock:
@@ -73,5 +76,25 @@ class Answers:
             log.error("%s: cannot take answers: %s", request.session, exc)
             return None
         log.info("%s: answers go to the journal %s", request.session, journal.path)
-        return SessionListener(session, self._mic, self._clock, recognizer, journal, controls, log.warning,
-                               threaded=self._threaded)
+        return HeldListener(SessionListener(session, self._mic, self._clock, recognizer, journal, controls,
+                                            log.warning, threaded=self._threaded), self._mic)
+
+
+class HeldListener:
+    """A session's :class:`SessionListener`, with the microphone held open from now until :meth:`close`
+    (opened only at each question, the first second or two of an answer could be lost: see
+    ``SharedInput.held``)."""
+
+    def __init__(self, listener: SessionListener, microphone: SharedInput) -> None:
+        self.listener = listener
+        self._held = ExitStack()
+        self._held.enter_context(microphone.held(SAMPLE_RATE))
+
+    def on_hold(self, step: int) -> None:
+        """Take the answer at the listen window of ``step``."""
+        self.listener.on_hold(step)
+
+    def close(self, timeout: float = 30.0) -> bool:
+        """Let go of the microphone, then finish the transcriptions (True if all were done)."""
+        self._held.close()
+        return self.listener.close(timeout)

@@ -4,6 +4,12 @@ Without a sound server (ALSA straight to a USB microphone, as on a Raspberry Pi 
 capture device can be opened only once; a second ``InputStream`` fails with "device busy". So the
 listeners share one stream: the first ``open`` starts it, each block goes to every listener still
 open, and the last one to close stops it. Listeners must be quick (they only queue the block).
+
+A session that asks questions also keeps the stream open from start to end (:meth:`SharedInput.held`):
+PortAudio's ``pulse`` device records nothing for the first 1.3-2.1 s after a stream opens (measured
+through PulseAudio 16 with a burst played into the microphone: later sound arrives within 10 ms).
+Opened only when a listen window begins, that lost the first words of an answer begun right after
+the cue ("mister john dashwood had been at" of a LibriVox clip); kept open, nothing is lost.
 """
 
 from __future__ import annotations
@@ -61,7 +67,22 @@ class SharedInput:
             if closing is not None:
                 closing.close()  # may raise AudioError from the device; the listener is gone either way
 
+    @contextmanager
+    def held(self, sample_rate: int) -> Iterator[None]:
+        """Keep the stream open (delivering to nobody) while the block runs, so that listening later in
+        it starts at once; if the microphone cannot be opened, say so in the log and go on."""
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(self.open(sample_rate, _drop))
+            except AudioError as exc:
+                log.info("could not keep the microphone open ahead of the questions: %s", exc)
+            yield
+
     def _deliver(self, block: Samples) -> None:
         listeners = self._listeners  # replaced, never changed in place: safe to read without the lock
         for i, deliver in enumerate(listeners):
             deliver(block if i == 0 else block.copy())
+
+
+def _drop(block: Samples) -> None:
+    """A listener that keeps nothing."""
