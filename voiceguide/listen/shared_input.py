@@ -6,7 +6,7 @@ listeners share one stream: the first ``open`` starts it, each block goes to eve
 open, and the last one to close stops it. Listeners must be quick (they only queue the block).
 
 A session that asks questions also keeps the stream open from start to end (:meth:`SharedInput.held`):
-PortAudio's ``pulse`` device records nothing for the first 1.3-2.1 s after a stream opens (measured
+PortAudio's ``pulse`` device records nothing for the first 0.8-2.1 s after a stream opens (measured
 through PulseAudio 16 with a burst played into the microphone: later sound arrives within 10 ms).
 Opened only when a listen window begins, that lost the first words of an answer begun right after
 the cue ("mister john dashwood had been at" of a LibriVox clip); kept open, nothing is lost.
