@@ -93,3 +93,26 @@ def test_a_muted_microphone_is_said_once_and_listening_goes_on(tmp_path: Path) -
     assert not listener.disabled and journal.all() == []
     windows = [e for e in result.events if e.kind == "listen"]  # type: ignore[attr-defined]
     assert [round((w.end - w.start) / RATE) for w in windows] == [6, 4]
+
+
+def test_skipping_a_question_keeps_nothing_and_does_not_cut_the_next_one_short(tmp_path: Path) -> None:
+    session = parse.loads(SCRIPT)
+    timeline = compile_session(session, FakeSpeaker(), RATE, listening=True)
+    clock = FakeClock()
+    # room noise; speech from 2.0 s of what the microphone delivers (it only runs while a window listens)
+    mic = FakeInput(clock, speech_like(1.5, 2.0, 12.0))
+    journal = Journal(tmp_path / "journal.sqlite3")
+    controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
+    listener = SessionListener(session, mic, clock, FakeRecognizer(texts=["about a six"]), journal, controls,
+                               [].append, threaded=False)
+    first_window = timeline.gates[0] / RATE
+    clock.at(first_window + 1.0, lambda: controls.put(Command.SKIP))  # 1 s into the first question
+    result = play(timeline, FakeOutput(clock), clock, controls, on_hold=listener.on_hold)
+    assert listener.close(timeout=10)
+    entries = journal.all()
+    assert [e.prompt for e in entries] == ["How are you feeling, from one to ten?"], "the skipped one kept nothing"
+    assert entries[0].rating == 6
+    windows = [e for e in result.events if e.kind == "listen"]
+    assert (windows[0].end - windows[0].start) / RATE < 1.5, "listening ended with the skip"
+    # the second window ran its course: the answer (1.5 s) and the trailing silence, not cut short
+    assert (windows[1].end - windows[1].start) / RATE > 2.5

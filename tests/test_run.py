@@ -278,7 +278,7 @@ def test_listen_gate_holds_until_released() -> None:
     rig = Rig()
     held: list[int] = []
 
-    def on_hold(step: int) -> None:
+    def on_hold(step: int, over: threading.Event) -> None:
         held.append(step)
         rig.press(rig.clock.now + 5.0, Command.RELEASE)
 

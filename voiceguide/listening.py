@@ -53,30 +53,36 @@ class SessionListener:
         self._worker = threading.Thread(target=self._transcribe_all, name="voiceguide-transcribe", daemon=True)
         self._worker.start()
 
-    def on_hold(self, step: int) -> None:
-        """The player is holding at the listen window of ``step``: capture the answer, then release it."""
+    def on_hold(self, step: int, over: threading.Event) -> None:
+        """The player is holding at the listen window of ``step``: capture the answer, then release it.
+        If ``over`` is set first (the person skipped or stopped), the capture ends and nothing is kept."""
         if step not in self._listens:
             self._controls.put(Command.RELEASE)
             return
         work = self._quiet_pause if self.disabled else self._capture
         if self._threaded:
-            threading.Thread(target=work, args=(step,), name="voiceguide-capture", daemon=True).start()
+            threading.Thread(target=work, args=(step, over), name="voiceguide-capture", daemon=True).start()
         else:
-            work(step)
+            work(step, over)
 
-    def _quiet_pause(self, step: int) -> None:
-        """Without a microphone: as long a pause as the step would have waited, to answer in one's mind."""
-        try:
-            self._clock.wait(threading.Event(), self._listens[step].timeout)
-        finally:
+    def _release(self, over: threading.Event) -> None:
+        """Let the player go on, unless the hold has already ended (a late release would end the next one)."""
+        if not over.is_set():
             self._controls.put(Command.RELEASE)
 
-    def _capture(self, step: int) -> None:
+    def _quiet_pause(self, step: int, over: threading.Event) -> None:
+        """Without a microphone: as long a pause as the step would have waited, to answer in one's mind."""
+        try:
+            self._clock.wait(over, self._listens[step].timeout)
+        finally:
+            self._release(over)
+
+    def _capture(self, step: int, over: threading.Event) -> None:
         listen = self._listens[step]
         answer = None
         try:
             answer = capture_answer(self._mic, self._clock, timeout=listen.timeout, limit=listen.limit,
-                                    trailing_silence=self._silence)
+                                    trailing_silence=self._silence, stop=over)
         except MicrophoneSilent as exc:  # muted, most likely: say so once, and go on listening
             if not self._said_silent:
                 self._said_silent = True
@@ -86,9 +92,9 @@ class SessionListener:
             self.disabled = True
             self._notify(f"The microphone is not available ({exc}). The session goes on without listening.")
         finally:
-            self._controls.put(Command.RELEASE)
+            self._release(over)
         if answer is None:
-            log.info("step %d: no answer", step)
+            log.info("step %d: %s", step, "skipped" if over.is_set() else "no answer")
             return
         try:
             entry = self._journal.add(listen.prompt, listen.kind, None, session_id=self.session.id,

@@ -98,6 +98,9 @@ class Player:
         """Set when the player finishes or reaches a gate, so the control loop reacts at once."""
         self.segments: list[Segment] = []
         self.holds: list[Hold] = []
+        self.hold_over = threading.Event()
+        """Set when the current (or last) hold at a gate ends, however it ends: the listener's release,
+        skip, repeat or stop. A new one is made as each hold begins."""
         self._gates = sorted(timeline.gates)
         self._gate_index = 0
         self._hold_start = 0
@@ -198,6 +201,7 @@ class Player:
 
     def _release(self) -> None:
         self.holds.append(Hold(self.position, self._hold_start, self.stream_frames))
+        self.hold_over.set()
         self._gate_index += 1
         self._seg_start = (self.stream_frames, self.position)
         self._ramp(1.0, self._fade, State.RESUMING)
@@ -212,6 +216,7 @@ class Player:
     def _finish(self) -> None:
         if self.state is State.HOLDING:
             self.holds.append(Hold(self.position, self._hold_start, self.stream_frames))
+            self.hold_over.set()
         self._close_segment()
         self.state = State.FINISHED
         self.done.set()
@@ -234,6 +239,7 @@ class Player:
             self._ramp(1.0, self._fade, State.RESUMING)
         elif s is State.GATING:
             self._close_segment()
+            self.hold_over = threading.Event()  # before the state: whoever sees HOLDING gets this one
             self.state = State.HOLDING
             self._hold_start = self.stream_frames
             self.wake.set()

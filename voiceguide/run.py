@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import logging
 import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,12 +42,13 @@ class PlayResult:
 def play(source: Timeline | Ahead, output: AudioOutput, clock: Clock,
          controls: queue.SimpleQueue[Command] | None = None,
          on_tick: Callable[[Snapshot], None] | None = None,
-         on_hold: Callable[[int], None] | None = None,
+         on_hold: Callable[[int, threading.Event], None] | None = None,
          on_slower: Callable[[Player], None] | None = None) -> PlayResult:
     """Play ``timeline`` to the end or until stopped; Ctrl-C asks for a faded stop, a second one aborts.
 
-    At each gate (a listen window) the player holds; ``on_hold(step)`` is called once on this
-    thread and must arrange for ``Command.RELEASE`` to be queued when the answer is done. With no
+    At each gate (a listen window) the player holds; ``on_hold(step, over)`` is called once on this
+    thread and must arrange for ``Command.RELEASE`` to be queued when the answer is done, unless
+    ``over`` is set first (the hold ended some other way: skip, repeat or stop). With no
     ``on_hold``, gates are released at once. ``source`` may be an :class:`Ahead` still compiling:
     playback starts as soon as it is safe and the player follows the growing timeline.
     ``on_slower(player)`` is called on this thread each time "slower" is asked for (see ``slowing``);
@@ -71,12 +73,13 @@ def play(source: Timeline | Ahead, output: AudioOutput, clock: Clock,
                     break
                 hold_number = len(player.holds) + 1  # the holds finished so far, plus the one now
                 if player.state is State.HOLDING and hold_number != holds_seen:
+                    over = player.hold_over  # this hold's: the player makes it before it shows HOLDING
                     holds_seen = hold_number
                     step = bisect.bisect_right(player.timeline.step_starts, player.position - 1)
                     if on_hold is None:
                         player.controls.put(Command.RELEASE)
                     else:
-                        on_hold(max(1, step))
+                        on_hold(max(1, step), over)
                 if player.slower != slower_seen:
                     slower_seen = player.slower
                     if on_slower is None:

@@ -90,9 +90,9 @@ class HeldListener:
         self._held = ExitStack()
         self._held.enter_context(microphone.held(SAMPLE_RATE))
 
-    def on_hold(self, step: int) -> None:
-        """Take the answer at the listen window of ``step``."""
-        self.listener.on_hold(step)
+    def on_hold(self, step: int, over: threading.Event) -> None:
+        """Take the answer at the listen window of ``step`` (until ``over``: see ``SessionListener``)."""
+        self.listener.on_hold(step, over)
 
     def close(self, timeout: float = 30.0) -> bool:
         """Let go of the microphone, then finish the transcriptions (True if all were done)."""

@@ -42,8 +42,8 @@ MakeSlower = Callable[[StartRequest, Session, Timeline], Callable[[Player], None
 class AnswerListener(Protocol):
     """Captures the answers at a session's listen windows (``voiceguide.listening.SessionListener``)."""
 
-    def on_hold(self, step: int) -> None:
-        """The player holds at the listen window of ``step``: capture, then release it."""
+    def on_hold(self, step: int, over: threading.Event) -> None:
+        """The player holds at the listen window of ``step``: capture, then release it (unless ``over``)."""
 
     def close(self, timeout: float = 30.0) -> bool:
         """Finish the transcriptions still queued; True if all were done."""
@@ -199,7 +199,7 @@ class Worker:
 
     def _play_retrying(self, request: StartRequest, timeline: Timeline, controls: queue.SimpleQueue[Command],
                        on_slower: Callable[[Player], None] | None,
-                       on_hold: Callable[[int], None] | None) -> PlayResult | None:
+                       on_hold: Callable[[int, threading.Event], None] | None) -> PlayResult | None:
         delays = self._retry()
         while True:
             try:

@@ -86,7 +86,8 @@ class _Recording:
 
 
 def capture_answer(input: AudioInput, clock: Clock, timeout: float = 8.0, limit: float = 60.0,
-                   trailing_silence: float = 1.2, config: VadConfig | None = None) -> Answer | None:
+                   trailing_silence: float = 1.2, config: VadConfig | None = None,
+                   stop: threading.Event | None = None) -> Answer | None:
     """Listen for one answer; None if nobody spoke within ``timeout`` seconds.
 
     :class:`MicrophoneSilent` instead if in all that time the microphone sent nothing but exact zeros
@@ -94,6 +95,8 @@ def capture_answer(input: AudioInput, clock: Clock, timeout: float = 8.0, limit:
 
     ``timeout`` counts from the moment the microphone opens, ``limit`` from the start of speech.
     ``config`` overrides the other endpointing parameters; the three arguments win over it.
+    Once ``stop`` is set (the person skipped the question) listening ends and None is returned,
+    whatever was heard.
     """
     cfg = replace(config or VadConfig(), sample_rate=SAMPLE_RATE, timeout=timeout, limit=limit,
                   trailing_silence=trailing_silence)
@@ -106,6 +109,9 @@ def capture_answer(input: AudioInput, clock: Clock, timeout: float = 8.0, limit:
         last_block = began
         started_at: float | None = None
         while not endpointer.finished:
+            if stop is not None and stop.is_set():
+                log.info("listening stopped: the question was left")
+                return None
             blocks.arrived.clear()
             got = False
             while not endpointer.finished:
