@@ -7,6 +7,7 @@ import dataclasses
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,10 +90,19 @@ def _adjusted(args: argparse.Namespace, session: Session) -> Session:
     return session
 
 
+def _builder(args: argparse.Namespace, listening: bool = False) -> Callable[[Session], Timeline]:
+    """How these options compile a session (already adjusted): its voice, sample rate and, with
+    ``listening``, listen windows. The same function compiles a slowed version of it later."""
+    def build(session: Session) -> Timeline:
+        return compile_session(session, _speaker(args, session), args.sample_rate, listening=listening)
+
+    return build
+
+
 def _compile(args: argparse.Namespace, session: Session) -> tuple[Session, Timeline]:
     """The session with the breathing and sound options applied, and its timeline."""
     session = _adjusted(args, session)
-    return session, compile_session(session, _speaker(args, session), args.sample_rate)
+    return session, _builder(args)(session)
 
 
 def estimate_minutes(session: Session) -> float:

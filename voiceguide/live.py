@@ -18,7 +18,7 @@ from .compile import DEFAULT_RATE
 from .errors import VoiceguideError
 from .listen.capture import SAMPLE_RATE
 from .listen.shared_input import SharedInput
-from .model import Listen, Session
+from .model import Session
 from .player import Command, Snapshot
 from .run import play
 from .seams import AudioInput, AudioOutput, Clock
@@ -93,18 +93,16 @@ def _microphone(args: argparse.Namespace) -> SharedInput:
 
 
 def _listener(args: argparse.Namespace, session: Session, clock: Clock, controls: queue.SimpleQueue[Command],
-              console: Console, microphone: AudioInput) -> SessionListener | None:
+              console: Console, microphone: SharedInput) -> SessionListener | None:
     """A listener for the session's listen steps, or None (no such steps, --no-listen, no microphone)."""
-    if args.no_listen or args.backend == "fake" or not any(isinstance(s.action, Listen) for s in session.steps):
+    if args.no_listen or args.backend == "fake" or not session.asks:
         return None
     from .errors import AudioUnavailable
     from .journal.db import Journal
     from .listening import SessionListener
 
     try:
-        check = getattr(microphone, "check", None)
-        if check is not None:
-            check()
+        microphone.check()
     except AudioUnavailable as exc:
         console.print(f"No microphone ({exc}). Listen steps become quiet pauses to answer in your own mind.")
         return None

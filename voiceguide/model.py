@@ -230,3 +230,8 @@ class Session:
     """Gently cut the voice's highs (a high-shelf filter) so harsh voices are easier at night."""
     source: Path | None = field(default=None, compare=False)
     """The file it was read from, if any."""
+
+    @property
+    def asks(self) -> bool:
+        """True if any step asks a question to be answered aloud (a listen step)."""
+        return any(isinstance(s.action, Listen) for s in self.steps)

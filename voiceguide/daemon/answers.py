@@ -21,7 +21,7 @@ from ..journal.db import JOURNAL_FILE, Journal
 from ..listen.capture import SAMPLE_RATE
 from ..listen.shared_input import SharedInput
 from ..listening import SessionListener
-from ..model import Listen, Session
+from ..model import Session
 from ..player import Command
 from ..seams import Clock, Recognizer
 from .config import DaemonConfig
@@ -39,7 +39,6 @@ class Answers:
         self._threaded = threaded
         self._mic = microphone
         self._clock = clock
-        self._lock = threading.Lock()
         self._journal: Journal | None = None
         self._recognizer: Recognizer | None = None
         self._said_no_mic = False
@@ -47,12 +46,10 @@ class Answers:
     def listening(self, session: Session) -> bool:
         """Whether ``session`` should be compiled with listen windows: it asks something, answers are
         on, and a microphone is there (said once in the log when it is not)."""
-        if not self.config.answers or not any(isinstance(s.action, Listen) for s in session.steps):
+        if not self.config.answers or not session.asks:
             return False
         try:
-            check = getattr(self._mic, "check", None)
-            if check is not None:
-                check()
+            self._mic.check()
         except AudioUnavailable as exc:
             if not self._said_no_mic:
                 log.warning("no microphone (%s): questions are followed by a quiet pause", str(exc).split(". ")[0])
@@ -63,15 +60,15 @@ class Answers:
 
     def listener(self, request: StartRequest, session: Session,
                  controls: queue.SimpleQueue[Command]) -> HeldListener | None:
-        """The listener for one playing session, or None if the journal or recogniser cannot be had."""
+        """The listener for one playing session, or None if the journal or recogniser cannot be had.
+        Called on the session worker's thread only; the journal and recogniser are opened once."""
         try:
-            with self._lock:
-                if self._journal is None:
-                    self._journal = Journal(self.config.journal / JOURNAL_FILE)
-                if self._recognizer is None:
-                    speech = self.config.speech
-                    self._recognizer = backends.recognizer_with_model(speech.recognizer, speech.model)
-                journal, recognizer = self._journal, self._recognizer
+            if self._journal is None:
+                self._journal = Journal(self.config.journal / JOURNAL_FILE)
+            if self._recognizer is None:
+                speech = self.config.speech
+                self._recognizer = backends.recognizer_with_model(speech.recognizer, speech.model)
+            journal, recognizer = self._journal, self._recognizer
         except VoiceguideError as exc:
             log.error("%s: cannot take answers: %s", request.session, exc)
             return None

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 
 from .. import backends, commands
-from ..compile import DEFAULT_RATE, compile_session
+from ..compile import DEFAULT_RATE
 from ..errors import VoiceguideError
 from ..model import Session
 from ..player import Player
@@ -43,14 +43,6 @@ def run_options(config: DaemonConfig, request: StartRequest) -> argparse.Namespa
         raise VoiceguideError(f"cannot build the options for {request.session}: {argv}") from exc
 
 
-def _builder(options: argparse.Namespace, listening: bool) -> Callable[[Session], Timeline]:
-    def build(session: Session) -> Timeline:
-        return compile_session(session, commands._speaker(options, session), options.sample_rate,
-                               listening=listening)
-
-    return build
-
-
 def prepare(config: DaemonConfig, request: StartRequest,
             listens: Callable[[Session], bool] | None = None) -> tuple[Session, Timeline]:
     """The session and its compiled timeline; speech comes from (and goes into) the on-disk cache.
@@ -58,7 +50,7 @@ def prepare(config: DaemonConfig, request: StartRequest,
     taken); otherwise each question is followed by a quiet pause."""
     options = run_options(config, request)
     session = commands._adjusted(options, commands._session(options))
-    return session, _builder(options, listens is not None and listens(session))(session)
+    return session, commands._builder(options, listens is not None and listens(session))(session)
 
 
 def slower(config: DaemonConfig, request: StartRequest, session: Session, timeline: Timeline,
@@ -66,7 +58,7 @@ def slower(config: DaemonConfig, request: StartRequest, session: Session, timeli
     """What acts on "slower" during ``session`` (as prepared for ``request`` into ``timeline``): the rest
     is compiled again slower, exactly as :func:`prepare` compiled it, and taken over at the next breath
     or part (``run_in``: where that work runs; default a background thread)."""
-    build = _builder(run_options(config, request), listening=bool(timeline.gates))
+    build = commands._builder(run_options(config, request), listening=bool(timeline.gates))
     return Slower(session, build, DEFAULT_RATE, say=lambda text: log.info("%s: %s", request.session, text),
                   run_in=run_in).request
 
