@@ -124,7 +124,8 @@ def _show(journal: Journal, args: argparse.Namespace) -> int:
         fields.append(("heard by", e.recognizer + conf))
     if e.duration is not None:
         fields.append(("length", f"{e.duration:.1f} s"))
-    fields.append(("audio", str(audio) if audio else "not kept"))
+    refused = journal.audio_refusal(e)
+    fields.append(("audio", str(audio) if audio else f"not used: {refused}" if refused else "not kept"))
     for name, value in fields:
         print(f"{name + ':':<10} {value}")
     return 0
@@ -164,8 +165,11 @@ def _delete(journal: Journal, args: argparse.Namespace) -> int:
     e = journal.delete(args.id)
     if e is None:
         raise JournalError(f"no journal entry {args.id} in {journal.path}")
-    audio = " and its audio" if e.audio_path else ""
+    refused = journal.audio_refusal(e)
+    audio = " and its audio" if e.audio_path and refused is None else ""
     print(f"deleted entry {e.id}{audio} ({e.time[:16].replace('T', ' ')}: {e.prompt} → {answer_text(e)})")
+    if refused is not None:
+        print(f"voiceguide: {refused}: that file was left alone", file=sys.stderr)
     return 0
 
 
@@ -176,7 +180,10 @@ def _retranscribe(journal: Journal, args: argparse.Namespace) -> int:
         raise VoiceguideError("no kept audio to transcribe" + (f" for entry {args.id}" if args.id else ""))
     rec = _recognizer(args)
     for e in with_audio:
-        path = journal.audio_file(e)
+        path, refused = journal.audio_file(e), journal.audio_refusal(e)
+        if refused is not None:
+            print(f"{e.id:>4}  not read: {refused}", file=sys.stderr)
+            continue
         if path is None or not path.exists():
             print(f"{e.id:>4}  audio missing: {path}", file=sys.stderr)
             continue

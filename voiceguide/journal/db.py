@@ -212,14 +212,30 @@ class Journal:
         if entry is None:
             return None
         self._run("DELETE FROM entries WHERE id = ?", (entry_id,))
-        path = self.audio_file(entry)
-        if path is not None and not answer_audio.remove(path):
+        path, refused = self._audio(entry)
+        if refused is not None:
+            log.warning("entry %d deleted; its audio was left alone: %s", entry_id, refused)
+        elif path is not None and not answer_audio.remove(path):
             log.info("audio of entry %d was already gone: %s", entry_id, path)
         return entry
 
     def audio_file(self, entry: Entry) -> Path | None:
-        """The absolute path of an entry's audio, if it has one."""
-        return self.folder / entry.audio_path if entry.audio_path else None
+        """The absolute path of an entry's audio, if it has one that lies inside :attr:`audio_dir`
+        (symlinks resolved); None when it has none, or when its path is refused (:meth:`audio_refusal`)."""
+        return self._audio(entry)[0]
+
+    def audio_refusal(self, entry: Entry) -> str | None:
+        """Why the audio path stored with ``entry`` is not used (it points outside the journal's audio
+        folder), or None when it is fine or there is none."""
+        return self._audio(entry)[1]
+
+    def _audio(self, entry: Entry) -> tuple[Path | None, str | None]:
+        if not entry.audio_path:
+            return None, None
+        try:
+            return answer_audio.confined(self.audio_dir, self.folder, entry.audio_path), None
+        except JournalError as exc:
+            return None, str(exc)
 
     def integrity_check(self) -> str:
         """SQLite's own check: ``ok`` when the file is sound."""
