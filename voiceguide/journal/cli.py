@@ -13,6 +13,7 @@ from ..errors import JournalError, VoiceguideError
 from . import audio as answer_audio
 from .db import Entry, Journal
 from .export import FORMATS, answer_text
+from .health import damaged_advice
 
 EMPTY = "Your journal is empty. Answers you speak during a session will be kept here, on this device only."
 
@@ -85,6 +86,8 @@ def cmd_journal(args: argparse.Namespace) -> int:
     """Open the journal and run the chosen action."""
     action: Callable[[Journal, argparse.Namespace], int] = args.action
     with Journal(args.journal) as journal:
+        if journal.damage is not None:
+            print(f"voiceguide: {damaged_advice(journal.path, journal.damage)}", file=sys.stderr)
         return action(journal, args)
 
 
@@ -104,7 +107,7 @@ def _print_entries(entries: list[Entry]) -> None:
 
 def _list(journal: Journal, args: argparse.Namespace) -> int:
     entries = journal.entries(limit=args.limit)
-    if not entries:
+    if not entries and journal.damage is None:
         print(EMPTY)
         return 0
     _print_entries(entries)
@@ -132,7 +135,7 @@ def _show(journal: Journal, args: argparse.Namespace) -> int:
 
 
 def _search(journal: Journal, args: argparse.Namespace) -> int:
-    if not journal.entries(limit=1):
+    if not journal.entries(limit=1) and journal.damage is None:
         print(EMPTY)
         return 0
     found = journal.search(args.text)
@@ -144,7 +147,7 @@ def _search(journal: Journal, args: argparse.Namespace) -> int:
 
 
 def _export(journal: Journal, args: argparse.Namespace) -> int:
-    entries = journal.all()
+    entries, readout = journal.readable()
     text = FORMATS[args.format](entries)
     if not args.output:
         sys.stdout.write(text)
@@ -156,6 +159,10 @@ def _export(journal: Journal, args: argparse.Namespace) -> int:
         except OSError as exc:
             raise JournalError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
         print(f"wrote {len(entries)} entries to {args.output}", file=sys.stderr)
+    if readout.lost:
+        print(f"voiceguide: exported the {len(entries)} entries that could be read; {readout.describe()}",
+              file=sys.stderr)
+        return 1
     if not entries:
         print(EMPTY, file=sys.stderr)
     return 0
