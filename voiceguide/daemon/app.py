@@ -36,6 +36,10 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
         return bool(holder) and holder[0].current is not None
 
     triggers: list[Trigger] = [ControlServer(socket)]
+    if config.remote is not None:  # the phone remote talks to this daemon through that socket
+        from ..remote.server import RemoteServer
+
+        triggers.append(RemoteServer(config, socket))
     wake: WakeTrigger | None = None
     if config.button is not None:
         from .button import ButtonTrigger

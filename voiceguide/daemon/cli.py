@@ -17,8 +17,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--config", metavar="FILE", help="config file (default ~/.config/voiceguide/config.toml)")
     p.set_defaults(handler=cmd_daemon)
 
-    p = sub.add_parser("ctl", help="control the running daemon: start SESSION | stop | pause | resume | status")
-    p.add_argument("action", choices=["start", "stop", "pause", "resume", "status"])
+    p = sub.add_parser("ctl", help="control the running daemon: start SESSION | stop | pause | resume | skip | "
+                                   "slower | status | reload")
+    p.add_argument("action", choices=["start", "stop", "pause", "resume", "skip", "slower", "status", "reload"])
     p.add_argument("session", nargs="?", help="for start: a session id or a path to a .toml script")
     p.add_argument("--minutes", type=float, help="for start: fit the session to about this many minutes")
     p.add_argument("--json", action="store_true", help="print the daemon's answer as JSON")
@@ -83,6 +84,8 @@ def describe_reply(action: str, reply: dict[str, object]) -> str:
         if isinstance(upcoming, dict):
             line += f"; next scheduled: {upcoming.get('session')} at {upcoming.get('at')}"
         return line
+    if action == "reload":
+        return f"reloaded: {reply.get('schedule')} scheduled session(s)"
     return f"{reply.get('state')}: {reply.get('session')}"
 
 

@@ -26,7 +26,7 @@ import platformdirs
 from ..errors import DaemonError
 from ..library import APP
 from ..player import Command
-from .events import Control, Event, Reply, ReplySlot, Start, StartRequest, Status
+from .events import Control, Event, Reload, Reply, ReplySlot, Start, StartRequest, Status
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,8 @@ START_TIMEOUT = 180.0
 """How long ``ctl start`` waits for the session to be prepared (uncached speech on a Pi takes a while)."""
 REPLY_TIMEOUT = 10.0
 """How long other commands wait for the daemon's answer."""
-COMMANDS = {"stop": Command.STOP, "pause": Command.TOGGLE, "resume": Command.RESUME}
+COMMANDS = {"stop": Command.STOP, "pause": Command.TOGGLE, "resume": Command.RESUME, "skip": Command.SKIP,
+            "slower": Command.SLOWER}
 """Session controls by name; ``pause`` pauses, or resumes when paused."""
 
 
@@ -79,6 +80,8 @@ def to_event(message: Any, reply: Callable[[Reply], None]) -> Event | str:
     command = message["command"]
     if command == "status":
         return Status(reply)
+    if command == "reload":
+        return Reload(reply)
     if command in COMMANDS:
         return Control(COMMANDS[command], "ctl", reply)
     if command == "start":
@@ -89,7 +92,7 @@ def to_event(message: Any, reply: Callable[[Reply], None]) -> Event | str:
                                     or not 0 < minutes <= 24 * 60):
             return "minutes must be a number from 1 to 1440"
         return Start(StartRequest(session, "ctl", float(minutes) if minutes is not None else None), reply)
-    return f"unknown command {command!r}; known: start, {', '.join(COMMANDS)}, status"
+    return f"unknown command {command!r}; known: start, {', '.join(COMMANDS)}, status, reload"
 
 
 class ControlServer:

@@ -10,9 +10,11 @@ told why): nothing starts by surprise after a session ends. Stop the session fir
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Literal, Protocol
 
 from ..errors import BackendError
@@ -25,6 +27,7 @@ from .events import (
     Event,
     EventQueue,
     Prepared,
+    Reload,
     Reply,
     Shutdown,
     Start,
@@ -155,6 +158,27 @@ class Daemon:
             self._ended(event)
         elif isinstance(event, Shutdown):
             self._shutdown(event)
+        elif isinstance(event, Reload):
+            self._reload(event)
+
+    def _reload(self, event: Reload) -> None:
+        """Take up the config file's schedule and quiet hours again (the rest needs a restart)."""
+        from ..errors import ConfigError
+        from .config_read import load_config
+
+        if self.config.path is None:
+            _answer(event.reply, {"ok": False, "error": "the daemon runs without a config file; restart it"})
+            return
+        try:
+            fresh = load_config(self.config.path)
+        except ConfigError as exc:
+            log.error("config not reloaded: %s", exc)
+            _answer(event.reply, {"ok": False, "error": f"config not reloaded: {exc}"})
+            return
+        self.config = replace(self.config, schedule=fresh.schedule, quiet_hours=fresh.quiet_hours)
+        self.scheduler = Scheduler(fresh.schedule, self.clock.now())
+        log.info("reloaded the schedule (%d entries) and quiet hours from %s", len(fresh.schedule), fresh.path)
+        _answer(event.reply, {"ok": True, "schedule": len(fresh.schedule)})
 
     def _start(self, event: Start) -> None:
         request = event.request
@@ -238,6 +262,10 @@ class Daemon:
             snapshot, rate = self.worker.snapshot, self.worker.sample_rate
             if snapshot is not None and rate:
                 reply["position"] = round(snapshot.position / rate, 1)
+                starts = snapshot.timeline.step_starts
+                if starts:
+                    reply["step"] = max(1, bisect.bisect_right(starts, snapshot.position))
+                    reply["steps"] = len(starts)
         upcoming = self.scheduler.upcoming(self.clock.now())
         if upcoming is not None:
             reply["next"] = {"session": upcoming.entry.session, "at": upcoming.when.isoformat(timespec="minutes")}

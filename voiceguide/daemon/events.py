@@ -94,7 +94,15 @@ class Shutdown:
     """For the log."""
 
 
-Event = Start | Control | Status | Prepared | Ended | Shutdown
+@dataclass(frozen=True)
+class Reload:
+    """Read the config file again and take up its schedule and quiet hours (the phone remote changed them)."""
+
+    reply: Callable[[Reply], None] | None = None
+    """Called once with the outcome."""
+
+
+Event = Start | Control | Status | Prepared | Ended | Shutdown | Reload
 """Anything the daemon loop handles."""
 
 EventQueue = queue.SimpleQueue[Event]

@@ -1,0 +1,85 @@
+"""The remote's web server: uvicorn on a thread of the daemon, with an event loop of its own.
+
+It is a daemon *trigger* (``start``/``close``) so the daemon starts and stops it with the rest, but it posts
+nothing on the daemon's queue itself: every request goes through the control socket like ``voiceguide ctl``.
+The listening socket is bound in :meth:`RemoteServer.start`, so a port in use is reported at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from ..daemon.config import DaemonConfig, Remote, config_path
+from ..daemon.events import Event
+from ..errors import BackendError
+
+log = logging.getLogger(__name__)
+
+CLOSE_WAIT = 3.0
+"""Seconds ``close`` waits for the server thread."""
+
+
+class RemoteServer:
+    """Serves the phone remote of ``config`` while the daemon runs."""
+
+    name = "phone remote"
+
+    def __init__(self, config: DaemonConfig, control_socket: Path | None = None) -> None:
+        assert config.remote is not None
+        self.remote: Remote = config.remote
+        self.config = config
+        self.control_socket = control_socket
+        self._server: object | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, post: Callable[[Event], None]) -> None:
+        """Bind the port and serve on a thread."""
+        try:
+            import uvicorn
+
+            from .app import Context, create_app
+            from .link import Link, socket_request
+        except ImportError as exc:
+            raise BackendError("the phone remote needs its extra: pip install 'voiceguide[remote]'") from exc
+        remote = self.remote
+        family = socket.AF_INET6 if ":" in remote.listen else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((remote.listen, remote.port))
+            sock.listen(64)
+        except OSError as exc:
+            sock.close()
+            raise BackendError(f"cannot listen on {remote.listen}:{remote.port}: {exc.strerror or exc}") from exc
+        ctx = Context(remote, self.config.path or config_path(), self.config.journal,
+                      Link(socket_request(self.control_socket)))
+        tls = {"ssl_certfile": str(remote.certificate), "ssl_keyfile": str(remote.key)} if remote.tls else {}
+        settings = uvicorn.Config(create_app(ctx), log_level="warning", access_log=False, lifespan="off",
+                                  server_header=False, date_header=False, **tls)  # type: ignore[arg-type]
+        try:
+            settings.load()  # reads the certificate now: a bad one is reported at start, not on first request
+        except (OSError, ssl.SSLError) as exc:
+            sock.close()
+            raise BackendError(f"cannot use the TLS certificate or key: {exc}") from exc
+        server = uvicorn.Server(settings)
+        self._server = server
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="voiceguide-remote",
+                                        daemon=True)
+        self._thread.start()
+        scheme = "https" if remote.tls else "http"
+        log.info("phone remote on %s://%s:%d", scheme, remote.listen, remote.port)
+
+    def close(self) -> None:
+        """Stop serving (open requests are given a moment)."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.should_exit = True  # type: ignore[attr-defined]
+        if self._thread is not None:
+            with contextlib.suppress(RuntimeError):
+                self._thread.join(CLOSE_WAIT)
