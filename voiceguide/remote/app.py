@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from anyio import to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -80,6 +82,20 @@ def page(request: Request, template: str, status_code: int = 200, /, **values: A
     return response
 
 
+BLOCKING_THREADS = 4
+"""Worker threads for blocking work (ctl requests, the journal, parsing): anyio's default of 40 let the
+daemon's memory grow by tens of MB under load (each thread gets its own malloc arena)."""
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    to_thread.current_default_thread_limiter().total_tokens = BLOCKING_THREADS
+    try:
+        yield
+    finally:
+        app.state.ctx.close()
+
+
 def create_app(ctx: Context) -> Starlette:
     """The whole application."""
     from . import routes_api, routes_journal, routes_main
@@ -88,7 +104,7 @@ def create_app(ctx: Context) -> Starlette:
     if ctx.remote.journal:
         routes += routes_journal.routes()
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
-    app = Starlette(routes=routes, middleware=[Middleware(Guard, devices=ctx.devices)])
+    app = Starlette(routes=routes, middleware=[Middleware(Guard, devices=ctx.devices)], lifespan=_lifespan)
     app.state.ctx = ctx
     app.state.templates = templates()
     return app

@@ -200,7 +200,9 @@ def main(argv: list[str] | None = None) -> int:
             print(running.ctl("start", "coherent", "--minutes", "10").strip(), file=sys.stderr)
             running.wait_for("playing on")
             time.sleep(2.0)
+            playing_rss = round(_rss_mb(running.proc.pid), 1)
             result["load"] = _load(port, token, args.requests, args.clients)
+            result["load"]["rss_mb_playing_before"] = playing_rss
             result["load"]["rss_mb_after"] = round(_rss_mb(running.proc.pid), 1)
             print(running.ctl("stop").strip(), file=sys.stderr)
             running.wait_for("stopped coherent")
