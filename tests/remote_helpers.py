@@ -111,6 +111,6 @@ def make_remote(tmp_path: Path, journal: bool = True) -> Remote_:
     seed_journal(folder).close()
     daemon = FakeDaemon()
     ctx = Context(Remote(journal=journal), config, folder, Link(daemon), Devices(tmp_path / "remote"), Attempts(),
-                  None, doctor=lambda: [])
+                  None, doctor=lambda: [], names=("testserver",))
     client = TestClient(create_app(ctx), base_url=ORIGIN)
     return Remote_(client, ctx, daemon, config)

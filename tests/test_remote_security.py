@@ -197,3 +197,19 @@ def test_the_journal_can_be_turned_off(tmp_path: Path) -> None:
         assert remote.client.get(path).status_code == 404, path
     assert remote.client.get("/api/mood").status_code == 404
     assert 'href="/journal"' not in remote.client.get("/").text
+
+
+@pytest.mark.parametrize(("host", "known"), [("192.168.1.20:8470", True), ("[::1]:8470", True),
+                                             ("localhost:8470", True), ("127.0.0.1", True),
+                                             ("evil.example:8470", False), ("192.168.1.20.evil.example", False)])
+def test_only_this_devices_names_are_served(remote, host: str, known: bool) -> None:  # type: ignore[no-untyped-def]
+    """DNS rebinding: a page whose name was pointed at the device must not count as the remote's origin."""
+    reply = remote.client.get("/pair", headers={"Host": host})
+    assert (reply.status_code == 200) is known, (host, reply.status_code)
+    if not known:
+        assert reply.status_code == 421
+        code = remote.ctx.devices.new_code()
+        pre = remote.client.get("/pair").text.split('action="/pair?csrf=')[1].split('"')[0]
+        forged = remote.client.post(f"/pair?csrf={pre}", data={"code": code},
+                                    headers={"Host": host, "Origin": f"http://{host}"}, follow_redirects=False)
+        assert forged.status_code == 421 and COOKIE not in remote.client.cookies

@@ -50,6 +50,8 @@ class Context:
     """Where uploaded sessions go; None: the user scripts folder."""
     doctor: Callable[[], list[Any]] | None = None
     """What the Health page shows; None: ``voiceguide doctor`` without opening the output."""
+    names: tuple[str, ...] = ()
+    """Host names the page answers to besides IP addresses, localhost and this device's own name."""
     _journal: Journal | None = None
 
     def journal(self) -> Journal:
@@ -104,7 +106,8 @@ def create_app(ctx: Context) -> Starlette:
     if ctx.remote.journal:
         routes += routes_journal.routes()
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
-    app = Starlette(routes=routes, middleware=[Middleware(Guard, devices=ctx.devices)], lifespan=_lifespan)
+    app = Starlette(routes=routes, middleware=[Middleware(Guard, devices=ctx.devices, names=ctx.names)],
+                    lifespan=_lifespan)
     app.state.ctx = ctx
     app.state.templates = templates()
     return app

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
+import socket
 from collections.abc import Awaitable, Callable
 
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -52,6 +54,26 @@ def same_origin(request: Request) -> bool:
     return origin is not None and host is not None and hmac.compare_digest(origin, f"{request.url.scheme}://{host}")
 
 
+def local_names() -> tuple[str, ...]:
+    """The names this device answers to besides IP addresses: localhost, its host name and NAME.local."""
+    name = socket.gethostname().lower()
+    return ("localhost", name, f"{name}.local")
+
+
+def known_host(host: str, names: set[str]) -> bool:
+    """Whether the ``Host`` header names this device: an IP address or one of ``names``.
+
+    Refusing other names stops DNS rebinding: a web page whose own name was pointed at this device
+    would otherwise count as this page's origin."""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    name = name.strip("[]").lower()
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return name in names
+    return True
+
+
 def _sent_csrf(request: Request) -> str:
     return request.headers.get("x-csrf-token") or request.query_params.get("csrf") or ""
 
@@ -59,9 +81,10 @@ def _sent_csrf(request: Request) -> str:
 class Guard(BaseHTTPMiddleware):
     """Authentication, CSRF and Origin checks, and the security headers."""
 
-    def __init__(self, app: ASGIApp, devices: Devices) -> None:
+    def __init__(self, app: ASGIApp, devices: Devices, names: tuple[str, ...] = ()) -> None:
         super().__init__(app)
         self.devices = devices
+        self.names = {n.lower() for n in (*names, *local_names())}
 
     async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await self._checked(request, call_next)
@@ -70,6 +93,8 @@ class Guard(BaseHTTPMiddleware):
         return response
 
     async def _checked(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if not known_host(request.headers.get("host", ""), self.names):
+            return PlainTextResponse("unknown host name: open the page by the device's address", status_code=421)
         path = request.url.path
         changes = request.method not in SAFE_METHODS
         if changes and not same_origin(request):
