@@ -37,18 +37,22 @@ class FakeDaemon:
 
     sent: list[dict[str, Any]] = field(default_factory=list)
     state: str = "idle"
+    volume: float = 0.8
 
     def __call__(self, message: dict[str, Any]) -> dict[str, Any]:
         self.sent.append(message)
         command = message["command"]
         if command == "status":
             if self.state == "idle":
-                return {"ok": True, "state": "idle"}
+                return {"ok": True, "state": "idle", "volume": self.volume}
             return {"ok": True, "state": self.state, "session": "demo", "seconds": 60.0, "position": 12.0,
                     "step": 2, "steps": 5}
         if command == "start":
             self.state = "playing"
             return {"ok": True, "session": message["session"], "seconds": 60.0}
+        if command == "volume":
+            self.volume = message["level"]
+            return {"ok": True, "volume": self.volume}
         if command == "reload":
             return {"ok": True, "schedule": 1}
         if command == "stop":

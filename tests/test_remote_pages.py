@@ -178,7 +178,7 @@ def test_days_group_newest_first(tmp_path: Path) -> None:
 
 
 def test_api_status_sessions_start_and_control(remote) -> None:  # type: ignore[no-untyped-def]
-    assert remote.client.get("/api/status").json() == {"ok": True, "state": "idle"}
+    assert remote.client.get("/api/status").json() == {"ok": True, "state": "idle", "volume": 0.8}
     assert any(s["id"] == "box" for s in remote.client.get("/api/sessions").json())
     headers = {"Origin": "http://testserver", "X-CSRF-Token": remote.csrf()}
     assert remote.client.post("/api/start", json={"session": "box"}, headers=headers).json()["ok"] is True
@@ -195,3 +195,15 @@ def test_health_in_plain_words(tmp_path: Path) -> None:
     remote.pair()
     page = remote.client.get("/health").text
     assert "Needs fixing" in page and "What to do: sudo apt install espeak-ng" in page and "Fine" in page
+
+
+def test_volume_quieter_and_louder(remote) -> None:  # type: ignore[no-untyped-def]
+    page = remote.client.get("/").text
+    assert "80 %" in page and 'name="level" value="0.7"' in page and 'name="level" value="0.9"' in page
+    remote.post("/now/volume", {"level": "0.7"})
+    assert remote.daemon.sent[-1] == {"command": "volume", "level": 0.7}
+    remote.post("/now/volume", {"level": "7"})
+    assert remote.daemon.sent[-1] == {"command": "volume", "level": 1.0}, "clamped before it is sent"
+    headers = {"Origin": "http://testserver", "X-CSRF-Token": remote.csrf()}
+    assert remote.client.post("/api/volume", json={"level": 0.25}, headers=headers).json()["volume"] == 0.25
+    assert remote.client.post("/api/volume", json={"level": "loud"}, headers=headers).status_code == 400

@@ -26,7 +26,7 @@ import platformdirs
 from ..errors import DaemonError
 from ..library import APP
 from ..player import Command
-from .events import Control, Event, Reload, Reply, ReplySlot, Start, StartRequest, Status
+from .events import Control, Event, Reload, Reply, ReplySlot, SetVolume, Start, StartRequest, Status
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,11 @@ def to_event(message: Any, reply: Callable[[Reply], None]) -> Event | str:
         return Status(reply)
     if command == "reload":
         return Reload(reply)
+    if command == "volume":
+        level = message.get("level")
+        if isinstance(level, bool) or not isinstance(level, int | float) or not 0 <= level <= 1:
+            return "volume needs a level from 0 to 1"
+        return SetVolume(float(level), reply)
     if command in COMMANDS:
         return Control(COMMANDS[command], "ctl", reply)
     if command == "start":
@@ -92,7 +97,7 @@ def to_event(message: Any, reply: Callable[[Reply], None]) -> Event | str:
                                     or not 0 < minutes <= 24 * 60):
             return "minutes must be a number from 1 to 1440"
         return Start(StartRequest(session, "ctl", float(minutes) if minutes is not None else None), reply)
-    return f"unknown command {command!r}; known: start, {', '.join(COMMANDS)}, status, reload"
+    return f"unknown command {command!r}; known: start, {', '.join(COMMANDS)}, status, reload, volume"
 
 
 class ControlServer:

@@ -29,6 +29,7 @@ from .events import (
     Prepared,
     Reload,
     Reply,
+    SetVolume,
     Shutdown,
     Start,
     StartRequest,
@@ -36,6 +37,7 @@ from .events import (
     Trigger,
 )
 from .schedule import Due, Scheduler
+from .volume import Volume
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,8 @@ class Daemon:
         self.length = 0.0
         self.history: list[Ended] = []
         """Every session that ended, in order (for status and tests)."""
+        self.volume: Volume | None = None
+        """The master volume (set by :func:`voiceguide.daemon.app.build`); None: none to control."""
         self._pending: Callable[[Reply], None] | None = None
         self._shutdown_by: dt.datetime | None = None
 
@@ -160,6 +164,13 @@ class Daemon:
             self._shutdown(event)
         elif isinstance(event, Reload):
             self._reload(event)
+        elif isinstance(event, SetVolume):
+            if self.volume is None:
+                _answer(event.reply, {"ok": False, "error": "this daemon has no volume control"})
+            else:
+                level = self.volume.set(event.level)
+                log.info("volume %.2f", level)
+                _answer(event.reply, {"ok": True, "volume": round(level, 2)})
 
     def _reload(self, event: Reload) -> None:
         """Take up the config file's schedule and quiet hours again (the rest needs a restart)."""
@@ -257,6 +268,8 @@ class Daemon:
     def status(self) -> Reply:
         """What ``voiceguide ctl status`` prints."""
         reply: Reply = {"ok": True, "state": self.phase}
+        if self.volume is not None:
+            reply["volume"] = round(self.volume.level, 2)
         if self.current is not None:
             reply.update(session=self.current.session, source=self.current.source, seconds=round(self.length, 1))
             snapshot, rate = self.worker.snapshot, self.worker.sample_rate

@@ -102,7 +102,17 @@ class Reload:
     """Called once with the outcome."""
 
 
-Event = Start | Control | Status | Prepared | Ended | Shutdown | Reload
+@dataclass(frozen=True)
+class SetVolume:
+    """Set the master volume (0..1) for this and every later session while the daemon runs."""
+
+    level: float
+    """The new level."""
+    reply: Callable[[Reply], None] | None = None
+    """Called once with the outcome."""
+
+
+Event = Start | Control | Status | Prepared | Ended | Shutdown | Reload | SetVolume
 """Anything the daemon loop handles."""
 
 EventQueue = queue.SimpleQueue[Event]

@@ -61,6 +61,10 @@ class Link:
             return {"ok": False, "error": f"unknown action {action!r}"}
         return await self.ask({"command": action})
 
+    async def volume(self, level: float) -> dict[str, Any]:
+        """Set the daemon's master volume, 0..1."""
+        return await self.ask({"command": "volume", "level": min(1.0, max(0.0, level))})
+
     async def reload(self) -> dict[str, Any]:
         """Make the daemon read its config file again."""
         return await self.ask({"command": "reload"})

@@ -64,6 +64,15 @@ async def control(request: Request) -> Response:
     return JSONResponse(reply, status_code=200 if reply.get("ok") else 409)
 
 
+async def volume(request: Request) -> Response:
+    """POST /api/volume {"level": 0.0-1.0}: the daemon's master volume."""
+    level = (await _body(request)).get("level")
+    if isinstance(level, bool) or not isinstance(level, int | float):
+        return JSONResponse({"ok": False, "error": "level must be a number from 0 to 1"}, status_code=400)
+    reply = await _ctx(request).link.volume(float(level))
+    return JSONResponse(reply, status_code=200 if reply.get("ok") else 409)
+
+
 async def mood(request: Request) -> Response:
     """GET /api/mood?by=day|week|month: average rating per period."""
     ctx = _ctx(request)
@@ -84,5 +93,6 @@ def routes() -> list[BaseRoute]:
         Route("/api/sessions", sessions, methods=["GET"]),
         Route("/api/start", start, methods=["POST"]),
         Route("/api/control", control, methods=["POST"]),
+        Route("/api/volume", volume, methods=["POST"]),
         Route("/api/mood", mood, methods=["GET"]),
     ]

@@ -95,6 +95,16 @@ async def control(request: Request) -> Response:
     return _back("/", "" if reply.get("ok") else str(reply.get("error")))
 
 
+async def volume(request: Request) -> Response:
+    form = await _form(request)
+    try:
+        level = float(str(form.get("level", "")))
+    except ValueError:
+        return _back("/", "The volume must be a number from 0 to 1.")
+    reply = await _ctx(request).link.volume(level)
+    return _back("/", "" if reply.get("ok") else str(reply.get("error")))
+
+
 def _number(value: object) -> float | None:
     try:
         number = float(str(value))
@@ -230,6 +240,7 @@ def routes() -> list[BaseRoute]:
         Route("/pair", pair, methods=["POST"]),
         Route("/", now, methods=["GET"]),
         Route("/now/start", start, methods=["POST"]),
+        Route("/now/volume", volume, methods=["POST"]),
         Route("/now/{action:str}", control, methods=["POST"]),
         Route("/schedule", schedule, methods=["GET"]),
         Route("/schedule/add", schedule_add, methods=["POST"]),

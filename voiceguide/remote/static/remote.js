@@ -16,6 +16,7 @@
       text("np-step", s.step ? `step ${s.step} of ${s.steps}` : "");
       const left = (s.seconds && s.position != null) ? `${((s.seconds - s.position) / 60).toFixed(1)} min left` : "";
       text("np-left", left);
+      if (s.volume != null) text("np-volume", `${Math.round(s.volume * 100)} %`);
     } catch (e) { /* the daemon may be restarting: try again later */ }
   }
   setInterval(refresh, 3000);
