@@ -1,7 +1,7 @@
 """The phone remote in a real browser (Debian's Chromium driven by Playwright) at a phone's size, against
 a real ``voiceguide daemon`` playing into the null sink: pair with a code, start a session and hear its
-first bell, pause and stop it, add a schedule entry, upload a broken script, open a journal entry and play
-its recording, see the mood chart of a seeded journal, delete an entry.
+first bell, pause it, turn it down and stop it, add a schedule entry, upload a broken script, open a journal
+entry and play its recording, see the mood chart of a seeded journal, delete an entry.
 
 ``VOICEGUIDE_SCREENSHOTS=docs`` also writes the screenshots into docs/ (for README).
 """
@@ -113,6 +113,9 @@ def test_phone_remote_end_to_end(remote_daemon: tuple[Daemon, int, Path], browse
         page.click("button.pause")
         daemon.wait_for("pausing demo")
         assert page.inner_text("#np-state") == "paused"
+        page.click("button.quieter")
+        daemon.wait_for("volume 0.90")
+        assert page.inner_text("#np-volume") == "90 %"
         page.click("button.stop")
         daemon.wait_for("stopped demo")
         time.sleep(0.5)
