@@ -27,7 +27,7 @@ import platformdirs
 from ..errors import DaemonError
 from ..library import APP
 from ..player import Command
-from .events import Control, Event, Reply, ReplySlot, Start, StartRequest, Status
+from .events import Control, Event, Reload, Reply, ReplySlot, SetVolume, Start, StartRequest, Status
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,8 @@ CONNECT_PATIENCE = 2.0
 CONNECT_FIRST_WAIT = 0.01
 """First pause between those tries; it doubles up to :data:`CONNECT_LONGEST_WAIT`."""
 CONNECT_LONGEST_WAIT = 0.2
-COMMANDS = {"stop": Command.STOP, "pause": Command.TOGGLE, "resume": Command.RESUME}
+COMMANDS = {"stop": Command.STOP, "pause": Command.TOGGLE, "resume": Command.RESUME, "skip": Command.SKIP,
+            "slower": Command.SLOWER}
 """Session controls by name; ``pause`` pauses, or resumes when paused."""
 
 
@@ -87,6 +88,13 @@ def to_event(message: Any, reply: Callable[[Reply], None]) -> Event | str:
     command = message["command"]
     if command == "status":
         return Status(reply)
+    if command == "reload":
+        return Reload(reply)
+    if command == "volume":
+        level = message.get("level")
+        if isinstance(level, bool) or not isinstance(level, int | float) or not 0 <= level <= 1:
+            return "volume needs a level from 0 to 1"
+        return SetVolume(float(level), reply)
     if command in COMMANDS:
         return Control(COMMANDS[command], "ctl", reply)
     if command == "start":
@@ -97,7 +105,7 @@ def to_event(message: Any, reply: Callable[[Reply], None]) -> Event | str:
                                     or not 0 < minutes <= 24 * 60):
             return "minutes must be a number from 1 to 1440"
         return Start(StartRequest(session, "ctl", float(minutes) if minutes is not None else None), reply)
-    return f"unknown command {command!r}; known: start, {', '.join(COMMANDS)}, status"
+    return f"unknown command {command!r}; known: start, {', '.join(COMMANDS)}, status, reload, volume"
 
 
 class ControlServer:
