@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from pathlib import Path
 
@@ -36,10 +37,8 @@ def minutes_of(session: Session) -> float:
 def stretched(session: Session) -> list[Session]:
     """The session under the options that stretch breathing most, each alone and all together."""
     out = [adjust.with_cycles(session, 200), adjust.with_bpm(session, 2.0)]
-    try:
+    with contextlib.suppress(VoiceguideError):  # a session with no breathing steps to stretch
         out.append(adjust.with_minutes(session, 60, minutes_of(session) * 60))
-    except VoiceguideError:  # no breathing steps to stretch
-        pass
     slow = out[-1]
     for _ in range(MOST):  # three "slower", each from the very start
         slow = adjust.slowed(slow, 1, 0, FACTOR, 135)
@@ -146,7 +145,8 @@ def test_the_daemon_says_how_to_stop_with_what_the_device_has() -> None:
 
 
 def test_long_holds_warn_once_unless_the_script_already_does() -> None:
-    base = '[session]\ntitle = "t"\n[[step]]\nsay = "Hello."\n[[step]]\nbreathe = "4-7-8"\n[[step]]\nbreathe = "4-7-8"\n'
+    base = ('[session]\ntitle = "t"\n[[step]]\nsay = "Hello."\n[[step]]\nbreathe = "4-7-8"\n'
+            '[[step]]\nbreathe = "4-7-8"\n')
     lines = spoken(compiled(parse.loads(base)))
     assert lines == ["Hello.", LIGHTHEADED_NOTICE["en"]]
     own = base.replace("Hello.", "If you feel dizzy, breathe your own way.")

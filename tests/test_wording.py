@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -28,6 +29,6 @@ def test_the_words_suit_every_device_and_voice(path: Path) -> None:
         assert "please stop" not in text.lower(), "said aloud, it would stop a session that hears voice commands"
     thanks = set(ACKNOWLEDGE.values())
     steps = session.steps
-    for here, after in zip(steps, steps[1:], strict=False):
+    for here, after in itertools.pairwise(steps):
         if isinstance(here.action, Listen) and isinstance(after.action, Say):
             assert after.action.text not in thanks, "the engine thanks the person once after an answer"

@@ -37,12 +37,10 @@ _STOP_WORDS: dict[str, dict[str, str]] = {
 }
 
 PRIVACY_NOTICE: dict[str, str] = {
-    "en": "Before the first question, something to know. This session listens for your spoken answers, and "
-          "keeps them privately, here on this device. If you would rather not answer aloud, simply stay quiet, "
-          "and the question will pass.",
-    "nl": "Voor de eerste vraag komt, iets om te weten. Deze sessie luistert naar wat je hardop antwoordt, en "
-          "bewaart dat alleen voor jou, hier op dit apparaat. Wil je liever niet hardop antwoorden? Blijf dan "
-          "gewoon stil, dan gaat de vraag vanzelf voorbij.",
+    "en": "Before the first question: your spoken answers are kept privately, only on this device. If you would "
+          "rather not answer aloud, simply stay quiet, and the question will pass.",
+    "nl": "Voor de eerste vraag: wat je hardop antwoordt, wordt alleen op dit apparaat bewaard, voor jou. Wil je "
+          "liever niet hardop antwoorden? Blijf dan gewoon stil, dan gaat de vraag vanzelf voorbij.",
 }
 """Said before the first question, only when answers are really being listened for and kept."""
 
