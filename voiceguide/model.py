@@ -198,6 +198,8 @@ class Listen:
     """Most seconds of answer to record."""
     kind: ListenKind = "reflection"
     """``reflection`` keeps the words; ``rating`` takes a number from 0 to 10."""
+    quiet: float | None = None
+    """Seconds of quiet that end an answer; None uses the listener's own (1.2 s). Longer for a spoken diary."""
 
 
 Action = Say | Pause | Chime | Breathe | Listen | Affirm | Sleep
