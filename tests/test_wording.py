@@ -32,3 +32,22 @@ def test_the_words_suit_every_device_and_voice(path: Path) -> None:
     for here, after in itertools.pairwise(steps):
         if isinstance(here.action, Listen) and isinstance(after.action, Say):
             assert after.action.text not in thanks, "the engine thanks the person once after an answer"
+
+
+SAME_IN_DUTCH = {"body-scan-10": "nl-body-scan"}
+"""English sessions whose Dutch version has another name."""
+NOT_IN_DUTCH_YET = {"body-scan-20", "body-scan-45"}
+"""The longer body scans have no Dutch version yet."""
+
+
+def test_every_english_session_has_a_dutch_version() -> None:
+    sessions = {p.stem: parse.load(p) for p in (REPO / "scripts").glob("*.toml")}
+    english = sorted(name for name, s in sessions.items() if s.language == "en")
+    missing = [name for name in english if name not in NOT_IN_DUTCH_YET
+               and SAME_IN_DUTCH.get(name, f"nl-{name}") not in sessions]
+    assert not missing
+    for name in english:
+        dutch = sessions.get(SAME_IN_DUTCH.get(name, f"nl-{name}"))
+        if dutch is not None:
+            assert dutch.language == "nl"
+            assert dutch.asks == sessions[name].asks, f"{name}: both or neither ask questions"
