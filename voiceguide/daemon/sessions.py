@@ -8,6 +8,7 @@ speech cache behave exactly as on the command line. This is the only module that
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable
@@ -59,6 +60,7 @@ def prepare(config: DaemonConfig, request: StartRequest,
     and the daemon stays up."""
     options = run_options(config, request)
     session = commands._adjusted(options, commands._session(options))
+    session = dataclasses.replace(session, stop_ways=stop_ways(config))
     listening = listens is not None and listens(session)
     return session, _isolating(config, request, listening, commands._builder(options, listening))(session)
 
@@ -82,6 +84,20 @@ def _isolating(config: DaemonConfig, request: StartRequest, listening: bool,
         return build(session)
 
     return safe
+
+
+def stop_ways(config: DaemonConfig) -> tuple[str, ...]:
+    """How a person can stop a session on this device, for the script's spoken ``{stop}``: the button (a
+    short or a long press, as configured) and the word "stop" when the wake phrase hears voice commands."""
+    ways: list[str] = []
+    button = config.button
+    if button is not None and button.short_press == "stop":
+        ways.append("button")
+    if button is not None and button.long_press == "stop":
+        ways.append("hold-button")
+    if config.wake is not None and config.wake.commands:
+        ways.append("voice")
+    return tuple(ways)
 
 
 def slower(config: DaemonConfig, request: StartRequest, session: Session, timeline: Timeline,
