@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AudioError, JournalError
+from ..errors import JournalError
 from ..seams import Clip
 
 AUDIO_DIR = "audio"
@@ -51,12 +51,9 @@ def save_flac(folder: Path, clip: Clip) -> Path:
 
 def load(path: Path) -> Clip:
     """Read an audio file (FLAC, WAV ...) as a mono clip."""
-    import soundfile
+    from ..sounds import read_file
 
-    try:
-        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    except (OSError, RuntimeError, ValueError) as exc:  # LibsndfileError is a RuntimeError
-        raise AudioError(f"cannot read audio {path}: {exc}") from exc
+    data, rate = read_file(path)  # a regular file of bounded size only
     return Clip(np.asarray(data.mean(axis=1), dtype=np.float32), int(rate))
 
 
