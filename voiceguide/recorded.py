@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from . import sounds, voice_shaping
+from . import library, sounds, voice_shaping
 from .model import Say, Session
 from .seams import Clip, Samples
 
@@ -23,7 +23,7 @@ _warned: set[Path] = set()
 
 def problem(path: Path) -> str | None:
     """Why the recording at ``path`` cannot be played, or None when it can."""
-    if not path.exists():
+    if not library.exists(path):
         return f"recording '{path}' not found"
     reason = sounds.file_problem(path)
     if reason is None:

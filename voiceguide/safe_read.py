@@ -54,6 +54,8 @@ def open_regular(path: Path | str, limit: int) -> BinaryIO:
     except OSError as exc:
         raise InputFileError(path, f"cannot read: {exc.strerror or exc}",
                              missing=isinstance(exc, FileNotFoundError)) from exc
+    except ValueError as exc:  # a NUL character in the name
+        raise InputFileError(path, "cannot read: the file name contains a NUL character") from exc
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):

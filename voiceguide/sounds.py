@@ -7,6 +7,7 @@ recreates the bundled ``audio/`` files exactly.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -46,7 +47,8 @@ def read_file(path: Path) -> tuple[np.ndarray, int]:
     import soundfile
 
     try:
-        with safe_read.open_regular(path, safe_read.SOUND_LIMIT) as handle, soundfile.SoundFile(handle) as sound:
+        with safe_read.open_regular(path, safe_read.SOUND_LIMIT) as handle, \
+                soundfile.SoundFile(handle.fileno(), closefd=False) as sound:  # by descriptor: the file we checked
             if sound.frames * sound.channels > MAX_FILE_SAMPLES:
                 raise AudioError(f"sound file {path} is too long ({sound.frames / sound.samplerate:.0f} s, "
                                  f"{sound.channels} channels): voiceguide reads at most {MAX_FILE_SAMPLES:,} samples")
@@ -55,7 +57,12 @@ def read_file(path: Path) -> tuple[np.ndarray, int]:
     except InputFileError as exc:
         raise AudioError(f"cannot read sound file {exc}") from exc
     except (soundfile.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
-        raise AudioError(f"cannot read sound file {path}: {exc}") from exc
+        raise AudioError(f"cannot read sound file {path}: {_why(exc)}") from exc
+
+
+def _why(exc: Exception) -> str:
+    """soundfile's reason without its "Error opening 4: " (it names the descriptor, not the file)."""
+    return str(getattr(exc, "error_string", "") or exc)
 
 
 def file_problem(path: Path) -> str | None:
@@ -64,11 +71,11 @@ def file_problem(path: Path) -> str | None:
 
     try:
         with safe_read.open_regular(path, safe_read.SOUND_LIMIT) as handle:
-            info = soundfile.info(handle)
+            info = soundfile.info(os.dup(handle.fileno()))  # soundfile closes the copy
     except InputFileError as exc:
         return exc.reason
     except (soundfile.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
-        return f"cannot be read as audio ({exc})"
+        return f"cannot be read as audio ({_why(exc)})"
     if info.frames * info.channels > MAX_FILE_SAMPLES:
         return f"too long ({info.duration:.0f} s, {info.channels} channels; at most {MAX_FILE_SAMPLES:,} samples)"
     if info.frames == 0:

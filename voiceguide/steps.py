@@ -88,7 +88,7 @@ def _say(check: Checker, where: str, t: dict[str, Any], script_dir: Path | None)
 
 def recording_path(name: str, script_dir: Path | None) -> Path:
     """A recording named in a script: relative to the script's folder (or the working folder)."""
-    path = Path(name).expanduser()
+    path = library.expand(name)
     return path if path.is_absolute() or script_dir is None else script_dir / path
 
 
