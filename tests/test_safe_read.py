@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
 
-from voiceguide import affirmations, parse, safe_read, sounds
+from voiceguide import affirmations, lint, parse, safe_read, sounds
 from voiceguide.daemon.config_read import load_config
 from voiceguide.errors import AudioError, ConfigError, InputFileError, ScriptError
 
@@ -20,10 +22,19 @@ GOOD = '[session]\ntitle = "T"\n[[step]]\nsay = "Hello."\n'
 
 
 @pytest.fixture
-def fifo(tmp_path: Path) -> Path:
+def fifo(tmp_path: Path) -> Iterator[Path]:
+    """A FIFO with no writer; a test that opens it blocking fails after 20 s instead of hanging the suite."""
     path = tmp_path / "pipe.toml"
     os.mkfifo(path)
-    return path
+
+    def hung(signum: int, frame: object) -> None:
+        pytest.fail("blocked on a FIFO")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    yield path
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture
@@ -147,3 +158,27 @@ def test_a_sound_file_with_too_many_samples_is_not_decoded(tmp_path: Path, monke
     with pytest.raises(AudioError, match="too long"):
         sounds.load(path, 8000)
     assert (sounds.file_problem(path) or "").startswith("too long")
+
+
+def test_names_the_system_cannot_look_up_are_problems_not_crashes(tmp_path: Path) -> None:
+    """Found by the fuzz: is_file() raised OSError for a too-long name and ValueError for a NUL byte."""
+    for name, where in (("a" * 300, "step 1 (chime)"), ("x\\u0000y", "step 1 (chime)"),
+                        ("a" * 300, "step 1 (include)"), ("~no-such-user-here/x", "step 1 (include)")):
+        key = "include" if "include" in where else "chime"
+        with pytest.raises(ScriptError) as info:
+            parse.loads(f'[session]\ntitle = "T"\n[[step]]\n{key} = "{name}"\n', name="box.toml",
+                        script_dir=tmp_path)
+        assert str(info.value.problems[0]).startswith(f"box.toml: {where}: "), info.value
+    session = parse.loads('[session]\ntitle = "T"\n[[step]]\nsay = "Hi."\naudio = "' + "b" * 300 + '.wav"\n',
+                          script_dir=tmp_path)
+    assert "not found" in " ".join(lint.warnings(session))
+    with pytest.raises(InputFileError, match="NUL character"):
+        safe_read.read_bytes("a\0b", 10)
+
+
+def test_a_proc_file_is_refused_as_audio_without_noise(capfd: pytest.CaptureFixture[str]) -> None:
+    """/proc files say they are regular and empty; soundfile reads them by descriptor, not through Python."""
+    assert sounds.file_problem(Path("/proc/self/status")) == "cannot be read as audio (Format not recognised.)"
+    with pytest.raises(AudioError, match="Format not recognised"):
+        sounds.load(Path("/proc/self/status"), 8000)
+    assert "Exception ignored" not in capfd.readouterr().err
