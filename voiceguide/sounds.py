@@ -38,7 +38,7 @@ MAX_FILE_SAMPLES = 30_000_000
 """Most samples (frames x channels) read from one sound file: 120 MB as float32, 10 minutes of 48 kHz mono."""
 
 
-def read_file(path: Path) -> tuple[np.ndarray, int]:
+def read_file(path: Path, what: str = "sound file") -> tuple[np.ndarray, int]:
     """The frames (float32, one column per channel) and rate of a sound file a script or journal names.
 
     Only a regular file of at most :data:`~voiceguide.safe_read.SOUND_LIMIT` bytes holding at most
@@ -50,14 +50,14 @@ def read_file(path: Path) -> tuple[np.ndarray, int]:
         with safe_read.open_regular(path, safe_read.SOUND_LIMIT) as handle, \
                 soundfile.SoundFile(handle.fileno(), closefd=False) as sound:  # by descriptor: the file we checked
             if sound.frames * sound.channels > MAX_FILE_SAMPLES:
-                raise AudioError(f"sound file {path} is too long ({sound.frames / sound.samplerate:.0f} s, "
+                raise AudioError(f"{what} {path} is too long ({sound.frames / sound.samplerate:.0f} s, "
                                  f"{sound.channels} channels): voiceguide reads at most {MAX_FILE_SAMPLES:,} samples")
             data = sound.read(dtype="float32", always_2d=True)
             return data, int(sound.samplerate)
     except InputFileError as exc:
-        raise AudioError(f"cannot read sound file {exc}") from exc
+        raise AudioError(f"cannot read {what} {exc}") from exc
     except (soundfile.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
-        raise AudioError(f"cannot read sound file {path}: {_why(exc)}") from exc
+        raise AudioError(f"cannot read {what} {path}: {_why(exc)}") from exc
 
 
 def _why(exc: Exception) -> str:

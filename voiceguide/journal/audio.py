@@ -53,7 +53,7 @@ def load(path: Path) -> Clip:
     """Read an audio file (FLAC, WAV ...) as a mono clip."""
     from ..sounds import read_file
 
-    data, rate = read_file(path)  # a regular file of bounded size only
+    data, rate = read_file(path, "audio")  # a regular file of bounded size only
     return Clip(np.asarray(data.mean(axis=1), dtype=np.float32), int(rate))
 
 
