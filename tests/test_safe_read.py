@@ -182,3 +182,16 @@ def test_a_proc_file_is_refused_as_audio_without_noise(capfd: pytest.CaptureFixt
     with pytest.raises(AudioError, match="Format not recognised"):
         sounds.load(Path("/proc/self/status"), 8000)
     assert "Exception ignored" not in capfd.readouterr().err
+
+
+def test_a_piper_voice_whose_config_is_a_fifo_is_ignored(tmp_path: Path, fifo: Path) -> None:
+    from voiceguide.backends import piper_tts
+
+    model = tmp_path / "xx_YY-test-low.onnx"
+    model.write_bytes(b"onnx")
+    os.mkfifo(tmp_path / "xx_YY-test-low.onnx.json")
+    assert piper_tts.read_voice(model) is None
+    deep = tmp_path / "deep.onnx"
+    deep.write_bytes(b"onnx")
+    (tmp_path / "deep.onnx.json").write_text("[" * 100_000, encoding="utf-8")
+    assert piper_tts.read_voice(deep) is None
