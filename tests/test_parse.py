@@ -301,7 +301,7 @@ def test_directory_instead_of_file(tmp_path: Path) -> None:
     folder.mkdir()
     with pytest.raises(ScriptError) as info:
         parse.load(folder)
-    assert str(info.value) == "dir.toml: file: cannot read: Is a directory"
+    assert str(info.value) == "dir.toml: file: a folder, not a regular file (voiceguide reads only files)"
 
 
 def test_random_bytes_and_mangled_scripts_never_crash() -> None:

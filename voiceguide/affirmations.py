@@ -14,7 +14,10 @@ from pathlib import Path
 
 import platformdirs
 
+from . import safe_read
+from .errors import InputFileError
 from .library import APP, data_dir
+from .steps import MAX_SPOKEN_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -25,15 +28,21 @@ def personal_file() -> Path:
 
 
 def read_lines(path: Path) -> list[str]:
-    """Non-empty lines of a text file, without ``#`` comments; empty if the file is missing or unreadable."""
+    """Lines of a text file to speak, without ``#`` comments and lines with nothing to say; empty if the
+    file is missing or unreadable (not a regular file, over 1 MB, not UTF-8). A line longer than a ``say``
+    step may be is left out too."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        text = safe_read.read_text(path, safe_read.LIST_LIMIT)
+    except InputFileError as exc:
+        if not exc.missing:
+            log.warning("cannot read affirmations from %s", exc)
         return []
-    except (OSError, UnicodeDecodeError) as exc:
-        log.warning("cannot read affirmations from %s: %s", path, exc)
-        return []
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+    spoken = [line for line in lines if any(ch.isalnum() for ch in line) and len(line) <= MAX_SPOKEN_CHARS]
+    if len(spoken) < len(lines):
+        log.warning("left out %d line(s) of %s: no letters, or longer than %d characters", len(lines) - len(spoken),
+                    path, MAX_SPOKEN_CHARS)
+    return spoken
 
 
 def bundled(language: str) -> list[str]:

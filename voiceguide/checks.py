@@ -6,6 +6,10 @@ import math
 
 from .errors import Problem
 
+MAX_NESTING = 32
+"""Deepest nesting of tables and lists accepted in a script, a config or a control message (real ones: 4)."""
+NESTED_TOO_DEEPLY = "nested too deeply"
+
 
 class Checker:
     """Collects problems for one file while values are read."""
@@ -41,6 +45,20 @@ class Checker:
             return None
         return value.strip()
 
+    def spoken(self, where: str, key: str, value: object, limit: int) -> str | None:
+        """Text to be spoken: non-empty, with something to say, and short enough for one step."""
+        text = self.text(where, key, value)
+        if text is None:
+            return None
+        if not any(ch.isalnum() for ch in text):
+            self.add(where, f"{key} has no letters or digits to speak (only spaces, marks or punctuation)")
+            return None
+        if len(text) > limit:
+            self.add(where, f"{key} is {len(text):,} characters long; at most {limit:,} fit one step "
+                            "(split it over several steps)")
+            return None
+        return text
+
     def unknown(self, where: str, keys: set[str], allowed: set[str]) -> None:
         for key in sorted(keys - allowed):
             self.add(where, f"unknown key '{key}'; allowed here: {', '.join(sorted(allowed))}")
@@ -54,3 +72,19 @@ def describe(value: object) -> str:
     if isinstance(value, list):
         return "a list"
     return repr(value)
+
+
+def too_deep(value: object, limit: int = MAX_NESTING) -> bool:
+    """Whether ``value`` (parsed TOML or JSON) nests dicts and lists more than ``limit`` levels deep.
+
+    Walks with an explicit stack, so a deep value cannot exhaust Python's recursion limit here."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False

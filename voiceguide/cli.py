@@ -11,6 +11,7 @@ from .daemon import cli as daemon_cli
 from .errors import VoiceguideError
 from .journal import cli as journal_cli
 from .remote import cli as remote_cli
+from .safe_text import SafeFormatter, terminal_safe
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +100,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    to_stderr = logging.StreamHandler(sys.stderr)
+    to_stderr.setFormatter(SafeFormatter("%(levelname)s %(name)s: %(message)s"))  # script text reaches the log
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[to_stderr])
     handler = getattr(args, "handler", None) or getattr(commands, f"cmd_{args.command}")
     try:
         code: int = handler(args)
     except VoiceguideError as exc:
-        print(f"voiceguide: {exc}", file=sys.stderr)
+        print(terminal_safe(f"voiceguide: {exc}", multiline=True), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("voiceguide: stopped", file=sys.stderr)

@@ -12,13 +12,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
-from . import adjust, backends, library, limits, parse, recorded, wording
+from . import adjust, backends, library, lint, parse, wording
 from .compile import compile_session
 from .errors import AudioError, ScriptError, VoiceguideError
 from .mix import Mixer
 from .model import Affirm, Breathe, Chime, Listen, Pause, Say, Session, Sleep
 from .patterns import PATTERNS
+from .safe_text import terminal_safe
 from .seams import Speaker, SpeechParams
 from .timeline import Timeline
 from .view import clock_text
@@ -118,7 +121,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         try:
             session = parse.load(entry.path)
         except ScriptError as exc:
-            print(f"voiceguide: skipping invalid {entry.path}:\n{exc}", file=sys.stderr)
+            print(terminal_safe(f"voiceguide: skipping invalid {entry.path}:\n{exc}", multiline=True), file=sys.stderr)
             continue
         if args.language and session.language.split("-")[0].lower() != args.language.split("-")[0].lower():
             continue
@@ -132,8 +135,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     console = Console(highlight=False, soft_wrap=True)
     for r in rows:
-        console.print(f"[bold]{r['id']:<16}[/] {r['title']:<28} {r['language']:<3} ~{r['minutes']:>4} min"
-                      f"  {r['description']}")
+        shown = {key: escape(terminal_safe(r[key])) for key in ("id", "title", "language", "description")}
+        console.print(f"[bold]{shown['id']:<16}[/] {shown['title']:<28} {shown['language']:<3} ~{r['minutes']:>4} min"
+                      f"  {shown['description']}")
     if not rows:
         console.print("no sessions found")
     console.print("\n[bold]Breathing patterns[/] (for breathe = \"NAME\" in a script)")
@@ -171,15 +175,17 @@ def cmd_show(args: argparse.Namespace) -> int:
     session, timeline = _compile(args, session)
     rate = timeline.sample_rate
     console = Console(highlight=False, soft_wrap=True)
-    console.print(f"[bold]{session.title}[/]  ({session.id}, {session.language})")
+    console.print(Text.assemble((terminal_safe(session.title), "bold"),
+                                terminal_safe(f"  ({session.id}, {session.language})")))
     if session.description:
-        console.print(session.description)
+        console.print(terminal_safe(session.description, multiline=True), markup=False)
     counts = wording.round_counts(session)
     for step, start in zip(session.steps, timeline.step_starts, strict=True):
         act = step.action
         if isinstance(act, Say):  # as it will be spoken: counts from the plan
             act = dataclasses.replace(act, text=wording.fill(act.text, session, *counts[step.index]))
-        console.print(f"{clock_text(start / rate):>6}  {step.index:>3}  {_describe(act)}", markup=False)
+        console.print(terminal_safe(f"{clock_text(start / rate):>6}  {step.index:>3}  {_describe(act)}"),
+                      markup=False)
     console.print(f"total {clock_text(timeline.seconds)} ({timeline.seconds:.1f} s)")
     return 0
 
@@ -215,13 +221,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
         except ScriptError as exc:
             bad += 1
             for problem in exc.problems:
-                print(problem)
+                print(terminal_safe(problem))
         else:
-            print(f"{Path(name).name}: ok")
-            for warning in recorded.warnings(session):  # a missing recording is spoken instead: not an error
-                print(f"{Path(name).name}: {warning}")
-            for warning in limits.hold_warnings(session) + wording.placeholder_warnings(session):
-                print(f"{Path(name).name}: {warning}")
+            print(terminal_safe(f"{Path(name).name}: ok"))
+            for warning in lint.warnings(session):
+                print(terminal_safe(f"{Path(name).name}: {warning}"))  # things that do not stop it from playing
     return 1 if bad else 0
 
 
@@ -243,5 +247,5 @@ def cmd_voices(args: argparse.Namespace) -> int:
     for v in voices:
         if args.language and not any(code.lower().startswith(args.language.lower()) for code in v.languages):
             continue
-        print(f"{v.id:<28} {v.name:<32} {', '.join(v.languages)}")
+        print(terminal_safe(f"{v.id:<28} {v.name:<32} {', '.join(v.languages)}"))
     return 0

@@ -13,6 +13,7 @@ The tree::
     ├── RecognizerError             speech recognition failed, or its configured model is missing
     ├── JournalError                the journal (database or answer audio) cannot be read or written
     ├── ConfigError                 the daemon's config.toml is invalid (carries every Problem found)
+    ├── InputFileError              a file to read is not a regular file, is too large, or is not UTF-8 text
     └── DaemonError                 the daemon cannot run its control socket, or ``ctl`` cannot reach it
 
 Library exceptions (tomllib, sounddevice, soundfile, pyttsx3, sqlite3, pocketsphinx, speech_recognition)
@@ -94,6 +95,21 @@ class ConfigError(VoiceguideError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = tuple(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class InputFileError(VoiceguideError):
+    """A file voiceguide was asked to read (a script, part, config, list or sound) is missing, is not a
+    regular file (a FIFO, a device, a folder), is larger than its kind allows, or is not UTF-8 text.
+
+    Readers of scripts and configs turn it into a located :class:`Problem`; ``reason`` is the part after
+    the file name."""
+
+    def __init__(self, path: object, reason: str, *, missing: bool = False) -> None:
+        self.path = str(path)
+        self.reason = reason
+        self.missing = missing
+        """True when the file does not exist (some callers then use their defaults)."""
+        super().__init__(f"{self.path}: {reason}")
 
 
 class DaemonError(VoiceguideError):

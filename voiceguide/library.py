@@ -54,11 +54,35 @@ def entries() -> list[Entry]:
     return sorted(found.values(), key=lambda e: e.id)
 
 
+def is_file(path: Path) -> bool:
+    """``path.is_file()``, but False for a name the system cannot look up (too long, a NUL byte in it)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def exists(path: Path) -> bool:
+    """``path.exists()``, but False for a name the system cannot look up."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def expand(name: str) -> Path:
+    """``~`` expanded; a ``~user`` with no such user stays as written."""
+    try:
+        return Path(name).expanduser()
+    except RuntimeError:
+        return Path(name)
+
+
 def find(name: str) -> Path:
     """Resolve a session given as a bundled/user id or as a path to a TOML file."""
-    candidate = Path(name).expanduser()
-    if candidate.suffix == ".toml" or "/" in name or candidate.is_file():
-        if candidate.is_file():
+    candidate = expand(name)
+    if candidate.suffix == ".toml" or "/" in name or is_file(candidate):
+        if is_file(candidate):
             return candidate
         raise SessionNotFound(f"no such session file: {name}")
     for entry in entries():  # a user's file of the same id has replaced the bundled one
@@ -74,13 +98,13 @@ PARTS = "parts"
 
 def find_part(name: str, script_dir: Path | None) -> Path | None:
     """A file to include: a path relative to the including script, a bundled part, or a session id."""
-    relative = Path(name).expanduser()
-    if not relative.suffix:
+    relative = expand(name)
+    if not relative.suffix and relative.name:
         relative = relative.with_suffix(".toml")
     candidates = [script_dir / relative] if script_dir is not None and not relative.is_absolute() else [relative]
     candidates.append(data_dir("scripts") / PARTS / relative.name)
     for path in candidates:
-        if path.is_file():
+        if is_file(path):
             return path
     try:
         return find(name)
@@ -91,12 +115,12 @@ def find_part(name: str, script_dir: Path | None) -> Path | None:
 def sound_path(name: str, script_dir: Path | None) -> Path | None:
     """A bundled sound by name, or a file path relative to the script; None if missing."""
     bundled = data_dir("audio") / f"{name}.wav"
-    if "/" not in name and "." not in name and bundled.is_file():
+    if "/" not in name and "." not in name and is_file(bundled):
         return bundled
-    path = Path(name).expanduser()
+    path = expand(name)
     if not path.is_absolute() and script_dir is not None:
         path = script_dir / path
-    return path if path.is_file() else None
+    return path if is_file(path) else None
 
 
 def bundled_sounds() -> list[str]:

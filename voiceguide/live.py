@@ -22,6 +22,7 @@ from .listen.shared_input import SharedInput
 from .model import Session
 from .player import Command, Snapshot
 from .run import play
+from .safe_text import terminal_safe
 from .seams import AudioInput, AudioOutput, Clock
 from .slowing import Slower
 from .speaking import SpeakingGate
@@ -86,7 +87,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         _write_timeline(result.timeline, args.timeline, result.events)
     played = result.frames / result.timeline.sample_rate
     word = "stopped" if result.stopped_early else "finished"
-    console.print(f"{session.title}: {word} after {clock_text(played)}. Take your time before you move on.")
+    console.print(terminal_safe(f"{session.title}: {word} after {clock_text(played)}. Take your time before you "
+                                "move on."), markup=False)
     return 0
 
 

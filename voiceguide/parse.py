@@ -6,9 +6,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from . import ambient, library
-from .checks import Checker
-from .errors import Problem, ScriptError
+from . import ambient, languages, library, safe_read
+from .checks import NESTED_TOO_DEEPLY, Checker, too_deep
+from .errors import InputFileError, Problem, ScriptError
 from .model import Session, Step
 from .steps import ACTIONS, MAX_CYCLES, MAX_STEP_SECONDS, PITCH_RANGE, RATE_RANGE, SENTENCE_GAP_MAX, read_step
 
@@ -22,9 +22,9 @@ SESSION_KEYS = {"title", "language", "rate", "volume", "voice", "description", "
 def load(path: Path, _including: tuple[Path, ...] = ()) -> Session:
     """Parse and validate the script at ``path``; raise :class:`ScriptError` listing every problem."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ScriptError([Problem(path.name, "file", f"cannot read: {exc.strerror or exc}")]) from exc
+        raw = safe_read.read_bytes(path, safe_read.SCRIPT_LIMIT)
+    except InputFileError as exc:
+        raise ScriptError([Problem(path.name, "file", exc.reason)]) from exc
     return loads(raw, name=path.name, script_dir=path.parent, session_id=path.stem, source=path,
                  _including=(*_including, path.resolve()))
 
@@ -45,7 +45,9 @@ def loads(raw: bytes | str, *, name: str = "<script>", script_dir: Path | None =
     except tomllib.TOMLDecodeError as exc:
         raise ScriptError([Problem(name, "file", f"invalid TOML: {exc}")]) from exc
     except RecursionError as exc:  # tomllib recurses once per nesting level
-        raise ScriptError([Problem(name, "file", "invalid TOML: nested too deeply")]) from exc
+        raise ScriptError([Problem(name, "file", f"invalid TOML: {NESTED_TOO_DEEPLY}")]) from exc
+    if too_deep(doc):
+        raise ScriptError([Problem(name, "file", f"invalid TOML: {NESTED_TOO_DEEPLY}")])
 
     check.unknown("file", set(doc), {"session", "step"})
     header = doc.get("session")
@@ -124,7 +126,10 @@ def _session_settings(check: Checker, header: dict[str, Any]) -> dict[str, Any]:
         out["title"] = check.text(where, "title", title) or ""
     if "language" in header:
         lang = check.text(where, "language", header["language"])
-        if lang is not None:
+        unspeakable = languages.problem(lang) if lang is not None else None
+        if unspeakable is not None:
+            check.add(where, unspeakable)
+        elif lang is not None:
             out["language"] = lang
     number("rate", *RATE_RANGE, integer=True)
     number("volume", 0.0, 1.0)

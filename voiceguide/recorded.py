@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from . import sounds, voice_shaping
+from . import library, sounds, voice_shaping
 from .model import Say, Session
 from .seams import Clip, Samples
 
@@ -23,17 +23,12 @@ _warned: set[Path] = set()
 
 def problem(path: Path) -> str | None:
     """Why the recording at ``path`` cannot be played, or None when it can."""
-    import soundfile
-
-    if not path.is_file():
+    if not library.exists(path):
         return f"recording '{path}' not found"
-    try:
-        info = soundfile.info(str(path))
-    except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
-        return f"recording '{path}' cannot be read as audio ({exc})"
-    if info.frames == 0:
-        return f"recording '{path}' is empty"
-    return None
+    reason = sounds.file_problem(path)
+    if reason is None:
+        return None
+    return f"recording '{path}' is {reason}" if reason == "empty" else f"recording '{path}': {reason}"
 
 
 def playable(path: Path) -> bool:

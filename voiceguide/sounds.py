@@ -7,13 +7,15 @@ recreates the bundled ``audio/`` files exactly.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from .errors import AudioError
+from . import safe_read
+from .errors import AudioError, InputFileError
 from .seams import Clip, Samples
 
 log = logging.getLogger(__name__)
@@ -32,14 +34,58 @@ def resample(samples: Samples, from_rate: int, to_rate: int) -> Samples:
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
-def load(path: Path, sample_rate: int) -> Samples:
-    """Read a sound file (WAV/FLAC/OGG), mix to mono and resample to ``sample_rate``."""
+MAX_FILE_SAMPLES = 30_000_000
+"""Most samples (frames x channels) read from one sound file: 120 MB as float32, 10 minutes of 48 kHz mono."""
+
+
+def read_file(path: Path, what: str = "sound file") -> tuple[np.ndarray, int]:
+    """The frames (float32, one column per channel) and rate of a sound file a script or journal names.
+
+    Only a regular file of at most :data:`~voiceguide.safe_read.SOUND_LIMIT` bytes holding at most
+    :data:`MAX_FILE_SAMPLES` samples is decoded; otherwise :class:`AudioError` says why.
+    """
     import soundfile
 
     try:
-        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
-        raise AudioError(f"cannot read sound file {path}: {exc}") from exc
+        with safe_read.open_regular(path, safe_read.SOUND_LIMIT) as handle, \
+                soundfile.SoundFile(handle.fileno(), closefd=False) as sound:  # by descriptor: the file we checked
+            if sound.frames * sound.channels > MAX_FILE_SAMPLES:
+                raise AudioError(f"{what} {path} is too long ({sound.frames / sound.samplerate:.0f} s, "
+                                 f"{sound.channels} channels): voiceguide reads at most {MAX_FILE_SAMPLES:,} samples")
+            data = sound.read(dtype="float32", always_2d=True)
+            return data, int(sound.samplerate)
+    except InputFileError as exc:
+        raise AudioError(f"cannot read {what} {exc}") from exc
+    except (soundfile.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
+        raise AudioError(f"cannot read {what} {path}: {_why(exc)}") from exc
+
+
+def _why(exc: Exception) -> str:
+    """soundfile's reason without its "Error opening 4: " (it names the descriptor, not the file)."""
+    return str(getattr(exc, "error_string", "") or exc)
+
+
+def file_problem(path: Path) -> str | None:
+    """Why the sound file at ``path`` cannot be played (checked without decoding it), or None."""
+    import soundfile
+
+    try:
+        with safe_read.open_regular(path, safe_read.SOUND_LIMIT) as handle:
+            info = soundfile.info(os.dup(handle.fileno()))  # soundfile closes the copy
+    except InputFileError as exc:
+        return exc.reason
+    except (soundfile.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
+        return f"cannot be read as audio ({_why(exc)})"
+    if info.frames * info.channels > MAX_FILE_SAMPLES:
+        return f"too long ({info.duration:.0f} s, {info.channels} channels; at most {MAX_FILE_SAMPLES:,} samples)"
+    if info.frames == 0:
+        return "empty"
+    return None
+
+
+def load(path: Path, sample_rate: int) -> Samples:
+    """Read a sound file (WAV/FLAC/OGG), mix to mono and resample to ``sample_rate``."""
+    data, rate = read_file(path)
     mono = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
     return resample(np.ascontiguousarray(mono, dtype=np.float32), int(rate), sample_rate)
 

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from . import library
+from . import library, sounds
 from .checks import Checker, describe
 from .model import (
     CUE_MODES,
@@ -32,6 +32,8 @@ PITCH_RANGE = (0, 100)
 """Base pitch as espeak-ng counts it; 50 is a voice's normal pitch."""
 SENTENCE_GAP_MAX = 10.0
 """Longest silence between the sentences of a line, in seconds."""
+MAX_SPOKEN_CHARS = 2000
+"""Longest text of one ``say`` line or ``listen`` question, in characters (about two minutes of speech)."""
 BPM_RANGE = (2.0, 30.0)
 MIN_PHASE_SECONDS = 0.5
 """Shorter breath phases cannot be followed (and their cues would overlap)."""
@@ -68,7 +70,7 @@ def read_step(check: Checker, number: int, table: object, script_dir: Path | Non
 
 
 def _say(check: Checker, where: str, t: dict[str, Any], script_dir: Path | None) -> Action | None:
-    text = check.text(where, "say", t["say"])
+    text = check.spoken(where, "say", t["say"], MAX_SPOKEN_CHARS)
     rate = check.number(where, "rate", t["rate"], *RATE_RANGE, integer=True) if "rate" in t else None
     vol = check.number(where, "volume", t["volume"], 0.0, 1.0) if "volume" in t else None
     after = check.number(where, "after", t["after"], 0.0, MAX_STEP_SECONDS) if "after" in t else None
@@ -86,7 +88,7 @@ def _say(check: Checker, where: str, t: dict[str, Any], script_dir: Path | None)
 
 def recording_path(name: str, script_dir: Path | None) -> Path:
     """A recording named in a script: relative to the script's folder (or the working folder)."""
-    path = Path(name).expanduser()
+    path = library.expand(name)
     return path if path.is_absolute() or script_dir is None else script_dir / path
 
 
@@ -105,12 +107,9 @@ def _chime(check: Checker, where: str, t: dict[str, Any], script_dir: Path | Non
         known = ", ".join(library.bundled_sounds()) or "none"
         check.add(where, f"sound '{name}' not found; bundled sounds: {known}; or a WAV path relative to the script")
         return None
-    import soundfile
-
-    try:
-        soundfile.info(str(path))
-    except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
-        check.add(where, f"sound file '{name}' cannot be read as audio ({exc})")
+    reason = sounds.file_problem(path)
+    if reason is not None:
+        check.add(where, f"sound file '{name}': {reason}")
         return None
     return Chime(name, path, vol if vol is not None else 1.0)
 
@@ -217,7 +216,7 @@ def _pattern(check: Checker, where: str, value: object, unit: float) -> BreathPa
 
 
 def _listen(check: Checker, where: str, t: dict[str, Any], _: Path | None) -> Action | None:
-    prompt = check.text(where, "listen", t["listen"])
+    prompt = check.spoken(where, "listen", t["listen"], MAX_SPOKEN_CHARS)
     timeout = check.number(where, "timeout", t.get("timeout", 15), 0.0, 3600.0, allow_low=False)
     limit = check.number(where, "limit", t.get("limit", 60), 0.0, 3600.0, allow_low=False)
     kind = t.get("kind", "reflection")

@@ -14,6 +14,7 @@ from rich.progress_bar import ProgressBar
 from rich.text import Text
 
 from .player import Snapshot, State
+from .safe_text import terminal_safe
 from .timeline import Event, Timeline
 
 PHASE_WORDS = {"inhale": "breathe in", "hold": "hold", "exhale": "breathe out", "rest": "rest"}
@@ -54,7 +55,7 @@ class SessionView:
         rate = self.timeline.sample_rate
         pos = snap.position
         left = (self.timeline.length - pos) / rate
-        header = Text.assemble((self.timeline.title, "bold"), "   ",
+        header = Text.assemble((terminal_safe(self.timeline.title), "bold"), "   ",
                                (f"step {self.step_of(pos)} of {len(self.timeline.step_starts)}", "dim"),
                                "   ", (f"{clock_text(left)} left", "cyan"))
         if snap.state in (State.PAUSED, State.PAUSING):
@@ -62,7 +63,7 @@ class SessionView:
         parts: list[Text | ProgressBar] = [header]
         caption = self._current(self._captions, self._caption_starts, pos)
         if caption is not None and caption.text:
-            parts.append(Text(caption.text, style="italic"))
+            parts.append(Text(terminal_safe(caption.text, multiline=True), style="italic"))
         phase = self._current(self._phases, self._phase_starts, pos)
         if phase is not None and phase.start <= pos < phase.end:
             length = phase.end - phase.start
@@ -85,8 +86,8 @@ class SessionView:
             self._last_step = step
             caption = self._current(self._captions, self._caption_starts, snap.position)
             words = f": {caption.text}" if caption is not None and caption.step == step and caption.text else ""
-            self.console.print(f"[{clock_text(snap.position / self.timeline.sample_rate)}] "
-                               f"step {step}{words}", markup=False, highlight=False, soft_wrap=True)
+            self.console.print(terminal_safe(f"[{clock_text(snap.position / self.timeline.sample_rate)}] "
+                                             f"step {step}{words}"), markup=False, highlight=False, soft_wrap=True)
 
     def __enter__(self) -> SessionView:
         if self.console.is_terminal:

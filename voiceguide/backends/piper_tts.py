@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import platformdirs
 
-from ..errors import BackendError, SpeechError
+from .. import safe_read
+from ..errors import BackendError, InputFileError, SpeechError
 from ..seams import Clip, SpeechParams, Voice
 
 log = logging.getLogger(__name__)
@@ -79,12 +80,12 @@ def read_voice(model: Path) -> PiperVoiceFile | None:
     """The voice whose model is ``model``, or None (with a log line) if its config is missing or unreadable."""
     config = model.with_name(model.name + ".json")
     try:
-        doc = json.loads(config.read_text(encoding="utf-8"))
+        doc = json.loads(safe_read.read_text(config, safe_read.VOICE_CONFIG_LIMIT))
         language = str(doc.get("language", {}).get("code") or doc["espeak"]["voice"])
         rate = int(doc["audio"]["sample_rate"])
         quality = str(doc["audio"].get("quality", ""))
         speaker = str(doc.get("dataset", ""))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (InputFileError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         log.info("ignoring Piper voice %s: no readable %s (%s)", model, config.name, exc)
         return None
     return PiperVoiceFile(model, config, language, rate, quality, speaker)
@@ -130,6 +131,7 @@ def _load(voice: PiperVoiceFile) -> Any:
         from piper import PiperVoice
 
         try:
+            safe_read.check_regular(voice.model, safe_read.MODEL_LIMIT)  # never a FIFO or a device
             _LOADED[key] = PiperVoice.load(str(voice.model), config_path=str(voice.config))
         except Exception as exc:  # onnxruntime and json errors alike: the model cannot be used
             raise SpeechError(f"cannot load Piper voice {voice.model}: {exc}") from exc

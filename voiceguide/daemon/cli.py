@@ -42,17 +42,19 @@ def _path(value: str | None) -> Path | None:
 
 
 def cmd_daemon(args: argparse.Namespace) -> int:
+    from ..safe_text import SafeFormatter
     from .app import serve
 
     root = logging.getLogger()
     root.setLevel(logging.INFO)  # one line per event on stderr (journald adds the time)
-    for handler in root.handlers:
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    for handler in root.handlers:  # script text and requests reach the log: escaped
+        handler.setFormatter(SafeFormatter("%(levelname)s %(name)s: %(message)s"))
     return serve(_path(args.config))
 
 
 def cmd_ctl(args: argparse.Namespace) -> int:
     from ..errors import VoiceguideError
+    from ..safe_text import terminal_safe
     from .control import request
 
     message: dict[str, object] = {"command": args.action}
@@ -71,7 +73,7 @@ def cmd_ctl(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(reply))
     else:
-        print(describe_reply(args.action, reply), file=sys.stdout if reply.get("ok") else sys.stderr)
+        print(terminal_safe(describe_reply(args.action, reply)), file=sys.stdout if reply.get("ok") else sys.stderr)
     return 0 if reply.get("ok") else 1
 
 
@@ -122,15 +124,16 @@ def cmd_service(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    from ..safe_text import terminal_safe
     from .doctor import diagnose, exit_code
 
     findings = diagnose(_path(args.config))
     marks = {"ok": "[ ok ]", "warn": "[warn]", "fail": "[FAIL]"}
     for finding in findings:
-        detail = finding.detail.replace("\n", "\n       ")
+        detail = terminal_safe(finding.detail, multiline=True).replace("\n", "\n       ")
         print(f"{marks[finding.level]} {finding.name}: {detail}")
         if finding.fix and finding.level != "ok":
-            print(f"       fix: {finding.fix}")
+            print(terminal_safe(f"       fix: {finding.fix}"))
     code = exit_code(findings)
     print("everything the daemon needs is in place" if code == 0 else "some things need fixing (see FAIL above)")
     return code

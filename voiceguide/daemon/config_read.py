@@ -9,9 +9,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .. import library, parse
-from ..checks import Checker, describe
-from ..errors import ConfigError, Problem, ScriptError, SessionNotFound
+from .. import library, parse, safe_read
+from ..checks import NESTED_TOO_DEEPLY, Checker, describe, too_deep
+from ..errors import ConfigError, InputFileError, Problem, ScriptError, SessionNotFound
 from .config import (
     ACTIONS,
     Audio,
@@ -37,13 +37,12 @@ def load_config(path: Path | None = None) -> DaemonConfig:
     explicit = path is not None
     path = path if path is not None else config_path()
     try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        if not explicit:
+        raw = safe_read.read_text(path, safe_read.SCRIPT_LIMIT)
+    except InputFileError as exc:
+        if exc.missing and not explicit:
             return DaemonConfig()
-        raise ConfigError([Problem(path.name, "file", f"no such file: {path}")]) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem(path.name, "file", f"cannot read: {exc}")]) from exc
+        reason = f"no such file: {path}" if exc.missing else exc.reason
+        raise ConfigError([Problem(path.name, "file", reason)]) from exc
     return loads_config(raw, name=path.name, path=path)
 
 
@@ -54,6 +53,10 @@ def loads_config(raw: str, *, name: str = "config.toml", path: Path | None = Non
         doc = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([Problem(name, "file", f"invalid TOML: {exc}")]) from exc
+    except RecursionError as exc:  # tomllib recurses once per nesting level
+        raise ConfigError([Problem(name, "file", f"invalid TOML: {NESTED_TOO_DEEPLY}")]) from exc
+    if too_deep(doc):
+        raise ConfigError([Problem(name, "file", f"invalid TOML: {NESTED_TOO_DEEPLY}")])
     check = _ConfigChecker(name, check_sessions)
     check.unknown("file", set(doc), TABLES)
     audio = _audio(check, _table(check, doc, "audio"))

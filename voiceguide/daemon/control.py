@@ -24,6 +24,7 @@ from typing import Any
 
 import platformdirs
 
+from ..checks import NESTED_TOO_DEEPLY, too_deep
 from ..errors import DaemonError
 from ..library import APP
 from ..player import Command
@@ -171,8 +172,12 @@ class ControlServer:
     def _answer(self, line: bytes) -> Reply:
         try:
             message = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except RecursionError:  # json recurses once per nesting level
+            return {"ok": False, "error": f"not a JSON request: {NESTED_TOO_DEEPLY}"}
+        except ValueError:  # JSONDecodeError, UnicodeDecodeError
             return {"ok": False, "error": "not a JSON request"}
+        if too_deep(message):
+            return {"ok": False, "error": f"not a JSON request: {NESTED_TOO_DEEPLY}"}
         slot = ReplySlot()
         event = to_event(message, slot)
         if isinstance(event, str):
@@ -260,7 +265,7 @@ def _exchange(message: dict[str, Any], path: Path, timeout: float) -> Reply:
             raise DaemonError(f"talking to the daemon on {path} failed: {exc.strerror or exc}") from exc
     try:
         reply = json.loads(line)
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:
         raise DaemonError(f"the daemon gave an unreadable answer: {line[:200]!r}") from exc
     if not isinstance(reply, dict):
         raise DaemonError(f"the daemon gave an unexpected answer: {reply!r}")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AudioError, JournalError
+from ..errors import JournalError
 from ..seams import Clip
 
 AUDIO_DIR = "audio"
@@ -71,12 +71,9 @@ def confined(audio_dir: Path, base: Path, stored: str) -> Path:
 
 def load(path: Path) -> Clip:
     """Read an audio file (FLAC, WAV ...) as a mono clip."""
-    import soundfile
+    from ..sounds import read_file
 
-    try:
-        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    except (OSError, RuntimeError, ValueError) as exc:  # LibsndfileError is a RuntimeError
-        raise AudioError(f"cannot read audio {path}: {exc}") from exc
+    data, rate = read_file(path, "audio")  # a regular file of bounded size only
     return Clip(np.asarray(data.mean(axis=1), dtype=np.float32), int(rate))
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import JournalError, VoiceguideError
+from ..safe_text import terminal_safe
 from . import audio as answer_audio
 from .db import Entry, Journal
 from .export import FORMATS, answer_text
@@ -78,7 +79,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     if not result.text:
         print("(no words recognised)", file=sys.stderr)
         return 0
-    print(result.text)
+    print(terminal_safe(result.text))
     return 0
 
 
@@ -102,7 +103,7 @@ def _line(e: Entry) -> str:
 
 def _print_entries(entries: list[Entry]) -> None:
     for e in entries:
-        print(_line(e))
+        print(terminal_safe(_line(e)))
 
 
 def _list(journal: Journal, args: argparse.Namespace) -> int:
@@ -130,7 +131,7 @@ def _show(journal: Journal, args: argparse.Namespace) -> int:
     refused = journal.audio_refusal(e)
     fields.append(("audio", str(audio) if audio else f"not used: {refused}" if refused else "not kept"))
     for name, value in fields:
-        print(f"{name + ':':<10} {value}")
+        print(terminal_safe(f"{name + ':':<10} {value}"))
     return 0
 
 
@@ -150,7 +151,7 @@ def _export(journal: Journal, args: argparse.Namespace) -> int:
     entries, readout = journal.readable()
     text = FORMATS[args.format](entries)
     if not args.output:
-        sys.stdout.write(text)
+        sys.stdout.write(terminal_safe(text, multiline=True) if sys.stdout.isatty() else text)
     else:
         try:
             fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -174,9 +175,10 @@ def _delete(journal: Journal, args: argparse.Namespace) -> int:
         raise JournalError(f"no journal entry {args.id} in {journal.path}")
     refused = journal.audio_refusal(e)
     audio = " and its audio" if e.audio_path and refused is None else ""
-    print(f"deleted entry {e.id}{audio} ({e.time[:16].replace('T', ' ')}: {e.prompt} → {answer_text(e)})")
+    print(terminal_safe(f"deleted entry {e.id}{audio} ({e.time[:16].replace('T', ' ')}: {e.prompt} → "
+                        f"{answer_text(e)})"))
     if refused is not None:
-        print(f"voiceguide: {refused}: that file was left alone", file=sys.stderr)
+        print(terminal_safe(f"voiceguide: {refused}: that file was left alone"), file=sys.stderr)
     return 0
 
 
@@ -196,5 +198,5 @@ def _retranscribe(journal: Journal, args: argparse.Namespace) -> int:
             continue
         result = rec.transcribe(answer_audio.load(path))
         updated = journal.update_transcript(e.id, result.text, rec.name, result.confidence)
-        print(f"{e.id:>4}  {answer_text(updated)}")
+        print(terminal_safe(f"{e.id:>4}  {answer_text(updated)}"))
     return 0
