@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from . import adjust, backends, library, parse, recorded
+from . import adjust, backends, library, outputs, parse, recorded
 from .compile import compile_session
-from .errors import AudioError, ScriptError, VoiceguideError
-from .mix import Mixer
+from .errors import ScriptError, VoiceguideError
 from .model import Affirm, Breathe, Chime, Listen, Pause, Say, Session, Sleep
 from .patterns import PATTERNS
 from .seams import Speaker, SpeechParams
@@ -179,15 +178,14 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    import soundfile
-
+    script = library.find(args.session)
+    target = outputs.check_writable(args.output, protect=(script,))  # every output is checked first
+    fmt = outputs.sound_format(args.output)
+    if args.timeline:
+        outputs.check_writable(args.timeline, "timeline", (script, target))
     session = _session(args)
     session, timeline = _compile(args, session)
-    audio = Mixer(timeline).render()
-    try:
-        soundfile.write(args.output, audio, timeline.sample_rate, subtype="PCM_16")
-    except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
-        raise AudioError(f"cannot write {args.output}: {exc}") from exc
+    outputs.write_sound(timeline, target, fmt)
     if args.timeline:
         _write_timeline(timeline, args.timeline, None)
     print(f"wrote {args.output} ({clock_text(timeline.seconds)}, {timeline.sample_rate} Hz)")
@@ -195,10 +193,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def _write_timeline(timeline: Timeline, path: str, events: Any) -> None:
-    try:
-        timeline.write_json(path, events)
-    except OSError as exc:
-        raise VoiceguideError(f"cannot write timeline {path}: {exc.strerror or exc}") from exc
+    """The timeline JSON written through a temporary file, so a failure never leaves half of one."""
+    with outputs.replacing(outputs.check_writable(path, "timeline")) as tmp:
+        timeline.write_json(tmp, events)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ The tree::
     ├── RecognizerError             speech recognition failed, or its configured model is missing
     ├── JournalError                the journal (database or answer audio) cannot be read or written
     ├── ConfigError                 the daemon's config.toml is invalid (carries every Problem found)
+    ├── OutputError                 an output file cannot be written (format, folder, permission, full disk)
     └── DaemonError                 the daemon cannot run its control socket, or ``ctl`` cannot reach it
 
 Library exceptions (tomllib, sounddevice, soundfile, pyttsx3, sqlite3, pocketsphinx, speech_recognition)
@@ -94,6 +95,11 @@ class ConfigError(VoiceguideError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = tuple(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class OutputError(VoiceguideError):
+    """An output file (a rendered session, a timeline) cannot be written: an unknown format, a folder, a
+    path that is not writable, a full disk, or a file voiceguide will not replace (a script)."""
 
 
 class DaemonError(VoiceguideError):
