@@ -164,8 +164,13 @@ def _describe(step_action: object) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    session = _session(args)
-    session, timeline = _compile(args, session)
+    session = _adjusted(args, _session(args))
+    if (args.tts or ("fake" if args.backend == "fake" else None)) == "fake":
+        from .backends.fake import FakeSpeaker, FakeTimer  # the fake voice's lengths, without its sound
+
+        timeline = compile_session(session, FakeTimer(FakeSpeaker.sample_rate), args.sample_rate)
+    else:
+        timeline = _builder(args)(session)
     rate = timeline.sample_rate
     console = Console(highlight=False, soft_wrap=True)
     console.print(f"[bold]{session.title}[/]  ({session.id}, {session.language})")

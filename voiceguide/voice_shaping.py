@@ -185,6 +185,34 @@ def spoken(speaker: Speaker, text: str, params: SpeechParams, sample_rate: int, 
     split (see :func:`speech_pieces`), so no backend is handed more than :data:`MAX_PIECE` characters."""
     groups = speech_pieces(text, sentence_gap > 0)
     between = int(round((sentence_gap if sentence_gap > 0 else SPLIT_GAP) * sample_rate))
+    if getattr(speaker, "timing_only", False):  # an estimate: the length is all that is needed
+        return _silence(_spoken_length(speaker, groups, params, sample_rate, between))
     joined = [join([finish(speaker.synthesize(piece, params), sample_rate, softened) for piece in group],
                    int(round(CLAUSE_GAP * sample_rate))) for group in groups]
     return join(joined, between)
+
+
+def resampled_length(n: int, from_rate: int, to_rate: int) -> int:
+    """How many samples :func:`~voiceguide.sounds.resample` makes of ``n`` (soxr rounds half up)."""
+    if from_rate == to_rate or n == 0:
+        return n
+    return (2 * n * to_rate + from_rate) // (2 * from_rate)
+
+
+def _spoken_length(speaker: Speaker, groups: list[list[str]], params: SpeechParams, sample_rate: int,
+                   between: int) -> int:
+    """The length :func:`spoken` gives, from the clips' lengths alone (shaping never changes a length)."""
+    clause = int(round(CLAUSE_GAP * sample_rate))
+    total = between * (len(groups) - 1)
+    for group in groups:
+        total += clause * (len(group) - 1)
+        for piece in group:
+            clip = speaker.synthesize(piece, params)
+            total += resampled_length(len(clip.samples), clip.sample_rate, sample_rate)
+    return total
+
+
+def _silence(n: int) -> Samples:
+    """``n`` samples of silence that take no memory (read-only, zero stride): a placeholder for estimates."""
+    out: Samples = np.broadcast_to(np.float32(0.0), (n,))
+    return out
