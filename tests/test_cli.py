@@ -237,7 +237,8 @@ def test_unwritable_outputs(run: Run, tmp_path: Path) -> None:
     code, _, err = run("run", "demo", "--backend", "fake", "--sample-rate", "8000",
                        "--timeline", str(tmp_path / "no" / "t.json"))
     assert code == 1
-    assert err == f"voiceguide: cannot write timeline {tmp_path / 'no' / 't.json'}: No such file or directory\n"
+    assert err == f"voiceguide: cannot write timeline {tmp_path / 'no' / 't.json'}: the folder {tmp_path / 'no'} " \
+                  "does not exist\n"
 
 
 def test_usage_errors_exit_2_without_traceback(run: Run) -> None:

@@ -15,10 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from . import adjust, backends, library, lint, parse, wording
+from . import adjust, backends, library, lint, outputs, parse, wording
 from .compile import compile_session
-from .errors import AudioError, ScriptError, VoiceguideError
-from .mix import Mixer
+from .errors import ScriptError, VoiceguideError
 from .model import Affirm, Breathe, Chime, Listen, Pause, Say, Session, Sleep
 from .patterns import PATTERNS
 from .safe_text import terminal_safe
@@ -171,8 +170,13 @@ def _describe(step_action: object) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    session = _session(args)
-    session, timeline = _compile(args, session)
+    session = _adjusted(args, _session(args))
+    if (args.tts or ("fake" if args.backend == "fake" else None)) == "fake":
+        from .backends.fake import FakeSpeaker, FakeTimer  # the fake voice's lengths, without its sound
+
+        timeline = compile_session(session, FakeTimer(FakeSpeaker.sample_rate), args.sample_rate)
+    else:
+        timeline = _builder(args)(session)
     rate = timeline.sample_rate
     console = Console(highlight=False, soft_wrap=True)
     console.print(Text.assemble((terminal_safe(session.title), "bold"),
@@ -191,15 +195,14 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    import soundfile
-
+    script = library.find(args.session)
+    target = outputs.check_writable(args.output, protect=(script,))  # every output is checked first
+    fmt = outputs.sound_format(args.output)
+    if args.timeline:
+        outputs.check_writable(args.timeline, "timeline", (script, target))
     session = _session(args)
     session, timeline = _compile(args, session)
-    audio = Mixer(timeline).render()
-    try:
-        soundfile.write(args.output, audio, timeline.sample_rate, subtype="PCM_16")
-    except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
-        raise AudioError(f"cannot write {args.output}: {exc}") from exc
+    outputs.write_sound(timeline, target, fmt)
     if args.timeline:
         _write_timeline(timeline, args.timeline, None)
     print(f"wrote {args.output} ({clock_text(timeline.seconds)}, {timeline.sample_rate} Hz)")
@@ -207,10 +210,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def _write_timeline(timeline: Timeline, path: str, events: Any) -> None:
-    try:
-        timeline.write_json(path, events)
-    except OSError as exc:
-        raise VoiceguideError(f"cannot write timeline {path}: {exc.strerror or exc}") from exc
+    """The timeline JSON written through a temporary file, so a failure never leaves half of one."""
+    with outputs.replacing(outputs.check_writable(path, "timeline")) as tmp:
+        timeline.write_json(tmp, events)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

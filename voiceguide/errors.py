@@ -14,6 +14,7 @@ The tree::
     ├── JournalError                the journal (database or answer audio) cannot be read or written
     ├── ConfigError                 the daemon's config.toml is invalid (carries every Problem found)
     ├── InputFileError              a file to read is not a regular file, is too large, or is not UTF-8 text
+    ├── OutputError                 an output file cannot be written (format, folder, permission, full disk)
     └── DaemonError                 the daemon cannot run its control socket, or ``ctl`` cannot reach it
 
 Library exceptions (tomllib, sounddevice, soundfile, pyttsx3, sqlite3, pocketsphinx, speech_recognition)
@@ -110,6 +111,11 @@ class InputFileError(VoiceguideError):
         self.missing = missing
         """True when the file does not exist (some callers then use their defaults)."""
         super().__init__(f"{self.path}: {reason}")
+
+
+class OutputError(VoiceguideError):
+    """An output file (a rendered session, a timeline) cannot be written: an unknown format, a folder, a
+    path that is not writable, a full disk, or a file voiceguide will not replace (a script)."""
 
 
 class DaemonError(VoiceguideError):

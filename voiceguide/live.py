@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from . import backends
+from . import backends, library, outputs
 from .ahead import Ahead
 from .commands import _adjusted, _session, _speaker, _write_timeline
 from .compile import DEFAULT_RATE
@@ -51,6 +51,8 @@ def _output(args: argparse.Namespace) -> tuple[AudioOutput, Clock]:
 def cmd_run(args: argparse.Namespace) -> int:
     from .keys import KeyReader
 
+    if args.timeline:  # found unwritable only after the session had played, it would be lost
+        outputs.check_writable(args.timeline, "timeline", (library.find(args.session),))
     session = _adjusted(args, _session(args))
     output, clock = _output(args)
     console = Console(highlight=False, soft_wrap=True)

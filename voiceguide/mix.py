@@ -6,6 +6,8 @@ test oracle for a live run. It writes into a caller's buffer and allocates no au
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from .seams import Samples
@@ -16,20 +18,29 @@ class Mixer:
     """Precomputes an index of audible events so each call finds its overlaps by binary search."""
 
     def __init__(self, timeline: Timeline,
-                 scaled: dict[tuple[int, float], tuple[Samples, Samples]] | None = None) -> None:
-        """``scaled`` may be shared between mixers of a growing timeline, so gains are applied once."""
+                 scaled: dict[tuple[int, float], tuple[Samples, Samples]] | None = None,
+                 prescale: bool = True) -> None:
+        """``scaled`` may be shared between mixers of a growing timeline, so gains are applied once.
+
+        With ``prescale`` off (an offline render) no scaled copies are kept: each gain is applied to
+        the part of its clip a block needs, as the block is mixed. The samples are the same.
+        """
         self.timeline = timeline
         events = timeline.audible()
         self._starts = np.array([e.start for e in events], dtype=np.int64)
         self._ends = np.array([e.end for e in events], dtype=np.int64)
         scaled = {} if scaled is None else scaled
         self._clips: list[Samples] = []
+        self._gains: list[np.float32 | None] = []
+        self._scratch = np.zeros(0, dtype=np.float32)
         for e in events:
             assert e.clip is not None
             clip = timeline.clips[e.clip]
-            if e.gain == 1.0:
+            if e.gain == 1.0 or not prescale:
                 self._clips.append(clip)
+                self._gains.append(None if e.gain == 1.0 else np.float32(e.gain))
                 continue
+            self._gains.append(None)
             key = (id(clip), float(e.gain))  # the entry keeps ``clip`` alive, so its id stays unique
             if key not in scaled:  # gains are applied once here, never in the audio callback
                 scaled[key] = (clip, (clip * np.float32(e.gain)).astype(np.float32))
@@ -48,11 +59,27 @@ class Mixer:
             if e <= start:
                 continue
             a, b = max(s, start), min(e, stop)
-            out[a - start:b - start] += self._clips[i][a - s:b - s]
+            gain = self._gains[i]
+            if gain is None:
+                out[a - start:b - start] += self._clips[i][a - s:b - s]
+                continue
+            if len(self._scratch) < n:
+                self._scratch = np.zeros(n, dtype=np.float32)
+            part = self._scratch[:b - a]
+            np.multiply(self._clips[i][a - s:b - s], gain, out=part)  # what the prescaled copy would hold
+            out[a - start:b - start] += part
         np.clip(out, -1.0, 1.0, out=out)
 
+    def blocks(self, size: int = 1 << 16) -> Iterator[tuple[int, Samples]]:
+        """The timeline as ``(start, samples)`` blocks of ``size`` (the last one shorter), in one reused buffer."""
+        buffer = np.zeros(size, dtype=np.float32)
+        for start in range(0, self.timeline.length, size):
+            out = buffer[:min(size, self.timeline.length - start)]
+            self.mix_into(start, out)
+            yield start, out
+
     def render(self) -> Samples:
-        """The whole timeline as one array (for ``render`` and tests)."""
+        """The whole timeline as one array (for tests; ``render`` streams :meth:`blocks` to the file)."""
         out = np.zeros(self.timeline.length, dtype=np.float32)
         block = 1 << 16
         for start in range(0, self.timeline.length, block):

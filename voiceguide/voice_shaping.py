@@ -124,10 +124,95 @@ def join(parts: list[Samples], gap: int) -> Samples:
     return out
 
 
+MAX_PIECE = 400
+"""Most characters handed to a speech backend at once: a long line is split before it reaches the engine
+(a 22,000-character line crashed espeak-ng)."""
+SPLIT_GAP = 0.3
+"""Seconds between the sentence groups of a long line split for the engine (a natural breath)."""
+CLAUSE_GAP = 0.15
+"""Seconds between the parts of one over-long sentence, split at commas or, failing that, between words."""
+_CLAUSE = re.compile(r"(?<=[,;:\u2014\u2013])\s+")
+"""A break after a comma, semicolon, colon or dash."""
+
+
+def _pack(parts: list[str], limit: int, sep: str = " ") -> list[str]:
+    """Consecutive ``parts`` joined into pieces of at most ``limit`` characters where they fit."""
+    out: list[str] = []
+    for part in parts:
+        if out and len(out[-1]) + len(sep) + len(part) <= limit:
+            out[-1] = f"{out[-1]}{sep}{part}"
+        else:
+            out.append(part)
+    return out
+
+
+def split_long(sentence: str, limit: int = MAX_PIECE) -> list[str]:
+    """``sentence`` in pieces of at most ``limit`` characters: at clause breaks, then between words, and
+    a word longer than ``limit`` in slices."""
+    if len(sentence) <= limit:
+        return [sentence]
+    pieces: list[str] = []
+    for clause in _pack(_CLAUSE.split(sentence), limit):
+        if len(clause) <= limit:
+            pieces.append(clause)
+            continue
+        words: list[str] = []
+        for word in clause.split():
+            words.extend(word[i:i + limit] for i in range(0, len(word), limit))
+        pieces.extend(_pack(words, limit))
+    return pieces
+
+
+def speech_pieces(text: str, by_sentence: bool, limit: int = MAX_PIECE) -> list[list[str]]:
+    """What the engine is asked to say, as groups of pieces: silence of the sentence gap (or
+    :data:`SPLIT_GAP`) between groups, :data:`CLAUSE_GAP` between the pieces of one group.
+
+    ``by_sentence`` (a sentence gap is set): one group per sentence. Otherwise a line up to ``limit``
+    characters is one piece, as before, and a longer one is split by sentence, short sentences packed
+    together up to ``limit``. No piece is longer than ``limit``.
+    """
+    if by_sentence:
+        return [split_long(sentence, limit) for sentence in split_sentences(text)]
+    if len(text) <= limit:
+        return [[text]]
+    return [split_long(group, limit) for group in _pack(split_sentences(text), limit)]
+
+
 def spoken(speaker: Speaker, text: str, params: SpeechParams, sample_rate: int, sentence_gap: float,
            softened: bool) -> Samples:
     """``text`` spoken at ``sample_rate``; with a ``sentence_gap`` each sentence is synthesised on its own
-    (and cached on its own) and that many seconds of silence are put between them."""
-    pieces = split_sentences(text) if sentence_gap > 0 else [text]
-    parts = [finish(speaker.synthesize(piece, params), sample_rate, softened) for piece in pieces]
-    return join(parts, int(round(sentence_gap * sample_rate)))
+    (and cached on its own) and that many seconds of silence are put between them. A long line is always
+    split (see :func:`speech_pieces`), so no backend is handed more than :data:`MAX_PIECE` characters."""
+    groups = speech_pieces(text, sentence_gap > 0)
+    between = int(round((sentence_gap if sentence_gap > 0 else SPLIT_GAP) * sample_rate))
+    if getattr(speaker, "timing_only", False):  # an estimate: the length is all that is needed
+        return _silence(_spoken_length(speaker, groups, params, sample_rate, between))
+    joined = [join([finish(speaker.synthesize(piece, params), sample_rate, softened) for piece in group],
+                   int(round(CLAUSE_GAP * sample_rate))) for group in groups]
+    return join(joined, between)
+
+
+def resampled_length(n: int, from_rate: int, to_rate: int) -> int:
+    """How many samples :func:`~voiceguide.sounds.resample` makes of ``n`` (soxr rounds half up)."""
+    if from_rate == to_rate or n == 0:
+        return n
+    return (2 * n * to_rate + from_rate) // (2 * from_rate)
+
+
+def _spoken_length(speaker: Speaker, groups: list[list[str]], params: SpeechParams, sample_rate: int,
+                   between: int) -> int:
+    """The length :func:`spoken` gives, from the clips' lengths alone (shaping never changes a length)."""
+    clause = int(round(CLAUSE_GAP * sample_rate))
+    total = between * (len(groups) - 1)
+    for group in groups:
+        total += clause * (len(group) - 1)
+        for piece in group:
+            clip = speaker.synthesize(piece, params)
+            total += resampled_length(len(clip.samples), clip.sample_rate, sample_rate)
+    return total
+
+
+def _silence(n: int) -> Samples:
+    """``n`` samples of silence that take no memory (read-only, zero stride): a placeholder for estimates."""
+    out: Samples = np.broadcast_to(np.float32(0.0), (n,))
+    return out

@@ -66,11 +66,19 @@ class FakeTimer(FakeSpeaker):
     """
 
     sample_rate = 8000
+    timing_only = True
+    """Its clips are only lengths: the engine computes a line's length without shaping any audio."""
+
+    def __init__(self, sample_rate: int = 8000) -> None:
+        """``sample_rate`` 16000 gives exactly the lengths of :class:`FakeSpeaker` (for ``show``)."""
+        super().__init__()
+        self.sample_rate = sample_rate
 
     def synthesize(self, text: str, params: SpeechParams) -> Clip:
-        """Silence as long as the fake voice would speak ``text``."""
+        """Silence as long as the fake voice would speak ``text``, held in no memory (a zero-stride view)."""
         self.calls.append((text, params))
-        return Clip(np.zeros(int(self.seconds(text, params) * self.sample_rate), dtype=np.float32), self.sample_rate)
+        n = int(self.seconds(text, params) * self.sample_rate)
+        return Clip(np.broadcast_to(np.float32(0.0), (n,)), self.sample_rate)
 
 
 class FakeClock:

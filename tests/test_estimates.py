@@ -1,0 +1,70 @@
+"""Dry runs and estimates cost little however long the text: lengths are computed, not sounded."""
+
+from __future__ import annotations
+
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from conftest import script, session_of
+
+from voiceguide import cli
+from voiceguide.backends.fake import FakeSpeaker, FakeTimer
+from voiceguide.commands import estimate_minutes
+from voiceguide.compile import compile_session
+from voiceguide.mix import Mixer
+
+WORDS = " ".join(f"calm{i % 50}" for i in range(3500))
+"""One line of 3500 words (about 26 minutes of speech)."""
+VARIED = ('[[step]]\nsay = "Hello. Settle in, and let the shoulders drop."\n'
+          '[[step]]\nsay = "One. Two. Three, and rest."\nsentence_gap = 0.4\nrate = 110\n'
+          '[[step]]\nbreathe = "box"\ncycles = 2\ncue = "both"\ncounts = true\n'
+          '[[step]]\nlisten = "What do you notice?"\n'
+          f'[[step]]\nsay = "{WORDS[:3000]}. And now the rest. {WORDS[:2000]}"\n'
+          '[[step]]\naffirm = 2\n')
+
+
+@pytest.mark.parametrize("rate", [48000, 44100, 8000])
+def test_the_timer_gives_the_fake_voices_exact_lengths(rate: int) -> None:
+    session = session_of(VARIED)
+    sounded = compile_session(session, FakeSpeaker(), rate)
+    timed = compile_session(session, FakeTimer(FakeSpeaker.sample_rate), rate)
+    assert timed.step_starts == sounded.step_starts and timed.length == sounded.length
+    assert [(e.kind, e.start, e.end) for e in timed.events] == [(e.kind, e.start, e.end) for e in sounded.events]
+    assert len(Mixer(timed).render()) == timed.length  # the placeholders still mix (as silence)
+
+
+def test_show_of_a_3500_word_line_is_cheap(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "long.toml"
+    path.write_text(script(f'[[step]]\nsay = "{WORDS}"\n[[step]]\npause = 3\n'), encoding="utf-8")
+    tracemalloc.start()
+    try:
+        code = cli.main(["show", str(path), "--backend", "fake"])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    out = capsys.readouterr().out
+    assert code == 0
+    expected = compile_session(session_of(f'[[step]]\nsay = "{WORDS}"\n[[step]]\npause = 3\n'),
+                               FakeTimer(FakeSpeaker.sample_rate), 48000)
+    assert f"({expected.seconds:.1f} s)" in out and expected.seconds > 1400
+    assert peak < 30_000_000  # it was over 1 GB: the fake voice's sound at 48 kHz, made only to be measured
+
+
+def test_estimates_of_a_huge_script_hold_no_audio() -> None:
+    body = "".join(f'[[step]]\nsay = "{WORDS[:12000]}"\n' for _ in range(60))  # 60 lines of 2000 words
+    session = session_of(body)
+    tracemalloc.start()
+    try:
+        minutes = estimate_minutes(session)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert minutes > 60 * 10
+    assert peak < 30_000_000
+
+
+def test_estimate_matches_the_fake_voice() -> None:
+    session = session_of(VARIED.replace(WORDS[:3000], "a few words").replace(WORDS[:2000], "more"))
+    sounded = compile_session(session, FakeSpeaker(), 8000).seconds  # the fake voice's real sound, 16 kHz -> 8 kHz
+    assert estimate_minutes(session) * 60.0 == pytest.approx(sounded, abs=0.01)
