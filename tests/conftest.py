@@ -58,6 +58,18 @@ def session_of(body: str, header: str = HEADER, name: str = "test.toml", script_
     return parse.loads(script(body, header), name=name, script_dir=script_dir)
 
 
+def beyond_validation(session: Session, texts: dict[str, str]) -> Session:
+    """``session`` with each spoken text that equals a key of ``texts`` replaced by its value, past the
+    validation limits (for engine tests of text that a script could not carry, e.g. 22,000 characters)."""
+    import dataclasses
+
+    from voiceguide.model import Say
+
+    steps = tuple(dataclasses.replace(st, action=dataclasses.replace(st.action, text=texts[st.action.text]))
+                  if isinstance(st.action, Say) and st.action.text in texts else st for st in session.steps)
+    return dataclasses.replace(session, steps=steps)
+
+
 def compiled(body: str, rate: int = 8000, header: str = HEADER, speaker: FakeSpeaker | None = None) -> Timeline:
     """Parse and compile ``body`` with the fake speaker."""
     return compile_session(session_of(body, header), speaker or FakeSpeaker(), rate)
