@@ -196,7 +196,7 @@ def test_markdown_export_reads_like_a_diary(journal: Journal) -> None:
 
         > Anything else?
 
-        (not transcribed yet)
+        (words not transcribed yet; 'voiceguide journal retranscribe' adds them)
         """)
     assert "Nothing here yet" in to_markdown([])
 

@@ -47,6 +47,7 @@ class SessionListener:
         self.disabled = False
         """Set after the microphone failed: later listen windows are quiet pauses."""
         self._said_silent = False
+        self._said_unheard = False
         self.entries: list[int] = []
         """Journal ids of the answers kept, in order."""
         self._jobs: queue.Queue[tuple[int, Clip] | None] = queue.Queue()
@@ -131,6 +132,10 @@ class SessionListener:
                 log.info("journal entry %d: %r", entry, heard.text)
             except VoiceguideError as exc:  # the audio is kept: 'voiceguide journal retranscribe' can retry
                 log.warning("could not transcribe journal entry %d: %s", entry, exc)
+                if not self._said_unheard:
+                    self._said_unheard = True
+                    self._notify(f"The words of an answer could not be made out ({exc}). Its recording is kept "
+                                 "in your journal; 'voiceguide journal retranscribe' adds the words later.")
 
     def close(self, timeout: float = 30.0) -> bool:
         """Finish the transcriptions still queued (up to ``timeout`` s); True if all were done."""

@@ -19,11 +19,12 @@ EMPTY = "Your journal is empty. Answers you speak during a session will be kept 
 
 def recognizer_options(p: argparse._ActionsContainer) -> None:
     """``--recognizer`` and ``--model``, as ``run``, ``transcribe`` and ``journal retranscribe`` take them."""
-    p.add_argument("--recognizer", default="sphinx", metavar="NAME",
-                   help="speech recognizer for answers: sphinx (default, offline), sphinx-sr, vosk, whisper, "
-                        "faster-whisper or fake")
+    p.add_argument("--recognizer", default="auto", metavar="NAME",
+                   help="speech recognizer for answers: auto (default: faster-whisper where its model is "
+                        "installed, else sphinx), faster-whisper, sphinx, sphinx-sr, vosk, whisper or fake")
     p.add_argument("--model", metavar="PATH_OR_NAME",
-                   help="model folder (sphinx, vosk) or model name/path (whisper, faster-whisper); never downloaded")
+                   help="model folder (sphinx, vosk, any CTranslate2 Whisper folder), tiny.en or base (the "
+                        "packaged Whisper models), or a Whisper model name/path; never downloaded")
 
 
 def _journal_option(p: argparse.ArgumentParser) -> None:

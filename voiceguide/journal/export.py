@@ -21,7 +21,7 @@ def answer_text(entry: Entry) -> str:
     if entry.kind == "rating" and entry.rating is not None:
         return f"{entry.rating} / 10"
     if entry.transcript is None:
-        return "(not transcribed yet)"
+        return "(words not transcribed yet; 'voiceguide journal retranscribe' adds them)"
     if not entry.transcript:
         return "(no words recognised)"
     return entry.transcript
