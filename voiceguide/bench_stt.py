@@ -46,9 +46,13 @@ class LabeledClip:
     """The words spoken, lowercase."""
 
 
+SPELLED_OUT: dict[str, str] = {"mr": "mister", "mrs": "missus", "dr": "doctor"}
+"""Abbreviations Whisper writes for words the transcripts spell out ("Mr." for "mister")."""
+
+
 def normalise(text: str) -> list[str]:
-    """Lowercase words without punctuation (apostrophes inside words stay)."""
-    return re.findall(r"[a-z0-9]+(?:'[a-z0-9]+)*", text.lower())
+    """Lowercase words without punctuation (apostrophes inside words stay; "Mr." is "mister")."""
+    return [SPELLED_OUT.get(w, w) for w in re.findall(r"[a-z0-9]+(?:'[a-z0-9]+)*", text.lower())]
 
 
 def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
 """What Whisper listens at."""
+BEAM = 5
+"""Beam width: on the LibriVox clips tiny.en made 4 word errors with 5, 6 with greedy decoding, for about
+12 % more CPU time (measured here; the work is off the audio path)."""
 THREADS = 2
 """CPU threads for decoding (the worker process runs at low priority, so the audio thread still wins)."""
 NO_SPEECH = 0.6
@@ -136,7 +139,7 @@ class FasterWhisperRecognizer:
             model = self._load_locked()
             try:
                 segments, _info = model.transcribe(
-                    audio, language=self._task_language, beam_size=1, temperature=0.0, vad_filter=True,
+                    audio, language=self._task_language, beam_size=BEAM, temperature=0.0, vad_filter=True,
                     condition_on_previous_text=False, without_timestamps=True,
                     max_new_tokens=int(TOKENS_PER_SECOND * len(audio) / SAMPLE_RATE) + 16)
                 found = list(segments)
@@ -156,6 +159,8 @@ def judge(segments: list[Any]) -> Transcript:
     text = " ".join(s.text.strip() for s in kept)
     logprob = sum(s.avg_logprob for s in kept) / len(kept)
     no_speech = max(s.no_speech_prob for s in kept)
+    if not normalise(text):  # punctuation only: "."
+        return Transcript("", None)
     if normalise(text) in STOCK_PHRASES and (logprob < STOCK_MIN_LOGPROB or no_speech > STOCK_MAX_NO_SPEECH):
         log.info("dropped %r: Whisper's stock phrase for silence (logprob %.2f, no speech %.2f)",
                  text, logprob, no_speech)
