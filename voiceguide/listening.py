@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from .errors import AudioError, MicrophoneSilent, VoiceguideError
 from .journal.db import Journal
-from .listen.capture import capture_answer
+from .listen.capture import BEFORE, capture_answer
 from .model import Listen, Session
 from .player import Command
 from .seams import AudioInput, Clip, Clock, Recognizer
@@ -83,7 +83,7 @@ class SessionListener:
         answer = None
         try:
             answer = capture_answer(self._mic, self._clock, timeout=listen.timeout, limit=listen.limit,
-                                    trailing_silence=self._silence, stop=over)
+                                    trailing_silence=self._silence, stop=over, before=BEFORE)
         except MicrophoneSilent as exc:  # muted, most likely: say so once, and go on listening
             if not self._said_silent:
                 self._said_silent = True
