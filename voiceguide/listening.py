@@ -100,7 +100,7 @@ class SessionListener:
         try:
             entry = self._journal.add(listen.prompt, listen.kind, None, session_id=self.session.id,
                                       session_title=self.session.title, step=step, audio=answer.clip,
-                                      recognizer=self._recognizer.name)
+                                      recognizer=self._recognizer.name, language=self.session.language)
         except VoiceguideError as exc:
             self._notify(f"Your answer could not be saved to the journal: {exc}")
             return

@@ -1,4 +1,8 @@
-"""The journal as Markdown (a diary by day), CSV or JSON text."""
+"""The journal as Markdown (a diary by day), CSV or JSON text.
+
+Markdown's fixed words (headings, dates, "not transcribed yet") are in the answers' language: Dutch
+for a journal of Dutch sessions, English otherwise (each answer's own note in its own language).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,27 @@ from itertools import groupby
 from .db import Entry
 
 CSV_COLUMNS = ("id", "time", "session_id", "session_title", "step", "prompt", "kind", "transcript", "rating",
-               "recognizer", "confidence", "audio_path", "duration")
+               "recognizer", "confidence", "audio_path", "duration", "language")
 """Columns of the CSV export, in order."""
+
+WORDS: dict[str, dict[str, str]] = {
+    "en": {"title": "Journal", "empty": "Nothing here yet. Answers you speak during a session will appear here.",
+           "pending": "(words not transcribed yet; 'voiceguide journal retranscribe' adds them)",
+           "none": "(no words recognised)"},
+    "nl": {"title": "Dagboek", "empty": "Hier staat nog niets. Wat je tijdens een sessie hardop antwoordt, komt hier.",
+           "pending": "(woorden nog niet uitgeschreven; 'voiceguide journal retranscribe' voegt ze toe)",
+           "none": "(geen woorden herkend)"},
+}
+"""The export's fixed words by language."""
+DAYS = {"nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")}
+"""Weekday names (Monday first) where not English."""
+MONTHS = {"nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+                 "oktober", "november", "december")}
+"""Month names where not English."""
+
+
+def _words(language: str | None) -> dict[str, str]:
+    return WORDS.get((language or "en").split("-")[0], WORDS["en"])
 
 
 def answer_text(entry: Entry) -> str:
@@ -21,9 +44,9 @@ def answer_text(entry: Entry) -> str:
     if entry.kind == "rating" and entry.rating is not None:
         return f"{entry.rating} / 10"
     if entry.transcript is None:
-        return "(words not transcribed yet; 'voiceguide journal retranscribe' adds them)"
+        return _words(entry.language)["pending"]
     if not entry.transcript:
-        return "(no words recognised)"
+        return _words(entry.language)["none"]
     return entry.transcript
 
 
@@ -34,7 +57,7 @@ def to_json(entries: Sequence[Entry]) -> str:
         rows.append({"id": e.id, "time": e.time, "session": {"id": e.session_id, "title": e.session_title},
                      "step": e.step, "prompt": e.prompt, "kind": e.kind, "transcript": e.transcript,
                      "rating": e.rating, "recognizer": e.recognizer, "confidence": e.confidence,
-                     "audio_path": e.audio_path, "duration": e.duration})
+                     "audio_path": e.audio_path, "duration": e.duration, "language": e.language})
     return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -55,11 +78,17 @@ def _when(entry: Entry) -> datetime:
 
 def to_markdown(entries: Sequence[Entry]) -> str:
     """A diary: a heading per day, then each answer with its time, session and question."""
-    lines = ["# Journal", ""]
+    languages = [(e.language or "en").split("-")[0] for e in entries]
+    language = max(set(languages), key=languages.count) if languages else "en"
+    words = _words(language)
+    lines = [f"# {words['title']}", ""]
     if not entries:
-        lines += ["Nothing here yet. Answers you speak during a session will appear here.", ""]
+        lines += [words["empty"], ""]
     for day, group in groupby(entries, key=lambda e: _when(e).date()):
-        lines += [f"## {day:%A} {day.day} {day:%B %Y}", ""]
+        if language in DAYS:
+            lines += [f"## {DAYS[language][day.weekday()]} {day.day} {MONTHS[language][day.month - 1]} {day.year}", ""]
+        else:
+            lines += [f"## {day:%A} {day.day} {day:%B %Y}", ""]
         for e in group:
             where = f" · {e.session_title}" if e.session_title else ""
             lines += [f"**{_when(e):%H:%M}**{where}", "", f"> {e.prompt}", "", answer_text(e), ""]
