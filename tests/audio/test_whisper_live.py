@@ -80,6 +80,6 @@ def test_a_spoken_number_is_the_rating(virtual_mic: str, pulse: Pulse, tmp_path:
     script = tmp_path / "rating.toml"
     script.write_text(RATING_SCRIPT)
     journal = tmp_path / "journal.sqlite3"
-    env, out, _ = run_and_speak(script, [audio], 7.0, pulse, virtual_mic, tmp_path, "--journal", journal)
+    env, _, _ = run_and_speak(script, [audio], 7.0, pulse, virtual_mic, tmp_path, "--journal", journal)
     (entry,) = _entries(env, journal)
     assert entry["kind"] == "rating" and entry["rating"] == 7, entry
