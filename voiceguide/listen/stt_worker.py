@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import RecognizerError, VoiceguideError
-from ..seams import Clip, Transcript
+from ..seams import Clip, Recognizer, Transcript
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ def serve(conn: Connection, backend: str, config: dict[str, Any], idle: float, n
 
 
 def off_audio_path(name: str, model: str | None = None, language: str | None = None,
-                   idle: float = IDLE_EXIT) -> Any:
+                   idle: float = IDLE_EXIT) -> Recognizer:
     """The recognizer ``name`` (``--recognizer``/``[speech]``) for answers in ``language``, run in a worker
     process; built here first, cheaply, so a missing model is an error now and the journal gets its name.
     The ``fake`` recognizer stays in this process (tests configure it here)."""
