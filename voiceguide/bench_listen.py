@@ -153,7 +153,7 @@ from voiceguide.listen.stt_worker import off_audio_path
 worker = off_audio_path("auto", None, "en", idle=float(sys.argv[2]))
 worker.transcribe(load(sys.argv[1]))
 loaded = {"daemon": _status_mb("self", "VmRSS"), "worker": _status_mb(worker.pid, "VmRSS")}
-time.sleep(float(sys.argv[2]) + 3)
+time.sleep(float(sys.argv[3]))
 idle = {"daemon": _status_mb("self", "VmRSS"), "worker alive": worker.alive}
 print(json.dumps({"loaded": loaded, "idle": idle}))
 """
@@ -161,10 +161,12 @@ print(json.dumps({"loaded": loaded, "idle": idle}))
 for English in its worker; RSS with the model loaded, then after the worker's idle exit."""
 
 
-def daemon_memory(clip: Path, idle: float) -> dict[str, Any]:
-    """The figures of :data:`MEMORY_PROBE`, with the worker's idle time set to ``idle`` seconds."""
-    done = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(clip), str(idle)], capture_output=True,
-                          text=True, timeout=300, check=True)
+def daemon_memory(clip: Path, idle: float, after: float | None = None) -> dict[str, Any]:
+    """The figures of :data:`MEMORY_PROBE`, with the worker's idle time set to ``idle`` seconds, the second
+    ``after`` seconds after the answer (default: 3 s after the idle time)."""
+    wait = idle + 3 if after is None else after
+    done = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(clip), str(idle), str(wait)],
+                          capture_output=True, text=True, timeout=wait + 300, check=True)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
