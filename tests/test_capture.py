@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -107,3 +108,44 @@ def test_unavailable_microphone_raises() -> None:
     clock = FakeClock()
     with pytest.raises(AudioUnavailable):
         capture_answer(FakeInput(clock, unavailable=True), clock)
+
+
+# An answer begun as the cue ends: the microphone is held open (as in a session that asks questions), the
+# window opens at 3 s, and the person starts 0.5 s before it, at it, or 0.5 s after it.
+@pytest.mark.parametrize("start", [-0.5, 0.0, 0.5])
+def test_an_answer_begun_around_the_window_opening_is_kept_from_its_first_word(start: float) -> None:
+    from voiceguide.listen.capture import BEFORE
+    from voiceguide.listen.shared_input import SharedInput
+
+    clock = FakeClock()
+    opens = 3.0
+    mic = SharedInput(FakeInput(clock, said(opens + start, 2.0, 6.0), blocksize=320))
+    with mic.held(RATE):
+        clock.wait(threading.Event(), opens)  # the question and its cue play
+        answer = capture_answer(mic, clock, timeout=6.0, trailing_silence=1.2, before=BEFORE)
+    assert answer is not None and answer.ended_by is EndReason.SILENCE
+    assert answer.offset + answer.speech_start == pytest.approx(start, abs=0.03)
+    assert answer.offset + answer.speech_end == pytest.approx(start + 2.0, abs=0.03)
+    onset = round((answer.speech_start) * RATE)
+    assert np.abs(answer.clip.samples[onset:onset + 800]).max() > 0.1  # the first word is in the clip
+
+
+def test_sound_that_ended_before_the_window_opened_is_not_an_answer() -> None:
+    from voiceguide.listen.capture import BEFORE
+    from voiceguide.listen.shared_input import SharedInput
+
+    clock = FakeClock()
+    cue = said(2.6, 0.35, 0.05)  # a chime heard by the microphone, over just before the window opens
+    mic = SharedInput(FakeInput(clock, np.concatenate([cue, said(1.5, 1.5, 5.0)]), blocksize=320))
+    with mic.held(RATE):
+        clock.wait(threading.Event(), 3.0)
+        answer = capture_answer(mic, clock, timeout=8.0, trailing_silence=1.2, before=BEFORE)
+    assert answer is not None
+    assert answer.offset + answer.speech_start > 1.0  # the real answer, not the chime
+
+
+def test_the_endpointer_can_start_in_speech() -> None:
+    clock = FakeClock()
+    mic = FakeInput(clock, said(0.0, 2.0, 4.0))
+    answer = capture_answer(mic, clock, timeout=6.0, trailing_silence=1.2)
+    assert answer is not None and answer.offset + answer.speech_start == pytest.approx(0.0, abs=0.03)

@@ -59,8 +59,8 @@ def _play(tmp_path: Path, extra: str = "", mic: type[FakeInput] = FakeInput) -> 
 @pytest.fixture(autouse=True)
 def heard(monkeypatch: pytest.MonkeyPatch) -> None:
     """The configured recogniser hears this (the real ones are tested elsewhere)."""
-    monkeypatch.setattr(answers_module.backends, "recognizer_with_model",
-                        lambda name, model: FakeRecognizer(texts=["the wind in the trees"]))
+    monkeypatch.setattr(answers_module, "off_audio_path",
+                        lambda name, model, language: FakeRecognizer(texts=["the wind in the trees"]))
 
 
 def test_an_answer_in_a_daemon_session_goes_to_the_journal(tmp_path: Path) -> None:

@@ -116,11 +116,25 @@ def test_doctor_checks_the_configured_recognizer_and_its_model(tmp_path: Path) -
     config = tmp_path / "config.toml"
     missing = tmp_path / "no-such-model"
     config.write_text(f'[speech]\ntts = "fake"\nrecognizer = "vosk"\nmodel = "{missing}"\n', encoding="utf-8")
-    found = _by_name(diagnose(config, _no_systemd, open_output=False))["speech recognition model"]
+    found = _by_name(diagnose(config, _no_systemd, open_output=False))["answers in 'en'"]
     assert found.level == "warn" and str(missing) in found.detail and "voiceguide[vosk]" in found.fix
-    config.write_text('[speech]\ntts = "fake"\n', encoding="utf-8")
-    found = _by_name(diagnose(config, _no_systemd, open_output=False))["speech recognition model"]
+    config.write_text('[speech]\ntts = "fake"\nrecognizer = "sphinx"\n', encoding="utf-8")
+    found = _by_name(diagnose(config, _no_systemd, open_output=False))["answers in 'en'"]
     assert found.level == "ok" and found.detail.startswith("sphinx: ") and "en-US" in found.detail
+
+
+def test_doctor_says_which_whisper_model_each_language_uses(tmp_path: Path) -> None:
+    from voiceguide.backends import whisper_models
+
+    if not (whisper_models.installed(whisper_models.TINY_EN) and whisper_models.installed(whisper_models.BASE)):
+        pytest.skip("the Whisper models are not installed (pip install 'voiceguide[listen,multilingual]')")
+    config = tmp_path / "config.toml"
+    config.write_text('[speech]\ntts = "fake"\n[[schedule]]\nsession = "reflection"\nat = "21:00"\n'
+                      '[[schedule]]\nsession = "nl-bedtime"\nat = "22:00"\n',
+                      encoding="utf-8")
+    found = _by_name(diagnose(config, _no_systemd, open_output=False))
+    assert found["answers in 'en'"].detail == "faster-whisper, model tiny.en (packaged), language en"
+    assert found["answers in 'nl'"].detail == "faster-whisper, model base (packaged), language nl"
 
 
 def test_doctor_journal_folder_must_be_private(tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ def test_new_journal_is_private_wal_and_current(tmp_path: Path) -> None:
         assert wal.exists() and mode(wal) == 0o600
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == VERSION == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == VERSION == 3
 
 
 def test_default_path_is_in_the_user_data_dir(isolated_user_dirs: Path) -> None:
@@ -92,7 +92,7 @@ def test_version_1_journal_is_migrated_keeping_its_rows(tmp_path: Path) -> None:
         assert (old.prompt, old.transcript, old.confidence, old.duration) == ("Old question", "old words", None, None)
         new_id = j.add("New?", transcript="new", confidence=0.5, duration=2.0)
         assert j.require(new_id).duration == 2.0
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
 
 
 def test_a_journal_from_a_newer_version_is_refused(tmp_path: Path) -> None:
@@ -155,7 +155,8 @@ def test_json_export(journal: Journal) -> None:
     assert rows[0] == {"id": 1, "time": T1, "session": {"id": "evening", "title": "Evening wind-down"}, "step": 3,
                        "prompt": "How do you feel after the walk?", "kind": "reflection",
                        "transcript": "I feel calmer today", "rating": None, "recognizer": "sphinx",
-                       "confidence": 0.8, "audio_path": None, "duration": None}
+                       "confidence": 0.8, "audio_path": None, "duration": None,
+                       "language": None}
     assert [r["rating"] for r in rows] == [None, 3, None]
     assert to_json([]) == "[]\n"
 
@@ -163,11 +164,11 @@ def test_json_export(journal: Journal) -> None:
 def test_csv_export(journal: Journal) -> None:
     fill(journal)
     assert to_csv(journal.all()).splitlines() == [
-        "id,time,session_id,session_title,step,prompt,kind,transcript,rating,recognizer,confidence,audio_path,duration",
+        "id,time,session_id,session_title,step,prompt,kind,transcript,rating,recognizer,confidence,audio_path,duration,language",
         f"1,{T1},evening,Evening wind-down,3,How do you feel after the walk?,reflection,I feel calmer today,"
-        ",sphinx,0.8,,",
-        f'2,{T2},evening,Evening wind-down,5,"How tense are you, from 0 to 10?",rating,about a three,3,,,,',
-        f"3,{T3},,,,Anything else?,reflection,,,,,,",
+        ",sphinx,0.8,,,",
+        f'2,{T2},evening,Evening wind-down,5,"How tense are you, from 0 to 10?",rating,about a three,3,,,,,',
+        f"3,{T3},,,,Anything else?,reflection,,,,,,,",
     ]
 
 
@@ -196,7 +197,7 @@ def test_markdown_export_reads_like_a_diary(journal: Journal) -> None:
 
         > Anything else?
 
-        (not transcribed yet)
+        (words not transcribed yet; 'voiceguide journal retranscribe' adds them)
         """)
     assert "Nothing here yet" in to_markdown([])
 
@@ -272,3 +273,31 @@ def test_cli_retranscribe_updates_entries_with_audio(tmp_path: Path, capsys: pyt
         assert j.require(1).recognizer == "fake"
     assert main(["journal", "retranscribe", "3", "--recognizer", "fake", "--journal", str(path)]) == 1
     assert "no kept audio" in capsys.readouterr().err
+
+
+def test_retranscribing_keeps_the_old_words_in_the_history(journal: Journal) -> None:
+    entry = journal.add("What did you notice?", transcript="you'll slide him these days", recognizer="sphinx",
+                        confidence=0.4, language="en")
+    assert journal.history(entry) == []
+    journal.update_transcript(entry, "feels like these days go on forever", "faster-whisper/tiny.en", 0.9)
+    (earlier,) = journal.history(entry)
+    assert (earlier.transcript, earlier.recognizer, earlier.confidence) == \
+        ("you'll slide him these days", "sphinx", 0.4)
+    assert journal.require(entry).transcript == "feels like these days go on forever"
+    journal.delete(entry)
+    assert journal.history(entry) == []
+
+
+def test_the_first_words_are_not_history(journal: Journal) -> None:
+    entry = journal.add("What did you notice?")  # transcribed in the background
+    journal.update_transcript(entry, "the rain", "fake")
+    assert journal.history(entry) == []
+
+
+def test_markdown_speaks_the_journals_language(journal: Journal) -> None:
+    journal.add("Wat merk je nu op?", time="2026-12-01T21:05:00+01:00", language="nl")
+    journal.add("Hoe voel je je, van nul tot tien?", "rating", "een zeven", time="2026-12-01T21:06:00+01:00",
+                language="nl")
+    text = to_markdown(journal.all())
+    assert text.startswith("# Dagboek\n") and "## dinsdag 1 december 2026" in text
+    assert "(woorden nog niet uitgeschreven" in text and "7 / 10" in text

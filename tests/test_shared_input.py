@@ -93,3 +93,65 @@ def test_held_goes_on_without_a_microphone(caplog: pytest.LogCaptureFixture) -> 
     with caplog.at_level("INFO"), shared.held(16000):
         assert shared.listeners == 0
     assert "could not keep the microphone open" in caplog.text
+
+
+class _Counting:
+    """A microphone on its own thread (as PortAudio's callback is) delivering 0, 1, 2 ... in small blocks."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.running = threading.Event()
+        self.sent = 0
+
+    def open(self, sample_rate: int, deliver: object) -> object:
+        import contextlib
+        import threading
+
+        assert callable(deliver)
+
+        @contextlib.contextmanager
+        def stream() -> object:
+            stop = threading.Event()
+
+            def run() -> None:
+                while not stop.is_set():
+                    deliver(np.arange(self.sent, self.sent + 16, dtype=np.float32))
+                    self.sent += 16
+                    self.running.set()
+
+            thread = threading.Thread(target=run, daemon=True)
+            thread.start()
+            try:
+                yield self
+            finally:
+                stop.set()
+                thread.join()
+        return stream()
+
+
+def test_what_came_just_before_joins_the_live_blocks_without_a_gap_or_a_repeat() -> None:
+    inner = _Counting()
+    shared = SharedInput(inner)  # type: ignore[arg-type]
+    with shared.held(16000):
+        assert inner.running.wait(5)
+        while inner.sent < 320:  # more than the 0.01 s asked for is in the history
+            pass
+        for _ in range(20):  # opened at assorted moments while blocks keep coming on the other thread
+            got: list[Samples] = []
+            earlier: list[Samples] = []
+            with shared.open(16000, got.append, earlier=earlier.append, before=0.01):
+                while sum(len(b) for b in got) < 64:
+                    pass
+            (back,) = earlier
+            audio = np.concatenate([back, *got])
+            assert len(back) == 160 and np.array_equal(np.diff(audio), np.ones(len(audio) - 1))
+
+
+def test_nothing_from_before_unless_the_stream_is_held() -> None:
+    clock = FakeClock()
+    shared = SharedInput(FakeInput(clock, np.ones(16000, dtype=np.float32)))
+    earlier: list[Samples] = []
+    with shared.open(16000, lambda b: None, earlier=earlier.append, before=0.5):
+        advance(clock, 0.2)
+    assert earlier == []

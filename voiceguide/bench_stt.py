@@ -1,6 +1,9 @@
-"""Speech-to-text benchmark: WER and speed of our persistent decoder vs ``recognize_sphinx``.
+"""Speech-to-text benchmark: WER and speed of recognize_sphinx, our kept pocketsphinx decoder, and
+faster-whisper with the packaged tiny.en and base models; then (``bench_listen``) invented answers on
+silence and noise, end of answer to words in the worker process, underruns of the real output while
+answers are transcribed, and the memory of a daemon-like process loaded and idle.
 
-``python -m voiceguide.bench_stt`` runs both, interleaved, on the five public-domain LibriVox clips
+``python -m voiceguide.bench_stt`` runs the recognizers, interleaved, on the five public-domain LibriVox clips
 that ship in pocketsphinx's source archive (fetched once with ``pip download`` into a cache folder:
 this developer tool uses the network, the voiceguide program never does).
 """
@@ -46,9 +49,13 @@ class LabeledClip:
     """The words spoken, lowercase."""
 
 
+SPELLED_OUT: dict[str, str] = {"mr": "mister", "mrs": "missus", "dr": "doctor"}
+"""Abbreviations Whisper writes for words the transcripts spell out ("Mr." for "mister")."""
+
+
 def normalise(text: str) -> list[str]:
-    """Lowercase words without punctuation (apostrophes inside words stay)."""
-    return re.findall(r"[a-z0-9]+(?:'[a-z0-9]+)*", text.lower())
+    """Lowercase words without punctuation (apostrophes inside words stay; "Mr." is "mister")."""
+    return [SPELLED_OUT.get(w, w) for w in re.findall(r"[a-z0-9]+(?:'[a-z0-9]+)*", text.lower())]
 
 
 def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
@@ -179,6 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m voiceguide.bench_stt", description=__doc__)
     parser.add_argument("--rounds", type=int, default=3, help="repetitions; the best time counts (default 3)")
     parser.add_argument("--data", type=Path, help="cache folder for the clips (default ~/.cache/voiceguide-test-data)")
+    parser.add_argument("--no-listen", action="store_true", help="only the WER table, not the listening figures")
+    parser.add_argument("--device", default="pulse", help="output for the underrun measurement (default pulse)")
+    parser.add_argument("--seconds", type=float, default=120.0, help="playing time for the underrun measurement")
+    parser.add_argument("--answers", type=int, default=10, help="answers transcribed while it plays")
+    parser.add_argument("--idle", type=float, default=10.0, help="worker idle time for the memory measurement")
     args = parser.parse_args(argv)
     try:
         clips = fetch_librivox(args.data)
@@ -189,7 +201,15 @@ def main(argv: list[str] | None = None) -> int:
         load_seconds = time.perf_counter() - started
         untuned = SphinxRecognizer(fwdflat=True, maxhmmpf=30000)  # pocketsphinx's own settings
         untuned.load()
-        recs = {"sphinx (ours)": ours, "sphinx, default tuning": untuned, "recognize_sphinx": recognizer("sphinx-sr")}
+        recs: dict[str, Recognizer] = {"sphinx (ours)": ours, "sphinx, default tuning": untuned,
+                                       "recognize_sphinx": recognizer("sphinx-sr")}
+        loads = {"sphinx (ours)": load_seconds}
+        for model in ("tiny.en", "base"):
+            whisper = recognizer("faster-whisper", model=model, language="en")
+            started = time.perf_counter()
+            whisper.load()  # type: ignore[attr-defined]
+            loads[whisper.name] = time.perf_counter() - started
+            recs[whisper.name] = whisper
         results = run(recs, clips, args.rounds, progress=lambda line: print(line, file=sys.stderr))
     except VoiceguideError as exc:
         print(f"bench_stt: {exc}", file=sys.stderr)
@@ -197,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     base = next(r for r in results if r.name == "recognize_sphinx")
     print(f"{len(clips)} LibriVox clips, {audio_seconds:.1f} s of speech; {platform.machine()}, "
           f"{os.cpu_count()} CPUs, Python {platform.python_version()}; best of {args.rounds} rounds")
-    print(f"our decoder's one-time model load: {load_seconds:.2f} s\n")
+    print("one-time model load (with the SHA-256 check for Whisper): "
+          + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in loads.items()) + "\n")
     print("| recognizer | WER | wall s | RTF (wall) | CPU s | RTF (CPU) | speed-up (wall / CPU) |")
     print("|---|---|---|---|---|---|---|")
     for r in results:
@@ -209,6 +230,14 @@ def main(argv: list[str] | None = None) -> int:
         for c, heard in zip(clips, r.hypotheses, strict=True):
             errors, words = word_errors(c.reference, heard)
             print(f"  {c.name[-4:]}  {errors}/{words}  {heard}")
+    if not args.no_listen:
+        from .bench_listen import report
+
+        try:
+            print("\n".join(report([c.path for c in clips], args.device, args.seconds, args.answers, args.idle)))
+        except (VoiceguideError, OSError, subprocess.SubprocessError) as exc:
+            print(f"bench_stt: the listening figures failed: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from .errors import AudioError, MicrophoneSilent, VoiceguideError
 from .journal.db import Journal
-from .listen.capture import capture_answer
+from .listen.capture import BEFORE, capture_answer
 from .model import Listen, Session
 from .player import Command
 from .seams import AudioInput, Clip, Clock, Recognizer
@@ -47,6 +47,7 @@ class SessionListener:
         self.disabled = False
         """Set after the microphone failed: later listen windows are quiet pauses."""
         self._said_silent = False
+        self._said_unheard = False
         self.entries: list[int] = []
         """Journal ids of the answers kept, in order."""
         self._jobs: queue.Queue[tuple[int, Clip] | None] = queue.Queue()
@@ -83,7 +84,7 @@ class SessionListener:
         try:
             answer = capture_answer(self._mic, self._clock, timeout=listen.timeout, limit=listen.limit,
                                     trailing_silence=self._silence if listen.quiet is None else listen.quiet,
-                                    stop=over)
+                                    stop=over, before=BEFORE)
         except MicrophoneSilent as exc:  # muted, most likely: say so once, and go on listening
             if not self._said_silent:
                 self._said_silent = True
@@ -100,7 +101,7 @@ class SessionListener:
         try:
             entry = self._journal.add(listen.prompt, listen.kind, None, session_id=self.session.id,
                                       session_title=self.session.title, step=step, audio=answer.clip,
-                                      recognizer=self._recognizer.name)
+                                      recognizer=self._recognizer.name, language=self.session.language)
         except VoiceguideError as exc:
             self._notify(f"Your answer could not be saved to the journal: {exc}")
             return
@@ -132,6 +133,10 @@ class SessionListener:
                 log.info("journal entry %d: %r", entry, heard.text)
             except VoiceguideError as exc:  # the audio is kept: 'voiceguide journal retranscribe' can retry
                 log.warning("could not transcribe journal entry %d: %s", entry, exc)
+                if not self._said_unheard:
+                    self._said_unheard = True
+                    self._notify(f"The words of an answer could not be made out ({exc}). Its recording is kept "
+                                 "in your journal; 'voiceguide journal retranscribe' adds the words later.")
 
     def close(self, timeout: float = 30.0) -> bool:
         """Finish the transcriptions still queued (up to ``timeout`` s); True if all were done."""

@@ -114,7 +114,9 @@ def _listener(args: argparse.Namespace, session: Session, clock: Clock, controls
         console.print(f"No microphone ({exc}). Listen steps become quiet pauses to answer in your own mind.")
         return None
     journal = Journal(args.journal, keep_audio=not args.no_keep_audio)
-    recognizer = backends.recognizer_with_model(args.recognizer, args.model)
+    from .listen.stt_worker import off_audio_path
+
+    recognizer = off_audio_path(args.recognizer, args.model, session.language)
     console.print(f"This session listens for your spoken answers and keeps them privately in your journal "
                   f"({journal.path}). To answer silently instead, run it with --no-listen.")
     return SessionListener(session, microphone, clock, recognizer, journal, controls, console.print)

@@ -129,9 +129,32 @@ def _whisper(**config: Any) -> Recognizer:
 
 
 def _faster_whisper(**config: Any) -> Recognizer:
-    from .sr_recognizers import FasterWhisperRecognizer
+    from .whisper_stt import FasterWhisperRecognizer
 
     return FasterWhisperRecognizer(**config)
+
+
+def whisper_ready(language: str = "en", model: str | None = None) -> bool:
+    """Whether faster-whisper is installed with a model for ``language`` (or ``model`` is a Whisper one)."""
+    import importlib.util
+
+    from . import whisper_models
+
+    if importlib.util.find_spec("faster_whisper") is None:
+        return False
+    if model is None:
+        return whisper_models.choose(language) is not None
+    if model in whisper_models.MODELS:
+        return whisper_models.installed(whisper_models.MODELS[model])
+    return (Path(model).expanduser() / "model.bin").is_file()
+
+
+def _auto(model: str | None = None, language: str = "en") -> Recognizer:
+    """faster-whisper where its model is installed (or ``model`` is a Whisper folder); else pocketsphinx."""
+    if whisper_ready(language, model):
+        return _faster_whisper(model=model, language=language)
+    log.info("no Whisper model for '%s' is installed: answers are recognised by pocketsphinx", language)
+    return _sphinx(model_dir=model) if model else _sphinx()
 
 
 def _fake_recognizer(**config: Any) -> Recognizer:
@@ -141,13 +164,20 @@ def _fake_recognizer(**config: Any) -> Recognizer:
 
 
 RECOGNIZERS: dict[str, Callable[..., Recognizer]] = {
-    "sphinx": _sphinx, "sphinx-sr": _sphinx_sr, "vosk": _vosk, "whisper": _whisper,
+    "auto": _auto, "sphinx": _sphinx, "sphinx-sr": _sphinx_sr, "vosk": _vosk, "whisper": _whisper,
     "faster-whisper": _faster_whisper, "fake": _fake_recognizer,
 }
-"""Speech recognizers, given their keyword config (e.g. ``model_dir``, ``model``); ``sphinx`` is the default."""
+"""Speech recognizers, given their keyword config (e.g. ``model_dir``, ``model``); ``auto`` is the default:
+faster-whisper where its model is installed, pocketsphinx otherwise."""
+
+DEFAULT_RECOGNIZER = "auto"
+"""The recognizer used unless one is named."""
+
+LANGUAGE_AWARE = frozenset({"auto", "faster-whisper", "whisper"})
+"""Recognizers that are told the session's language."""
 
 
-def recognizer(name: str = "sphinx", **config: Any) -> Recognizer:
+def recognizer(name: str = DEFAULT_RECOGNIZER, **config: Any) -> Recognizer:
     """The recognizer called ``name`` built with ``config``; its model loads on first use, never from the network."""
     try:
         factory = RECOGNIZERS[name]
@@ -159,18 +189,29 @@ def recognizer(name: str = "sphinx", **config: Any) -> Recognizer:
         raise BackendError(f"bad settings for recognizer '{name}': {exc}") from exc
 
 
-MODEL_OPTION: dict[str, str] = {"sphinx": "model_dir", "vosk": "model_dir", "whisper": "model",
+MODEL_OPTION: dict[str, str] = {"auto": "model", "sphinx": "model_dir", "vosk": "model_dir", "whisper": "model",
                                 "faster-whisper": "model"}
 """Which setting of each recognizer a ``--model`` value goes to (a folder, or a Whisper name or path)."""
 
 
-def recognizer_with_model(name: str = "sphinx", model: str | None = None) -> Recognizer:
-    """The recognizer called ``name``, with ``model`` (from ``--model``) as its model folder or name."""
-    if model is None:
-        return recognizer(name)
-    if name not in MODEL_OPTION:
-        raise BackendError(f"the '{name}' recognizer takes no model; --model is for {', '.join(MODEL_OPTION)}")
-    return recognizer(name, **{MODEL_OPTION[name]: model})
+def recognizer_config(name: str = DEFAULT_RECOGNIZER, model: str | None = None,
+                      language: str | None = None) -> dict[str, Any]:
+    """The keyword config of recognizer ``name`` for ``model`` (from ``--model``) and a session ``language``."""
+    config: dict[str, Any] = {}
+    if model is not None:
+        if name not in MODEL_OPTION:
+            raise BackendError(f"the '{name}' recognizer takes no model; --model is for {', '.join(MODEL_OPTION)}")
+        config[MODEL_OPTION[name]] = model
+    if language and name in LANGUAGE_AWARE:
+        config["language"] = language
+    return config
+
+
+def recognizer_with_model(name: str = DEFAULT_RECOGNIZER, model: str | None = None,
+                          language: str | None = None) -> Recognizer:
+    """The recognizer called ``name``, with ``model`` (from ``--model``) as its model folder or name, for
+    answers in ``language`` (used by the recognizers that can be told it)."""
+    return recognizer(name, **recognizer_config(name, model, language))
 
 
 def system_clock() -> Clock:

@@ -1,4 +1,6 @@
-"""Recognizers reached through SpeechRecognition's ``AudioData``: ``sphinx-sr``, Vosk, Whisper, faster-whisper.
+"""Recognizers reached through SpeechRecognition's ``AudioData``: ``sphinx-sr``, Vosk, Whisper.
+
+(faster-whisper has its own module, ``whisper_stt``: it is used directly, with its filters.)
 
 Each is optional: its library is imported only when the recognizer is built, and a model that is
 configured but missing is a :class:`RecognizerError` naming the path and how to get it. Nothing here
@@ -146,39 +148,5 @@ class WhisperRecognizer:
         from speech_recognition.recognizers.whisper_local.whisper import TranscribableAdapter
 
         model = _cached("whisper", str(self.path), lambda: self._whisper.load_model(str(self.path)))
-        with self._lock:
-            return _via_sr(TranscribableAdapter(model), clip, self.options)
-
-
-class FasterWhisperRecognizer:
-    """faster-whisper (CTranslate2) with a model folder, or a name already in the local cache."""
-
-    name = "faster-whisper"
-
-    def __init__(self, model: str = "base.en", device: str = "cpu", compute_type: str = "int8",
-                 language: str | None = "en") -> None:
-        self._fw = _need("faster_whisper", "faster-whisper")
-        as_path = Path(model).expanduser()
-        if ("/" in model or model.startswith(".")) and not as_path.is_dir():
-            raise RecognizerError(f"faster-whisper model folder not found: {as_path}; convert or copy a model there")
-        self.model = str(as_path) if as_path.is_dir() else model
-        self.init = {"device": device, "compute_type": compute_type}
-        self.options: dict[str, Any] = {"language": language} if language else {}
-        self._lock = threading.Lock()
-
-    def _load(self) -> Any:
-        try:
-            return self._fw.WhisperModel(self.model, local_files_only=True, **self.init)
-        except Exception as exc:  # huggingface_hub and ctranslate2 raise many kinds
-            raise RecognizerError(
-                f"faster-whisper model '{self.model}' is not on this device ({exc}); fetch it once on a connected "
-                "machine with: python -c \"import faster_whisper; "
-                f"faster_whisper.WhisperModel('{self.model}')\"") from exc
-
-    def transcribe(self, clip: Clip) -> Transcript:
-        """Recognize ``clip``."""
-        from speech_recognition.recognizers.whisper_local.faster_whisper import TranscribableAdapter
-
-        model = _cached("faster-whisper", self.model, self._load)
         with self._lock:
             return _via_sr(TranscribableAdapter(model), clip, self.options)

@@ -4,7 +4,8 @@ A session with listen steps is compiled with listen windows when answers are on 
 and a microphone is there; at each window the player holds while :class:`SessionListener` takes the
 answer, writes the journal row at once and fills in the words in the background. The microphone is
 the daemon's one shared stream (the wake phrase listens on it too); the journal is the one
-``voiceguide journal`` reads; the recogniser and its model come from ``[speech]``. Without a
+``voiceguide journal`` reads; the recogniser and its model come from ``[speech]`` and run in a
+low-priority worker process for each session language (``listen.stt_worker``). Without a
 microphone, questions are followed by a quiet pause, as with ``voiceguide run --no-listen``.
 """
 
@@ -15,11 +16,11 @@ import queue
 import threading
 from contextlib import ExitStack
 
-from .. import backends
 from ..errors import AudioUnavailable, VoiceguideError
 from ..journal.db import JOURNAL_FILE, Journal
 from ..listen.capture import SAMPLE_RATE
 from ..listen.shared_input import SharedInput
+from ..listen.stt_worker import off_audio_path
 from ..listening import SessionListener
 from ..model import Session
 from ..player import Command
@@ -40,7 +41,7 @@ class Answers:
         self._mic = microphone
         self._clock = clock
         self._journal: Journal | None = None
-        self._recognizer: Recognizer | None = None
+        self._recognizers: dict[str, Recognizer] = {}
         self._said_no_mic = False
 
     def listening(self, session: Session) -> bool:
@@ -65,10 +66,11 @@ class Answers:
         try:
             if self._journal is None:
                 self._journal = Journal(self.config.journal / JOURNAL_FILE)
-            if self._recognizer is None:
+            if session.language not in self._recognizers:  # one worker per language, each exits when idle
                 speech = self.config.speech
-                self._recognizer = backends.recognizer_with_model(speech.recognizer, speech.model)
-            journal, recognizer = self._journal, self._recognizer
+                self._recognizers[session.language] = off_audio_path(speech.recognizer, speech.model,
+                                                                     session.language)
+            journal, recognizer = self._journal, self._recognizers[session.language]
         except VoiceguideError as exc:
             log.error("%s: cannot take answers: %s", request.session, exc)
             return None

@@ -62,8 +62,9 @@ class Speech:
     """Words per minute; None keeps each script's own rate."""
     volume: float | None = None
     """Master volume 0..1; None keeps each script's own."""
-    recognizer: str = "sphinx"
-    """Speech recogniser for spoken answers (the wake phrase and voice commands use keyword spotting)."""
+    recognizer: str = "auto"
+    """Speech recogniser for spoken answers: ``auto`` is faster-whisper where its model is installed, else
+    pocketsphinx (the wake phrase and voice commands use keyword spotting)."""
     cache_dir: Path | None = None
     """Where rendered speech is cached; None is the user cache folder."""
     model: str | None = None

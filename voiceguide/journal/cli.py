@@ -21,11 +21,12 @@ EMPTY = "Your journal is empty. Answers you speak during a session will be kept 
 
 def recognizer_options(p: argparse._ActionsContainer) -> None:
     """``--recognizer`` and ``--model``, as ``run``, ``transcribe`` and ``journal retranscribe`` take them."""
-    p.add_argument("--recognizer", default="sphinx", metavar="NAME",
-                   help="speech recognizer for answers: sphinx (default, offline), sphinx-sr, vosk, whisper, "
-                        "faster-whisper or fake")
+    p.add_argument("--recognizer", default="auto", metavar="NAME",
+                   help="speech recognizer for answers: auto (default: faster-whisper where its model is "
+                        "installed, else sphinx), faster-whisper, sphinx, sphinx-sr, vosk, whisper or fake")
     p.add_argument("--model", metavar="PATH_OR_NAME",
-                   help="model folder (sphinx, vosk) or model name/path (whisper, faster-whisper); never downloaded")
+                   help="model folder (sphinx, vosk, any CTranslate2 Whisper folder), tiny.en or base (the "
+                        "packaged Whisper models), or a Whisper model name/path; never downloaded")
 
 
 def _journal_option(p: argparse.ArgumentParser) -> None:
@@ -36,6 +37,7 @@ def add_parsers(sub: Any) -> None:
     """Register ``transcribe`` and ``journal`` on the main parser's subparsers."""
     p = sub.add_parser("transcribe", help="print the words spoken in an audio file (offline)")
     p.add_argument("file", metavar="FILE.wav", help="audio file (WAV, FLAC ...)")
+    p.add_argument("--language", default="en", metavar="CODE", help="language spoken in it (default en; e.g. nl)")
     recognizer_options(p)
     p.set_defaults(handler=cmd_transcribe)
 
@@ -64,10 +66,10 @@ def add_parsers(sub: Any) -> None:
             recognizer_options(q)
 
 
-def _recognizer(args: argparse.Namespace) -> Any:
+def _recognizer(args: argparse.Namespace, language: str | None = None) -> Any:
     from ..backends import recognizer_with_model
 
-    return recognizer_with_model(args.recognizer, args.model)
+    return recognizer_with_model(args.recognizer, args.model, language)
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
@@ -75,7 +77,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     if not Path(args.file).is_file():
         raise VoiceguideError(f"no such audio file: {args.file}")
     clip = answer_audio.load(Path(args.file))
-    result = _recognizer(args).transcribe(clip)
+    result = _recognizer(args, args.language).transcribe(clip)
     if not result.text:
         print("(no words recognised)", file=sys.stderr)
         return 0
@@ -128,6 +130,11 @@ def _show(journal: Journal, args: argparse.Namespace) -> int:
         fields.append(("heard by", e.recognizer + conf))
     if e.duration is not None:
         fields.append(("length", f"{e.duration:.1f} s"))
+    if e.language:
+        fields.append(("language", e.language))
+    for earlier in journal.history(e.id):
+        by = f" (by {earlier.recognizer})" if earlier.recognizer else ""
+        fields.append(("before", f"{earlier.transcript!r}{by}, replaced {earlier.replaced[:16].replace('T', ' ')}"))
     refused = journal.audio_refusal(e)
     fields.append(("audio", str(audio) if audio else f"not used: {refused}" if refused else "not kept"))
     for name, value in fields:
@@ -187,7 +194,7 @@ def _retranscribe(journal: Journal, args: argparse.Namespace) -> int:
     with_audio = [e for e in targets if e.audio_path]
     if not with_audio:
         raise VoiceguideError("no kept audio to transcribe" + (f" for entry {args.id}" if args.id else ""))
-    rec = _recognizer(args)
+    recognizers: dict[str, Any] = {}  # one per language the answers were given in
     for e in with_audio:
         path, refused = journal.audio_file(e), journal.audio_refusal(e)
         if refused is not None:
@@ -196,7 +203,12 @@ def _retranscribe(journal: Journal, args: argparse.Namespace) -> int:
         if path is None or not path.exists():
             print(f"{e.id:>4}  audio missing: {path}", file=sys.stderr)
             continue
+        language = e.language or "en"
+        if language not in recognizers:
+            recognizers[language] = _recognizer(args, language)
+        rec = recognizers[language]
         result = rec.transcribe(answer_audio.load(path))
         updated = journal.update_transcript(e.id, result.text, rec.name, result.confidence)
-        print(terminal_safe(f"{e.id:>4}  {answer_text(updated)}"))
+        before = f"  (was: {e.transcript!r}, by {e.recognizer})" if e.transcript is not None else ""
+        print(terminal_safe(f"{e.id:>4}  {answer_text(updated)}{before}"))
     return 0

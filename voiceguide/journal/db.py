@@ -26,7 +26,7 @@ JOURNAL_FILE = "journal.sqlite3"
 """The database's file name inside the user data directory."""
 
 _COLUMNS = ("id", "time", "session_id", "session_title", "step", "prompt", "kind", "transcript", "rating",
-            "recognizer", "confidence", "audio_path", "duration")
+            "recognizer", "confidence", "audio_path", "duration", "language")
 
 
 def default_path() -> Path:
@@ -71,10 +71,26 @@ class Entry:
     """The answer's FLAC, relative to the journal's folder; None when not kept."""
     duration: float | None
     """Length of the answer in seconds."""
+    language: str | None = None
+    """The session's language code (``en``, ``nl``) when it was said; None for entries from before it was kept."""
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as plain JSON-ready values."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """A transcript an entry had before it was transcribed again."""
+
+    replaced: str
+    """When it was replaced (ISO 8601 local time)."""
+    transcript: str | None
+    """The words it had then (None: it had none yet)."""
+    recognizer: str | None
+    """The recognizer that had made them."""
+    confidence: float | None
+    """That recognizer's confidence."""
 
 
 class Journal:
@@ -155,7 +171,8 @@ class Journal:
     def add(self, prompt: str, kind: Kind = "reflection", transcript: str | None = None, *,
             rating: int | None = None, session_id: str | None = None, session_title: str | None = None,
             step: int | None = None, recognizer: str | None = None, confidence: float | None = None,
-            audio: Clip | None = None, duration: float | None = None, time: str | None = None) -> int:
+            audio: Clip | None = None, duration: float | None = None, time: str | None = None,
+            language: str | None = None) -> int:
         """Keep one answer; committed before this returns. Returns the new entry's id.
 
         ``transcript`` may be None and filled in later with :meth:`update_transcript`. For a ``rating``
@@ -181,9 +198,10 @@ class Journal:
         try:
             cursor = self._run(
                 "INSERT INTO entries (time, session_id, session_title, step, prompt, kind, transcript, rating,"
-                " recognizer, confidence, audio_path, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " recognizer, confidence, audio_path, duration, language)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (time or now(), session_id, session_title, step, prompt, kind, transcript, rating, recognizer,
-                 confidence, relative, duration))
+                 confidence, relative, duration, language))
         except JournalError:
             if saved:
                 answer_audio.remove(saved)
@@ -192,13 +210,31 @@ class Journal:
 
     def update_transcript(self, entry_id: int, transcript: str, recognizer: str | None = None,
                           confidence: float | None = None) -> Entry:
-        """Replace an entry's words (background transcription, retranscribe); a rating is parsed again."""
+        """Replace an entry's words (background transcription, retranscribe); a rating is parsed again.
+        Words it already had are kept in its history (:meth:`history`), so the two can be compared."""
         self._writable()
         entry = self.require(entry_id)
         rating = parse_rating(transcript) if entry.kind == "rating" else entry.rating
-        self._run("UPDATE entries SET transcript = ?, recognizer = ?, confidence = ?, rating = ? WHERE id = ?",
-                  (transcript, recognizer, confidence, rating, entry_id))
+        with self._lock:
+            try:
+                with self._conn:  # one transaction: the old words are never lost between the two statements
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    if entry.transcript is not None:
+                        self._conn.execute(
+                            "INSERT INTO transcript_history (entry_id, replaced, transcript, recognizer, confidence)"
+                            " VALUES (?, ?, ?, ?, ?)",
+                            (entry_id, now(), entry.transcript, entry.recognizer, entry.confidence))
+                    self._conn.execute("UPDATE entries SET transcript = ?, recognizer = ?, confidence = ?, rating = ?"
+                                       " WHERE id = ?", (transcript, recognizer, confidence, rating, entry_id))
+            except sqlite3.Error as exc:
+                raise JournalError(f"journal {self.path}: {exc}") from exc
         return self.require(entry_id)
+
+    def history(self, entry_id: int) -> list[Earlier]:
+        """The transcripts an entry had before, oldest first."""
+        rows = self._run("SELECT replaced, transcript, recognizer, confidence FROM transcript_history "
+                         "WHERE entry_id = ? ORDER BY id", (entry_id,)).fetchall()
+        return [Earlier(r["replaced"], r["transcript"], r["recognizer"], r["confidence"]) for r in rows]
 
     def get(self, entry_id: int) -> Entry | None:
         """The entry with this id, or None."""
@@ -268,6 +304,7 @@ class Journal:
         entry = self.get(entry_id)
         if entry is None:
             return None
+        self._run("DELETE FROM transcript_history WHERE entry_id = ?", (entry_id,))  # the words go with it
         self._run("DELETE FROM entries WHERE id = ?", (entry_id,))
         path, refused = self._audio(entry)
         if refused is not None:

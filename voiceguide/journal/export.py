@@ -4,6 +4,9 @@ Rows may have been edited by hand (see :mod:`rows`): a time that is not a date g
 unknown", and control characters never reach the output raw. Markdown and CSV are for people and
 spreadsheets, so C0 (except tab and newline), DEL and C1 characters are dropped from them; JSON keeps
 every character, written as a ``\\u`` escape.
+
+Markdown's fixed words (headings, dates, "not transcribed yet") are in the answers' language: Dutch
+for a journal of Dutch sessions, English otherwise (each answer's own note in its own language).
 """
 
 from __future__ import annotations
@@ -28,8 +31,27 @@ def clean(text: str) -> str:
 
 
 CSV_COLUMNS = ("id", "time", "session_id", "session_title", "step", "prompt", "kind", "transcript", "rating",
-               "recognizer", "confidence", "audio_path", "duration")
+               "recognizer", "confidence", "audio_path", "duration", "language")
 """Columns of the CSV export, in order."""
+
+WORDS: dict[str, dict[str, str]] = {
+    "en": {"title": "Journal", "empty": "Nothing here yet. Answers you speak during a session will appear here.",
+           "pending": "(words not transcribed yet; 'voiceguide journal retranscribe' adds them)",
+           "none": "(no words recognised)"},
+    "nl": {"title": "Dagboek", "empty": "Hier staat nog niets. Wat je tijdens een sessie hardop antwoordt, komt hier.",
+           "pending": "(woorden nog niet uitgeschreven; 'voiceguide journal retranscribe' voegt ze toe)",
+           "none": "(geen woorden herkend)"},
+}
+"""The export's fixed words by language."""
+DAYS = {"nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")}
+"""Weekday names (Monday first) where not English."""
+MONTHS = {"nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+                 "oktober", "november", "december")}
+"""Month names where not English."""
+
+
+def _words(language: str | None) -> dict[str, str]:
+    return WORDS.get((language or "en").split("-")[0], WORDS["en"])
 
 
 def answer_text(entry: Entry) -> str:
@@ -37,9 +59,9 @@ def answer_text(entry: Entry) -> str:
     if entry.kind == "rating" and entry.rating is not None:
         return f"{entry.rating} / 10"
     if entry.transcript is None:
-        return "(not transcribed yet)"
+        return _words(entry.language)["pending"]
     if not entry.transcript:
-        return "(no words recognised)"
+        return _words(entry.language)["none"]
     return entry.transcript
 
 
@@ -50,7 +72,7 @@ def to_json(entries: Sequence[Entry]) -> str:
         rows.append({"id": e.id, "time": e.time, "session": {"id": e.session_id, "title": e.session_title},
                      "step": e.step, "prompt": e.prompt, "kind": e.kind, "transcript": e.transcript,
                      "rating": e.rating, "recognizer": e.recognizer, "confidence": e.confidence,
-                     "audio_path": e.audio_path, "duration": e.duration})
+                     "audio_path": e.audio_path, "duration": e.duration, "language": e.language})
     text = json.dumps(rows, indent=2, ensure_ascii=False, allow_nan=False)
     return _JSON_UNESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
@@ -80,11 +102,19 @@ def _day(entry: Entry) -> date | None:
 
 def to_markdown(entries: Sequence[Entry]) -> str:
     """A diary: a heading per day, then each answer with its time, session and question."""
-    lines = ["# Journal", ""]
+    languages = [(e.language or "en").split("-")[0] for e in entries]
+    language = max(set(languages), key=languages.count) if languages else "en"
+    words = _words(language)
+    lines = [f"# {words['title']}", ""]
     if not entries:
-        lines += ["Nothing here yet. Answers you speak during a session will appear here.", ""]
+        lines += [words["empty"], ""]
     for day, group in groupby(entries, key=_day):
-        lines += [f"## {day:%A} {day.day} {day:%B %Y}" if day is not None else "## Time unknown", ""]
+        if day is None:
+            lines += ["## Tijd onbekend" if language == "nl" else "## Time unknown", ""]
+        elif language in DAYS:
+            lines += [f"## {DAYS[language][day.weekday()]} {day.day} {MONTHS[language][day.month - 1]} {day.year}", ""]
+        else:
+            lines += [f"## {day:%A} {day.day} {day:%B %Y}", ""]
         for e in group:
             when = _when(e)
             where = f" · {clean(e.session_title)}" if e.session_title else ""

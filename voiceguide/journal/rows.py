@@ -87,4 +87,5 @@ def entry_fields(row: Mapping[str, Any] | Any, entry_id: int) -> dict[str, Any]:
             "transcript": text(get("transcript")),
             "rating": rating if rating is not None and 0 <= rating <= 10 else None,
             "recognizer": text(get("recognizer")), "confidence": real(get("confidence")),
-            "audio_path": text(get("audio_path")), "duration": real(get("duration"))}
+            "audio_path": text(get("audio_path")), "duration": real(get("duration")),
+            "language": text(get("language"))}

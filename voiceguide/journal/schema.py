@@ -25,6 +25,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ("ALTER TABLE entries ADD COLUMN confidence REAL",
      "ALTER TABLE entries ADD COLUMN duration REAL",
      "CREATE INDEX entries_time ON entries (time)"),
+    # 2 -> 3: the language an answer was given in, and the earlier transcripts of an entry (retranscribe)
+    ("ALTER TABLE entries ADD COLUMN language TEXT",
+     """CREATE TABLE transcript_history (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            entry_id INTEGER NOT NULL REFERENCES entries (id) ON DELETE CASCADE,
+            replaced TEXT NOT NULL,
+            transcript TEXT,
+            recognizer TEXT,
+            confidence REAL
+        )""",
+     "CREATE INDEX transcript_history_entry ON transcript_history (entry_id)"),
 )
 """``MIGRATIONS[n]`` takes a journal from version n to n + 1. Append only; never edit a released step."""
 

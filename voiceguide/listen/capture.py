@@ -3,6 +3,12 @@
 ``capture_answer`` blocks on a queue fed by the input's callback and waits through the injected
 clock, so it never polls and a fake input plus a :class:`~voiceguide.backends.fake.FakeClock`
 runs a minute of listening in milliseconds.
+
+People start answering as the question's listening cue ends, sometimes while it plays. From a held
+:class:`~voiceguide.listen.shared_input.SharedInput`, ``before`` seconds heard before the window
+opened come first, and the endpointer (which learns the noise floor from the quietest of its first
+frames, so it can start in speech) finds an answer that began there. Sound that was over before the
+window opened is the cue itself, or the guide's voice: it is not an answer, and listening goes on.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import logging
 import queue
 import threading
 from collections import deque
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -31,6 +38,10 @@ STALL_SECONDS = 2.0
 """If no audio arrives for this long the microphone is taken to have stopped."""
 MAX_WAIT = 0.25
 """Longest single wait on the clock (bounds how late a deadline is noticed)."""
+BEFORE = 0.5
+"""Seconds before the window opens that a session's listening looks back (the listening cue is 0.48 s)."""
+OVER_BEFORE_OPEN = 0.15
+""""Speech" that ended within this much after the window opened, having started before it, was the cue."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +51,8 @@ class Answer:
     clip: Clip
     """The audio, from ``PRE_ROLL`` before the speech to ``POST_ROLL`` after it (16 kHz mono)."""
     offset: float
-    """Seconds from the start of listening to the clip's first sample."""
+    """Seconds from the start of listening (the window opening) to the clip's first sample; negative when
+    the answer began before the window opened."""
     speech_start: float
     """Seconds into ``clip`` where speech was detected to start."""
     speech_end: float
@@ -55,6 +67,12 @@ class _Blocks:
     def __init__(self) -> None:
         self.queue: queue.SimpleQueue[Samples] = queue.SimpleQueue()
         self.arrived = threading.Event()
+        self.earlier = 0
+        """Samples heard before listening began (given first, by a held shared input)."""
+
+    def deliver_earlier(self, block: Samples) -> None:
+        self.earlier = len(block)
+        self.deliver(block)
 
     def deliver(self, block: Samples) -> None:
         self.queue.put(np.array(block, dtype=np.float32, copy=True).reshape(-1))
@@ -87,7 +105,7 @@ class _Recording:
 
 def capture_answer(input: AudioInput, clock: Clock, timeout: float = 8.0, limit: float = 60.0,
                    trailing_silence: float = 1.2, config: VadConfig | None = None,
-                   stop: threading.Event | None = None) -> Answer | None:
+                   stop: threading.Event | None = None, before: float = 0.0) -> Answer | None:
     """Listen for one answer; None if nobody spoke within ``timeout`` seconds.
 
     :class:`MicrophoneSilent` instead if in all that time the microphone sent nothing but exact zeros
@@ -96,15 +114,37 @@ def capture_answer(input: AudioInput, clock: Clock, timeout: float = 8.0, limit:
     ``timeout`` counts from the moment the microphone opens, ``limit`` from the start of speech.
     ``config`` overrides the other endpointing parameters; the three arguments win over it.
     Once ``stop`` is set (the person skipped the question) listening ends and None is returned,
-    whatever was heard.
+    whatever was heard. ``before``: see the module docstring (only a :class:`SharedInput` can look back).
     """
-    cfg = replace(config or VadConfig(), sample_rate=SAMPLE_RATE, timeout=timeout, limit=limit,
-                  trailing_silence=trailing_silence)
-    endpointer = Endpointer(cfg)
+    began_at = clock.monotonic()
+    answer = _capture(input, clock, timeout, limit, trailing_silence, config, stop, before)
+    if answer is None or answer.offset + answer.speech_end > OVER_BEFORE_OPEN:
+        return answer
+    log.info("sound before the window opened (%.2f s to %.2f s) was the cue, not an answer: listening on",
+             answer.offset + answer.speech_start, answer.offset + answer.speech_end)
+    waited = clock.monotonic() - began_at
+    if waited >= timeout:
+        return None
+    later = _capture(input, clock, timeout - waited, limit, trailing_silence, config, stop, 0.0)
+    return None if later is None else replace(later, offset=later.offset + waited)
+
+
+def _capture(input: AudioInput, clock: Clock, timeout: float, limit: float, trailing_silence: float,
+             config: VadConfig | None, stop: threading.Event | None, before: float) -> Answer | None:
+    from .shared_input import SharedInput
+
     blocks = _Blocks()
-    # While waiting keep the pre-roll plus the onset window the start is reported back across.
-    recording = _Recording(int((PRE_ROLL + cfg.onset_window + 2 * cfg.frame) * SAMPLE_RATE))
-    with input.open(SAMPLE_RATE, blocks.deliver):
+    opened: AbstractContextManager[object]
+    if before > 0 and isinstance(input, SharedInput):
+        opened = input.open(SAMPLE_RATE, blocks.deliver, earlier=blocks.deliver_earlier, before=before)
+    else:
+        opened = input.open(SAMPLE_RATE, blocks.deliver)
+    with opened:
+        cfg = replace(config or VadConfig(), sample_rate=SAMPLE_RATE, timeout=timeout + blocks.earlier / SAMPLE_RATE,
+                      limit=limit, trailing_silence=trailing_silence)
+        endpointer = Endpointer(cfg)
+        # While waiting keep the pre-roll plus the onset window the start is reported back across.
+        recording = _Recording(int((PRE_ROLL + cfg.onset_window + cfg.floor_window + 2 * cfg.frame) * SAMPLE_RATE))
         began = clock.monotonic()
         last_block = began
         started_at: float | None = None
@@ -141,7 +181,7 @@ def capture_answer(input: AudioInput, clock: Clock, timeout: float = 8.0, limit:
             clock.wait(blocks.arrived, min(MAX_WAIT, deadline - now))
     if endpointer.start is None:
         _check_sounded(recording, timeout)
-    return _answer(endpointer, recording)
+    return _answer(endpointer, recording, blocks.earlier)
 
 
 def _check_sounded(recording: _Recording, timeout: float) -> None:
@@ -159,7 +199,7 @@ def _deadline(began: float, started_at: float | None, last_block: float, cfg: Va
     return min(stall, started_at + cfg.limit + STALL_SECONDS)
 
 
-def _answer(endpointer: Endpointer, recording: _Recording) -> Answer | None:
+def _answer(endpointer: Endpointer, recording: _Recording, earlier: int) -> Answer | None:
     if endpointer.start is None or endpointer.reason in (None, EndReason.TIMEOUT):
         return None
     end = endpointer.end if endpointer.end is not None else recording.total
@@ -169,5 +209,5 @@ def _answer(endpointer: Endpointer, recording: _Recording) -> Answer | None:
         last = min(recording.total, end)
     samples = recording.slice(first, last)
     log.info("answer: %.2f s of speech (%s)", (end - endpointer.start) / SAMPLE_RATE, endpointer.reason.value)
-    return Answer(Clip(samples, SAMPLE_RATE), first / SAMPLE_RATE, (endpointer.start - first) / SAMPLE_RATE,
+    return Answer(Clip(samples, SAMPLE_RATE), (first - earlier) / SAMPLE_RATE, (endpointer.start - first) / SAMPLE_RATE,
                   (end - first) / SAMPLE_RATE, endpointer.reason)

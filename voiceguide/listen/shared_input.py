@@ -10,19 +10,50 @@ PortAudio's ``pulse`` device records nothing for the first 0.8-2.1 s after a str
 through PulseAudio 16 with a burst played into the microphone: later sound arrives within 10 ms).
 Opened only when a listen window begins, that lost the first words of an answer begun right after
 the cue ("mister john dashwood had been at" of a LibriVox clip); kept open, nothing is lost.
+
+While held, the last :data:`HISTORY` seconds are kept, so that a listener can ask for what was heard
+just before it opened (``open(..., earlier=..., before=...)``): an answer begun while the listening cue
+was still playing is then kept from its first word.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+
+import numpy as np
 
 from ..errors import AudioError
 from ..seams import AudioInput, Samples
 
 log = logging.getLogger(__name__)
+
+HISTORY = 2.0
+"""Seconds of audio kept while the stream is held, for listeners that want what came just before."""
+
+
+class _History:
+    """The last ``limit`` samples delivered."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.blocks: deque[Samples] = deque()
+        self.total = 0
+
+    def add(self, block: Samples) -> None:
+        self.blocks.append(np.array(block, dtype=np.float32, copy=True).reshape(-1))
+        self.total += len(self.blocks[-1])
+        while self.blocks and self.total - len(self.blocks[0]) >= self.limit:
+            self.total -= len(self.blocks.popleft())
+
+    def last(self, samples: int) -> Samples:
+        if not self.blocks:
+            return np.zeros(0, dtype=np.float32)
+        audio = np.concatenate(self.blocks)
+        return audio[max(0, len(audio) - samples):]
 
 
 class SharedInput:
@@ -34,6 +65,8 @@ class SharedInput:
         self._listeners: list[Callable[[Samples], None]] = []
         self._stream: ExitStack | None = None
         self._rate = 0
+        self._history: _History | None = None
+        self._history_lock = threading.Lock()  # orders history against the blocks delivered live
 
     def check(self, *args: object) -> object:
         """The inner input's ``check`` (which names the device or raises), if it has one."""
@@ -46,8 +79,12 @@ class SharedInput:
         return len(self._listeners)
 
     @contextmanager
-    def open(self, sample_rate: int, deliver: Callable[[Samples], None]) -> Iterator[object]:
-        """Listen with ``deliver`` until the block ends; the stream opens with the first listener."""
+    def open(self, sample_rate: int, deliver: Callable[[Samples], None],
+             earlier: Callable[[Samples], None] | None = None, before: float = 0.0) -> Iterator[object]:
+        """Listen with ``deliver`` until the block ends; the stream opens with the first listener.
+
+        With ``earlier``, while the stream is held, that is called once first with up to ``before``
+        seconds heard just before this call; ``deliver`` then gets every block after it, none lost."""
         with self._lock:
             if self._stream is None:
                 stack = ExitStack()
@@ -55,7 +92,10 @@ class SharedInput:
                 self._stream, self._rate = stack, sample_rate
             elif sample_rate != self._rate:
                 raise AudioError(f"the microphone is already open at {self._rate} Hz, not {sample_rate} Hz")
-            self._listeners = [*self._listeners, deliver]
+            with self._history_lock:
+                if earlier is not None and self._history is not None and before > 0:
+                    earlier(self._history.last(round(before * self._rate)))
+                self._listeners = [*self._listeners, deliver]
         try:
             yield self
         finally:
@@ -76,10 +116,21 @@ class SharedInput:
                 stack.enter_context(self.open(sample_rate, _drop))
             except AudioError as exc:
                 log.info("could not keep the microphone open ahead of the questions: %s", exc)
+            else:
+                with self._history_lock:
+                    self._history = _History(round(HISTORY * sample_rate))
+                stack.callback(self._forget)
             yield
 
+    def _forget(self) -> None:
+        with self._history_lock:
+            self._history = None
+
     def _deliver(self, block: Samples) -> None:
-        listeners = self._listeners  # replaced, never changed in place: safe to read without the lock
+        with self._history_lock:
+            listeners = self._listeners  # replaced, never changed in place
+            if self._history is not None:
+                self._history.add(block)
         for i, deliver in enumerate(listeners):
             deliver(block if i == 0 else block.copy())
 

@@ -81,6 +81,9 @@ class VadConfig:
     """Window in which enough speech frames must fall to declare a start (rejects clicks)."""
     onset_min: float = 0.08
     """Voiced time needed inside ``onset_window``."""
+    floor_window: float = 0.3
+    """The first noise floor is the quietest frame of this much audio, so that listening can begin in the
+    middle of speech (the first frame alone would take the voice for the room)."""
     floor_fall: float = 0.3
     """Fraction of the gap the noise floor moves per frame when the level is below it."""
     floor_rise_db_per_s: float = 2.0
@@ -117,6 +120,8 @@ class Endpointer:
         self._need = max(1, min(self._window, round(c.onset_min / c.frame)))
         self._recent: deque[int] = deque()
         self._rise = c.floor_rise_db_per_s * c.frame
+        self._first: list[float] = []  # levels held back until the first floor is known
+        self._first_n = max(1, round(c.floor_window / c.frame))
         self.start: int | None = None
         """Sample where speech started, once it has."""
         self.end: int | None = None
@@ -149,9 +154,15 @@ class Endpointer:
         self._rest = data[whole:].copy()
         if not whole:
             return []
-        levels = level_db(data[:whole].reshape(-1, self._n))
+        levels: list[float] = level_db(data[:whole].reshape(-1, self._n)).tolist()
+        if self._floor is None:
+            self._first.extend(levels)
+            if len(self._first) < self._first_n:
+                return []
+            self._floor = max(min(self._first[:self._first_n]), SILENT_DB)
+            levels, self._first = self._first, []
         events: list[VadEvent] = []
-        for level in levels.tolist():
+        for level in levels:
             event = self._frame(float(level))
             self._frame_index += 1
             if event is not None:
@@ -169,8 +180,7 @@ class Endpointer:
 
     def _frame(self, level: float) -> VadEvent | None:
         c = self.config
-        if self._floor is None:
-            self._floor = max(level, SILENT_DB)
+        assert self._floor is not None
         i = self._frame_index
         frame_end = (i + 1) * self._n
         audible = level > c.min_level_db
