@@ -81,13 +81,6 @@ def korean_speech(path: Path, text: str = KOREAN_ANSWER) -> Path:
     return path
 
 
-def syllables_in_common(heard: str, said: str = KOREAN_ANSWER) -> int:
-    """How many distinct Hangul syllables of ``said`` are also in ``heard``."""
-    def hangul(text: str) -> set[str]:
-        return {ch for ch in text if "\uac00" <= ch <= "\ud7a3"}
-    return len(hangul(said) & hangul(heard))
-
-
 def _missing(reason: str) -> NoReturn:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(reason)
