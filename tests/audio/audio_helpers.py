@@ -250,36 +250,23 @@ def measure_fade(recording: Signal, reference: Signal, lag: int, window: int = R
     return Fade(gains, where, seconds, float(np.sqrt(np.mean(tail * tail))) / peak)
 
 
-_TRANSCRIBE_KEPT = """
-import sys
-import numpy as np
-import soundfile
-from voiceguide.backends import recognizer_with_model
-from voiceguide.seams import Clip
-samples, rate = soundfile.read(sys.argv[1], dtype="int16")
-# divided by 32767, the recognizers' 16-bit conversion gives back exactly the samples the FLAC keeps,
-# which are the samples the live run transcribed
-clip = Clip((samples / 32767.0).astype(np.float32), rate)
-print(recognizer_with_model(sys.argv[2], sys.argv[3] or None).transcribe(clip).text, end="")
-"""
-
-
 def check_kept_answer(entry: dict[str, object], journal_folder: Path, recognizer: str, spoken: Signal,
                       spoken_rate: int, model: str | Path | None = None) -> None:
     """A journal row made by a live session, checked without trusting a recognizer's luck.
 
-    Its recognizer is ``recognizer``; its words are exactly what that recognizer gives, in a fresh process
-    as the live run had, for the answer audio the journal kept; and that audio is most of the answer that was
+    Its recognizer is ``recognizer``; its words are exactly what ``voiceguide transcribe`` (a fresh process,
+    as the live run had) gives for the answer audio the journal kept; and that audio is most of the answer that was
     spoken (``spoken``, at ``spoken_rate``), found in it by cross-correlation."""
     import soxr
 
     assert entry["recognizer"] == recognizer, entry
     assert isinstance(entry["audio_path"], str), entry
     path = journal_folder / entry["audio_path"]
-    done = subprocess.run([sys.executable, "-c", _TRANSCRIBE_KEPT, str(path), recognizer, str(model or "")],
-                          capture_output=True, text=True, timeout=300, check=False)
+    command = ["transcribe", path, "--recognizer", recognizer, *(["--model", str(model)] if model else [])]
+    done = run_voiceguide(*command, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert entry["transcript"] == done.stdout, f"live {entry['transcript']!r}, from the kept audio {done.stdout!r}"
+    again = done.stdout.strip()
+    assert entry["transcript"] == again, f"live {entry['transcript']!r}, from the kept audio {again!r}"
     kept, rate = soundfile.read(str(path), dtype="float64")
     reference = np.asarray(soxr.resample(np.asarray(spoken, dtype=np.float64), spoken_rate, rate), dtype=np.float64)
     # the kept answer is trimmed to the speech it heard: find it inside what was spoken

@@ -59,6 +59,19 @@ def _pactl(*args: str) -> subprocess.CompletedProcess[str]:
                           env=_ENV or None)
 
 
+def _refresh_portaudio() -> None:
+    """Make this process's PortAudio list its devices again, now that PULSE_SERVER is set.
+
+    PortAudio lists devices once, when it starts. If a unit test in the same pytest worker started it
+    first, the XDG folders were temporary ones, so ALSA's pulse plugin found no server (as root the
+    server is found through ~/.config/pulse) and the list has no ``pulse`` device for the rest of the
+    process. Serially the audio tests ran first and hid this; side by side (pytest-xdist) they do not."""
+    import sounddevice as sd
+
+    sd._terminate()
+    sd._initialize()
+
+
 @pytest.fixture
 def virtual_mic(pulse: Pulse, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A null sink of our own whose monitor is the microphone for new PortAudio ``pulse`` streams."""
@@ -71,6 +84,7 @@ def virtual_mic(pulse: Pulse, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         if key in pulse.env:
             monkeypatch.setenv(key, pulse.env[key])
     monkeypatch.setenv("PULSE_SOURCE", f"{sink}.monitor")
+    _refresh_portaudio()
     try:
         _play(sink, np.zeros(RATE // 2, dtype=np.float32))  # a fresh null sink loses its first ~0.2 s
         yield sink
