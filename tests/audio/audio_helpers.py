@@ -275,3 +275,24 @@ def check_kept_answer(entry: dict[str, object], journal_folder: Path, recognizer
     aligned = segment(reference, lag, lag + len(kept))
     score = float(np.dot(aligned, kept) / np.sqrt(np.dot(aligned, aligned) * np.dot(kept, kept) + 1e-20))
     assert score > 0.5, f"the kept audio does not hold the spoken answer (correlation {score:.2f} at lag {lag})"
+
+
+def wait_until_quiet(path: Path, seconds: float = 0.3, at_least: float = 0.5, timeout: float = 5.0) -> None:
+    """While ``path`` is being recorded (``Pulse.record``), wait ``at_least`` s and then until its last
+    ``seconds`` are silence, at most ``timeout`` s in all: the tail of a fade can still be on its way to the
+    monitor after the player has exited, the more so on a busy machine, and a recording stopped before it
+    arrives looks like a cut."""
+    deadline = time.monotonic() + timeout
+    time.sleep(at_least)
+    tail = int(seconds * RATE) * 2
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        with path.open("rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            if size < 44 + tail:
+                continue
+            handle.seek(size - tail - (size - 44) % 2)
+            samples = np.frombuffer(handle.read(tail), dtype="<i2").astype(np.float64) / 32768.0
+        if float(np.sqrt(np.mean(samples * samples))) < SILENCE_RMS:
+            return
