@@ -37,7 +37,9 @@ FINISH_TIMEOUT = 30.0
 IDLE_TIMEOUT = 2.0
 """Longest wait for espeak-ng to finish queued work before the next line."""
 RETRIES = 4
-"""Attempts per line (when the engine hands back an empty file) before giving up."""
+"""Attempts per line before giving up (an empty file) or keeping the longest render (no two agree)."""
+AGREE = 0.03
+"""Two renders of a line whose lengths differ by at most this share of it agree."""
 NORMAL_PITCH = 50
 """espeak-ng's base pitch for every voice (0..100); used when a line asks for none."""
 
@@ -86,14 +88,22 @@ class Pyttsx3Speaker:
         text, voice_id, params = arg
         wanted = {"voice": voice_id, "rate": params.rate, "volume": params.volume,
                   "pitch": NORMAL_PITCH if params.pitch is None else params.pitch}
-        # espeak-ng through pyttsx3 occasionally loses a setting or hands back an empty file (see
-        # _render and _wait_idle), so every line sets everything again. Two renders of one line are not
-        # compared: with espeak-ng they differ in length nearly every time (its state carries over from
-        # the line before), so such a check could never pass.
-        for name, value in wanted.items():
-            with contextlib.redirect_stdout(io.StringIO()):  # SAPI5 and NSSS print that they have no pitch
-                engine.setProperty(name, value)
-        return self._render_checked(engine, text)
+        # espeak-ng through pyttsx3 occasionally loses a setting, hands back an empty file or a clip cut
+        # short (see _render and _wait_idle). Every render sets everything again, and a line is kept when
+        # two renders agree in length within AGREE (they are never equal: espeak-ng's state carries over
+        # from line to line, about 0.5 % here, while a cut clip is a third short); failing that, the
+        # longest render is kept.
+        renders: list[Clip] = []
+        for _ in range(RETRIES):
+            for name, value in wanted.items():
+                with contextlib.redirect_stdout(io.StringIO()):  # SAPI5 and NSSS print that they have no pitch
+                    engine.setProperty(name, value)
+            clip = self._render_checked(engine, text)
+            if any(abs(len(c.samples) - len(clip.samples)) <= AGREE * len(clip.samples) for c in renders):
+                return clip
+            renders.append(clip)
+        log.info("renders of %r disagreed in length; keeping the longest", text)
+        return max(renders, key=lambda c: len(c.samples))
 
     def _on_finished(self, name: str | None, completed: bool) -> None:
         # pyttsx3 does not say reliably which utterance finished (it reports the last queued command's
