@@ -13,6 +13,8 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -22,10 +24,23 @@ from voiceguide.bench_stt import LabeledClip, default_cache, fetch_librivox, pip
 from voiceguide.errors import VoiceguideError
 
 
+@contextmanager
+def fetching() -> Iterator[None]:
+    """Hold the test-data cache's lock: one test process at a time fetches or unpacks into it
+    (``tools/test`` runs several side by side with pytest-xdist); the others wait, then find it done."""
+    from filelock import FileLock
+
+    cache = default_cache()
+    cache.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(cache / ".fetch.lock"), timeout=1800):
+        yield
+
+
 def librivox_or_skip() -> list[LabeledClip]:
     """The five clips, or a skip (a failure in CI) saying why they are missing."""
     try:
-        return fetch_librivox()
+        with fetching():
+            return fetch_librivox()
     except VoiceguideError as exc:
         reason = f"LibriVox test speech unavailable (pip download pocketsphinx==5.1.1 failed): {exc}"
         if os.environ.get("CI", "").lower() == "true":
@@ -94,7 +109,8 @@ def vosk_model_or_skip() -> Path:
     except ImportError:
         _missing("the vosk library is not installed (pip install vosk)")
     try:
-        return _fetch_vosk_model(default_cache())
+        with fetching():
+            return _fetch_vosk_model(default_cache())
     except (VoiceguideError, OSError, subprocess.TimeoutExpired, zipfile.BadZipFile) as exc:
         _missing(f"the Vosk test model is unavailable: {exc}")
 

@@ -220,7 +220,7 @@ def test_invalid_script_is_reported_not_raised(command: str, run: Run, tmp_path:
     (["--volume", "3"], "voiceguide: --volume must be from 0 to 1\n"),
     (["--volume", "-0.5"], "voiceguide: --volume must be from 0 to 1\n"),
     (["--sample-rate", "100"], "voiceguide: --sample-rate must be from 8000 to 192000\n"),
-    (["--tts", "espeak9"], "voiceguide: unknown speech backend 'espeak9'; known: pyttsx3, fake, piper\n"),
+    (["--tts", "espeak9"], "voiceguide: unknown speech backend 'espeak9'; known: espeak, pyttsx3, fake, piper\n"),
 ])
 @pytest.mark.parametrize("command", ["show", "run"])
 def test_bad_options_give_clean_errors(command: str, args: list[str], message: str, run: Run) -> None:

@@ -50,7 +50,7 @@ def test_a_missing_named_file_is_an_error(tmp_path: Path) -> None:
 
 def test_every_problem_is_reported_with_table_and_key() -> None:
     found = problems('[audio]\noutput = 3\nspeaker = "x"\n'
-                     '[speech]\nrate = 500\nvolume = "loud"\ntts = "espeak"\n'
+                     '[speech]\nrate = 500\nvolume = "loud"\ntts = "espeak9"\n'
                      '[[schedule]]\nsession = "bedtme"\nat = "25:00"\ndays = "mon-fry"\n'
                      '[[schedule]]\nat = "7:00"\n'
                      '[button]\npin = 99\nshort_press = "jump"\nhold_time = 0\n'

@@ -69,11 +69,11 @@ def test_voices_in_the_user_folder_and_by_path(tmp_path: Path) -> None:
     assert "nl_NL-x-medium" in [v.id for v in piper_tts.find_voices(elsewhere)]
 
 
-def test_voices_command_lists_piper_beside_pyttsx3(capsys: pytest.CaptureFixture[str]) -> None:
+def test_voices_command_lists_piper_beside_espeak(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["voices", "--language", "en"]) == 0
     out = capsys.readouterr().out
     assert any(line.startswith(JOE) and "Piper: joe" in line for line in out.splitlines())
-    assert any(not line.startswith(JOE) for line in out.splitlines())  # the pyttsx3 (espeak-ng) voices too
+    assert any(not line.startswith(JOE) for line in out.splitlines())  # the espeak-ng voices too
     assert cli.main(["voices", "--tts", "piper"]) == 0
     only = capsys.readouterr().out.splitlines()
     assert len(only) == 1 and only[0].startswith(JOE)
@@ -139,10 +139,10 @@ def test_cached_piper_speech_is_reused(tmp_path: Path) -> None:
     assert len(list((tmp_path / "speech").glob("*.wav"))) == 1
 
 
-def test_no_voice_for_the_language_falls_back_to_pyttsx3(tmp_path: Path) -> None:
+def test_no_voice_for_the_language_falls_back_to_the_default(tmp_path: Path) -> None:
     chosen, note = backends.speaker_for("piper", SpeechParams(language="nl"), None)
-    assert chosen.name == "pyttsx3"
-    assert note == "piper has no voice for language 'nl'; using pyttsx3 for this session"
+    assert chosen.name == backends.default_tts() == "espeak"
+    assert note == "piper has no voice for language 'nl'; using espeak for this session"
     chosen, note = backends.speaker_for("piper", SpeechParams(language="en"), None)
     assert (chosen.name, note) == ("piper", None)
 
@@ -152,7 +152,7 @@ def test_cli_says_so_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
     script.write_text('[session]\ntitle = "Rust"\nlanguage = "nl"\n[[step]]\nsay = "Adem rustig."\n', encoding="utf-8")
     assert cli.main(["show", str(script), "--tts", "piper", "--cache-dir", str(tmp_path / "c")]) == 0
     err = capsys.readouterr().err.splitlines()
-    assert err == ["voiceguide: piper has no voice for language 'nl'; using pyttsx3 for this session"]
+    assert err == ["voiceguide: piper has no voice for language 'nl'; using espeak for this session"]
 
 
 def test_a_session_compiles_with_piper(piper: piper_tts.PiperSpeaker) -> None:

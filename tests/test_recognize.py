@@ -83,7 +83,17 @@ def test_pcm16_scales_and_resamples() -> None:
     assert len(values) == 1600
     assert abs(int(values[800]) - 16384) <= 20
     assert np.frombuffer(sphinx.pcm16(Clip(np.array([2.0, -2.0], dtype=np.float32), 16000)), "<i2").tolist() \
-        == [32767, -32767]
+        == [32767, -32768]
+
+
+def test_pcm16_gives_back_the_samples_a_kept_answer_holds(tmp_path: Path) -> None:
+    # the journal keeps answers as 16-bit FLAC (libsndfile scales by 32768): reading one back must hand a
+    # recognizer exactly the samples the live clip gave it, or retranscribing changes the words
+    from voiceguide.journal import audio as answer_audio
+
+    live = Clip(np.random.default_rng(7).uniform(-1.0, 1.0, 16000).astype(np.float32), 16000)
+    kept = answer_audio.load(answer_audio.save_flac(tmp_path, live))
+    assert sphinx.pcm16(kept) == sphinx.pcm16(live)
 
 
 def test_transcribe_cli_prints_the_words(short_clip: LabeledClip, capsys: pytest.CaptureFixture[str]) -> None:

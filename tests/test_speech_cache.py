@@ -156,7 +156,7 @@ def test_backend_factory_wraps_in_the_cache(tmp_path: Path) -> None:
     assert [v.id for v in cached.voices()] == ["fake-en", "fake-nl"]
     assert cached.resolve_voice(SpeechParams(language="nl")) == "fake-nl"
     assert isinstance(backends.speaker("fake"), FakeSpeaker)
-    with pytest.raises(BackendError, match="unknown speech backend 'nope'; known: pyttsx3, fake"):
+    with pytest.raises(BackendError, match="unknown speech backend 'nope'; known: espeak, pyttsx3, fake"):
         backends.speaker("nope")
 
 

@@ -210,13 +210,16 @@ def fundamental(x: Samples, rate: int) -> float:
     return float(np.median(found))
 
 
-def test_pyttsx3_espeak_pitch_changes_the_voice() -> None:
-    pytest.importorskip("pyttsx3", reason="pyttsx3 is not installed")
-    from voiceguide.backends.pyttsx3_tts import Pyttsx3Speaker
-    from voiceguide.errors import SpeechError
+@pytest.mark.parametrize("backend", ["espeak", "pyttsx3"])
+def test_espeak_pitch_changes_the_voice(backend: str) -> None:
+    from voiceguide import backends
+    from voiceguide.errors import SpeechError, VoiceguideError
 
     try:
-        speaker = Pyttsx3Speaker()
+        speaker = backends.speaker(backend)
+    except VoiceguideError as exc:
+        pytest.skip(f"{backend} cannot load here: {exc}")
+    try:
         text = "Let your breath settle, slowly and gently."
         low = speaker.synthesize(text, SpeechParams(rate=130, pitch=15))
         high = speaker.synthesize(text, SpeechParams(rate=130, pitch=85))

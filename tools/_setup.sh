@@ -84,8 +84,18 @@ vg_venv() {  # vg_venv [EXTRAS]: .venv with voiceguide installed editable (plus 
         return 0
     fi
     vg_say "installing voiceguide${extras:+ with [$extras]} into .venv (pip)"
-    (cd "$VG_ROOT" && "$VG_PY" -m pip install -q --disable-pip-version-check -e "$spec") \
-        || vg_die "pip install failed"
+    # pip's output goes to a log, shown only if the install fails: a machine whose pip config names
+    # package indexes that are not there makes pip warn about each of them on every lookup, dozens of
+    # lines that mean nothing here.
+    local log
+    log="$(mktemp)"
+    if ! (cd "$VG_ROOT" && "$VG_PY" -m pip install --disable-pip-version-check --progress-bar off -e "$spec") \
+            >"$log" 2>&1; then
+        grep -v "^WARNING: Location '.*' is ignored" "$log" | tail -n 40 >&2
+        rm -f "$log"
+        vg_die "pip install failed (its last lines are above)"
+    fi
+    rm -f "$log"
     echo "$want" >"$stamp"
 }
 

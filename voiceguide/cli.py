@@ -20,8 +20,9 @@ def _speech_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=["auto", "fake"], default="auto",
                    help="'fake' uses the built-in fake speech, output and clock: a dry run, instant, no hardware")
     p.add_argument("--tts", default=None,
-                   help="speech backend: pyttsx3 (default), piper (pip install 'voiceguide[piper]') or fake")
-    p.add_argument("--voice", help="voice id or name (see 'voiceguide voices')")
+                   help="speech backend: espeak (default with espeak-ng), pyttsx3 (the system's voices), piper "
+                        "(pip install 'voiceguide[piper]') or fake; a --voice picks its own")
+    p.add_argument("--voice", help="voice id or name from 'voiceguide voices' (its backend is used)")
     p.add_argument("--rate", type=int, help="speech rate in words per minute (default 135)")
     p.add_argument("--volume", type=float, help="master volume 0..1")
     p.add_argument("--sample-rate", type=int, default=48000, help="stream sample rate in Hz (default 48000)")
@@ -87,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("devices", help="audio devices")
     p = sub.add_parser("voices", help="speech voices")
-    p.add_argument("--tts", default=None, help="only this speech backend's voices (default: pyttsx3 and piper)")
+    p.add_argument("--tts", default=None, help="only this speech backend's voices (default: espeak and piper)")
     p.add_argument("--voice", help="also list the Piper voice at this .onnx path, or in this folder")
     p.add_argument("--language", help="only voices for this language code")
     journal_cli.add_parsers(sub)  # transcribe, journal ...

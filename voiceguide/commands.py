@@ -66,7 +66,7 @@ def _voice_shaping(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _speaker(args: argparse.Namespace, session: Session) -> Speaker:
-    name = args.tts or ("fake" if args.backend == "fake" else "pyttsx3")
+    name = args.tts or ("fake" if args.backend == "fake" else None)  # None: the voice's backend, or the default
     cache = Path(args.cache_dir) if args.cache_dir else library.cache_dir()
     chosen, fallback = backends.speaker_for(name, SpeechParams(session.language, session.voice), cache)
     if fallback is not None:  # e.g. Piper has no voice for the session's language
@@ -243,7 +243,7 @@ def cmd_devices(args: argparse.Namespace) -> int:
 def cmd_voices(args: argparse.Namespace) -> int:
     from .backends import piper_tts
 
-    voices = [] if args.tts == "piper" else backends.speaker(args.tts or "pyttsx3").voices()
+    voices = [] if args.tts == "piper" else backends.speaker(args.tts or backends.default_tts()).voices()
     if args.tts in (None, "piper"):  # Piper voices are found from their files: no model is loaded
         voices += [v.as_voice() for v in piper_tts.find_voices(args.voice)]
     for v in voices:

@@ -248,3 +248,51 @@ def measure_fade(recording: Signal, reference: Signal, lag: int, window: int = R
     tail = rec_rms[max(first, end - 5):end]
     peak = float(rec_rms[first:end].max())
     return Fade(gains, where, seconds, float(np.sqrt(np.mean(tail * tail))) / peak)
+
+
+def check_kept_answer(entry: dict[str, object], journal_folder: Path, recognizer: str, spoken: Signal,
+                      spoken_rate: int, model: str | Path | None = None) -> None:
+    """A journal row made by a live session, checked without trusting a recognizer's luck.
+
+    Its recognizer is ``recognizer``; its words are exactly what ``voiceguide transcribe`` (a fresh process,
+    as the live run had) gives for the answer audio the journal kept; and that audio is most of the answer that was
+    spoken (``spoken``, at ``spoken_rate``), found in it by cross-correlation."""
+    import soxr
+
+    assert entry["recognizer"] == recognizer, entry
+    assert isinstance(entry["audio_path"], str), entry
+    path = journal_folder / entry["audio_path"]
+    command = ["transcribe", path, "--recognizer", recognizer, *(["--model", str(model)] if model else [])]
+    done = run_voiceguide(*command, timeout=300)
+    assert done.returncode == 0, done.stderr
+    again = done.stdout.strip()
+    assert entry["transcript"] == again, f"live {entry['transcript']!r}, from the kept audio {again!r}"
+    kept, rate = soundfile.read(str(path), dtype="float64")
+    reference = np.asarray(soxr.resample(np.asarray(spoken, dtype=np.float64), spoken_rate, rate), dtype=np.float64)
+    # the kept answer is trimmed to the speech it heard: find it inside what was spoken
+    assert len(kept) >= len(reference) * 0.6, (len(kept) / rate, len(reference) / rate)
+    lag = global_lag(reference, kept)
+    aligned = segment(reference, lag, lag + len(kept))
+    score = float(np.dot(aligned, kept) / np.sqrt(np.dot(aligned, aligned) * np.dot(kept, kept) + 1e-20))
+    assert score > 0.5, f"the kept audio does not hold the spoken answer (correlation {score:.2f} at lag {lag})"
+
+
+def wait_until_quiet(path: Path, seconds: float = 0.3, at_least: float = 0.5, timeout: float = 5.0) -> None:
+    """While ``path`` is being recorded (``Pulse.record``), wait ``at_least`` s and then until its last
+    ``seconds`` are silence, at most ``timeout`` s in all: the tail of a fade can still be on its way to the
+    monitor after the player has exited, the more so on a busy machine, and a recording stopped before it
+    arrives looks like a cut."""
+    deadline = time.monotonic() + timeout
+    time.sleep(at_least)
+    tail = int(seconds * RATE) * 2
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        with path.open("rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            if size < 44 + tail:
+                continue
+            handle.seek(size - tail - (size - 44) % 2)
+            samples = np.frombuffer(handle.read(tail), dtype="<i2").astype(np.float64) / 32768.0
+        if float(np.sqrt(np.mean(samples * samples))) < SILENCE_RMS:
+            return

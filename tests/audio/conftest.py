@@ -66,3 +66,16 @@ def pulse() -> Iterator[Pulse]:
 def speech_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One speech cache for the whole run, so a live run and its render use identical clips."""
     return tmp_path_factory.mktemp("speech-cache")
+
+
+MEASURED_IN_REAL_TIME = {"test_chime_timing.py", "test_daemon_live.py", "test_slower_live.py",
+                         "test_stop_and_no_device.py"}
+"""Files whose tests measure sample-exact timing or fades of live playback through the sink."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the real-time measurements one after another, on one pytest-xdist worker (``--dist loadgroup``),
+    so that two of them never compete for the CPU and the sound server; everything else runs beside them."""
+    for item in items:
+        if item.path.name in MEASURED_IN_REAL_TIME:
+            item.add_marker(pytest.mark.xdist_group("real-time"))

@@ -26,6 +26,7 @@ from .audio_helpers import (
     read_wav,
     run_voiceguide,
     voiceguide,
+    wait_until_quiet,
     window_rms,
 )
 
@@ -126,7 +127,7 @@ def test_ctl_start_plays_and_ctl_stop_fades(daemon: Daemon, pulse: Pulse, tmp_pa
         stopped = daemon.ctl("stop")
         assert stopped.returncode == 0, stopped.stderr
         daemon.wait_for("stopped demo")
-        time.sleep(0.5)  # let the tail reach the monitor
+        wait_until_quiet(recording)  # let the tail reach the monitor
     live = read_wav(recording)
     seconds = _check_fade(live, _reference(tmp_path, speech_cache), "ctl stop")
     assert seconds <= 0.5
@@ -149,7 +150,7 @@ def test_sigterm_fades_and_exits_within_two_seconds(daemon: Daemon, pulse: Pulse
         except subprocess.TimeoutExpired:
             pytest.fail(f"still running 10 s after SIGTERM:\n{''.join(daemon.log)}")
         took = time.monotonic() - sent
-        time.sleep(0.3)
+        wait_until_quiet(recording)
     assert code == 0, "".join(daemon.log)
     assert took <= 2.0, f"exited {took:.2f} s after SIGTERM"
     assert "Traceback" not in "".join(daemon.log)

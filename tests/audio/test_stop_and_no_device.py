@@ -22,6 +22,7 @@ from .audio_helpers import (
     run_voiceguide,
     segment,
     voiceguide,
+    wait_until_quiet,
 )
 
 pytestmark = pytest.mark.audio
@@ -58,7 +59,7 @@ def test_ctrl_c_fades_out_and_exits(pulse: Pulse, tmp_path: Path, speech_cache: 
             proc.kill()
             pytest.fail("voiceguide was still running 10 s after Ctrl-C")
         took = time.monotonic() - sent
-        time.sleep(0.5)  # let the tail reach the recording
+        wait_until_quiet(recording)  # let the tail reach the recording
     assert code == 0, f"exit code {code} after Ctrl-C"
     assert took <= 1.5, f"voiceguide took {took:.2f} s to exit after Ctrl-C"
 

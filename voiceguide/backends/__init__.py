@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import BackendError, SpeechError
+from ..errors import BackendError, SpeechError, VoiceguideError
 from ..seams import AudioInput, AudioOutput, Clock, Recognizer, Speaker, SpeechParams
 from .system_clock import SystemClock as _SystemClock  # imported here so the submodule never shadows system_clock()
 
 log = logging.getLogger(__name__)
+
+
+def _espeak() -> Speaker:
+    from .espeak_tts import EspeakSpeaker
+
+    return EspeakSpeaker()
 
 
 def _pyttsx3() -> Speaker:
@@ -32,8 +39,19 @@ def _piper() -> Speaker:
     return PiperSpeaker()
 
 
-TTS: dict[str, Callable[[], Speaker]] = {"pyttsx3": _pyttsx3, "fake": _fake_speaker, "piper": _piper}
-"""Speech backends; ``pyttsx3`` is the default, ``piper`` needs the ``voiceguide[piper]`` extra."""
+TTS: dict[str, Callable[[], Speaker]] = {"espeak": _espeak, "pyttsx3": _pyttsx3, "fake": _fake_speaker,
+                                         "piper": _piper}
+"""Speech backends. ``espeak`` (espeak-ng, a process per line) is the default where espeak-ng is installed,
+``pyttsx3`` (the system's voices: SAPI5 on Windows, NSSpeechSynthesizer on macOS) elsewhere; ``piper`` needs
+the ``voiceguide[piper]`` extra."""
+
+VOICE_SEARCH = ("piper",)
+"""Backends, after the default one, whose voices a ``--voice`` without ``--tts`` may name."""
+
+
+def default_tts() -> str:
+    """The speech backend used unless one is named: ``espeak`` if espeak-ng is installed, else ``pyttsx3``."""
+    return "espeak" if shutil.which("espeak-ng") else "pyttsx3"
 
 
 def speaker(name: str, cache: Path | None = None) -> Speaker:
@@ -50,21 +68,56 @@ def speaker(name: str, cache: Path | None = None) -> Speaker:
     return CachedSpeaker(backend, cache)
 
 
-def speaker_for(name: str, params: SpeechParams, cache: Path | None = None) -> tuple[Speaker, str | None]:
-    """The backend called ``name`` for a session spoken with ``params``, and a note if it had to fall back.
+def _has_voice(name: str, voice: str) -> bool:
+    """Whether the backend called ``name`` loads here and has ``voice``."""
+    try:
+        backend = TTS[name]()
+    except VoiceguideError as exc:
+        log.info("not looking for voice %r in %s: %s", voice, name, exc)
+        return False
+    try:
+        backend.resolve_voice(SpeechParams(voice=voice))
+        return True
+    except SpeechError:
+        return False
+    finally:
+        close = getattr(backend, "close", None)
+        if callable(close):
+            close()
 
-    When ``name`` is not pyttsx3 and has no voice for ``params.language`` (no voice named), the session
-    is spoken by pyttsx3 instead; the note is one line saying so, for the person to see.
+
+def tts_for(name: str | None, voice: str | None) -> str:
+    """The backend to speak with: ``name`` when given; else the one that has ``voice`` (the default backend
+    first, then :data:`VOICE_SEARCH`); else the default. A voice no backend has is a :class:`SpeechError`."""
+    if name is not None:
+        return name
+    default = default_tts()
+    if not voice:
+        return default
+    for candidate in (default, *VOICE_SEARCH):
+        if _has_voice(candidate, voice):
+            return candidate
+    raise SpeechError(f"no voice called '{voice}'; 'voiceguide voices' lists the voices here")
+
+
+def speaker_for(name: str | None, params: SpeechParams, cache: Path | None = None) -> tuple[Speaker, str | None]:
+    """The backend for a session spoken with ``params`` (``name``, or else chosen by :func:`tts_for`), and a
+    note if it had to fall back.
+
+    When a named backend other than the default has no voice for ``params.language`` (no voice named), the
+    session is spoken by the default backend instead; the note is one line saying so, for the person to see.
     """
-    chosen = speaker(name, cache)
-    if name == "pyttsx3" or params.voice:
+    chosen_name = tts_for(name, params.voice)
+    chosen = speaker(chosen_name, cache)
+    default = default_tts()
+    if chosen_name == default or params.voice:
         return chosen, None
     try:
         chosen.resolve_voice(params)
     except SpeechError as exc:
-        note = f"{name} has no voice for language '{params.language}'; using pyttsx3 for this session"
+        note = f"{chosen_name} has no voice for language '{params.language}'; using {default} for this session"
         log.info("%s (%s)", note, exc)
-        return speaker("pyttsx3", cache), note
+        return speaker(default, cache), note
     return chosen, None
 
 

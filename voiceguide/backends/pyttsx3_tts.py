@@ -1,4 +1,9 @@
-"""pyttsx3 speech (espeak-ng on Linux and the Pi, SAPI5 on Windows, NSSpeechSynthesizer on macOS).
+"""pyttsx3 speech: the system's voices (SAPI5 on Windows, NSSpeechSynthesizer on macOS; espeak-ng on Linux).
+
+Where espeak-ng is installed the default backend is ``espeak`` (:mod:`.espeak_tts`) instead: inside one
+process espeak-ng renders the same sentence to a slightly different length each time (measured through
+pyttsx3: 115292, 115841, 115852 ... samples), and a crash of it would take our process down. pyttsx3 stays
+for the platforms without espeak-ng, and for whoever asks for it with ``--tts pyttsx3``.
 
 pyttsx3 is not thread-safe and caches engines weakly, so one engine lives on one dedicated thread
 for the life of this object, holding a strong reference. Each line is rendered with
@@ -32,8 +37,9 @@ FINISH_TIMEOUT = 30.0
 IDLE_TIMEOUT = 2.0
 """Longest wait for espeak-ng to finish queued work before the next line."""
 RETRIES = 4
-"""Attempts per line before giving up."""
-"""Longest wait for one line to be synthesised."""
+"""Attempts per line before giving up (an empty file) or keeping the longest render (no two agree)."""
+AGREE = 0.03
+"""Two renders of a line whose lengths differ by at most this share of it agree."""
 NORMAL_PITCH = 50
 """espeak-ng's base pitch for every voice (0..100); used when a line asks for none."""
 
@@ -82,21 +88,22 @@ class Pyttsx3Speaker:
         text, voice_id, params = arg
         wanted = {"voice": voice_id, "rate": params.rate, "volume": params.volume,
                   "pitch": NORMAL_PITCH if params.pitch is None else params.pitch}
-        # espeak-ng through pyttsx3 occasionally loses a setting or hands back an empty file (see
-        # _render and _wait_idle). Every render therefore sets everything again, and a line is kept
-        # only when two renders agree, which costs about 10 ms a line with espeak-ng.
-        previous: Clip | None = None
+        # espeak-ng through pyttsx3 occasionally loses a setting, hands back an empty file or a clip cut
+        # short (see _render and _wait_idle). Every render sets everything again, and a line is kept when
+        # two renders agree in length within AGREE (they are never equal: espeak-ng's state carries over
+        # from line to line, about 0.5 % here, while a cut clip is a third short); failing that, the
+        # longest render is kept.
+        renders: list[Clip] = []
         for _ in range(RETRIES):
             for name, value in wanted.items():
                 with contextlib.redirect_stdout(io.StringIO()):  # SAPI5 and NSSS print that they have no pitch
                     engine.setProperty(name, value)
             clip = self._render_checked(engine, text)
-            if previous is not None and len(previous.samples) == len(clip.samples):
+            if any(abs(len(c.samples) - len(clip.samples)) <= AGREE * len(clip.samples) for c in renders):
                 return clip
-            previous = clip
-        log.warning("speech for %r differed between renders; keeping the last", text)
-        assert previous is not None
-        return previous
+            renders.append(clip)
+        log.info("renders of %r disagreed in length; keeping the longest", text)
+        return max(renders, key=lambda c: len(c.samples))
 
     def _on_finished(self, name: str | None, completed: bool) -> None:
         # pyttsx3 does not say reliably which utterance finished (it reports the last queued command's

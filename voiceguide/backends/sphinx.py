@@ -100,8 +100,10 @@ def pcm16(clip: Clip, rate: int = SAMPLE_RATE) -> bytes:
         import soxr
 
         samples = np.asarray(soxr.resample(samples, clip.sample_rate, rate, quality="HQ"), dtype=np.float32)
-    scaled = np.clip(samples, -1.0, 1.0) * 32767.0
-    return np.round(scaled).astype("<i2").tobytes()
+    # scaled as libsndfile scales float to 16-bit (by 32768, clipped): an answer the journal keeps as 16-bit
+    # FLAC then gives a recognizer exactly the samples it heard live, so retranscribing it gives the same words
+    scaled = np.clip(np.round(np.asarray(samples, dtype=np.float64) * 32768.0), -32768, 32767)
+    return scaled.astype("<i2").tobytes()
 
 
 class _Loaded:

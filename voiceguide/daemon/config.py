@@ -15,8 +15,6 @@ from ..library import APP
 
 CONFIG_NAME = "config.toml"
 """The file name inside the user config directory."""
-DEFAULT_TTS = "pyttsx3"
-"""Speech backend unless the config names another."""
 DEFAULT_SAMPLE_RATE = 48000
 """Output stream sample rate."""
 DEFAULT_BUTTON_SESSION = "coherent"
@@ -54,8 +52,9 @@ class Audio:
 class Speech:
     """How sessions are spoken, and how speech is recognised."""
 
-    tts: str = DEFAULT_TTS
-    """Speech backend name (``pyttsx3`` or ``fake``)."""
+    tts: str | None = None
+    """Speech backend name (``espeak``, ``pyttsx3``, ``piper`` or ``fake``); None: the backend that has
+    ``voice``, or the default one."""
     voice: str | None = None
     """Voice id or name; None picks one for each session's language."""
     rate: int | None = None

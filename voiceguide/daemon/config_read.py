@@ -104,7 +104,7 @@ def _speech(check: Checker, t: dict[str, Any]) -> Speech:
     check.unknown(where, set(t), {"tts", "voice", "rate", "volume", "recognizer", "cache_dir", "model"})
     out = Speech()
     tts = _optional_text(check, where, t, "tts") or out.tts
-    if tts not in TTS:
+    if tts is not None and tts not in TTS:
         check.add(where, f"tts must be one of {', '.join(TTS)}, not {tts!r}")
     recognizer = _optional_text(check, where, t, "recognizer") or out.recognizer
     if recognizer not in RECOGNIZERS:

@@ -134,7 +134,11 @@ def _languages(config: DaemonConfig) -> dict[str, str]:
 
 
 def _speech(config: DaemonConfig) -> list[Finding]:
-    tts = config.speech.tts
+    try:
+        tts = backends.tts_for(config.speech.tts, config.speech.voice)
+    except VoiceguideError as exc:
+        return [Finding("speech", "fail", str(exc), "set voice = \"...\" under [speech] to one that "
+                        "'voiceguide voices' lists, or leave it out")]
     try:
         speaker = backends.speaker(tts)
     except VoiceguideError as exc:

@@ -37,9 +37,9 @@ def run_options(config: DaemonConfig, request: StartRequest) -> argparse.Namespa
     from ..cli import build_parser
 
     speech, audio = config.speech, config.audio
-    argv = ["run", request.session, "--tts", speech.tts, "--sample-rate", str(audio.sample_rate)]
-    for flag, value in (("--voice", speech.voice), ("--rate", speech.rate), ("--volume", speech.volume),
-                        ("--cache-dir", speech.cache_dir), ("--device", audio.output),
+    argv = ["run", request.session, "--sample-rate", str(audio.sample_rate)]
+    for flag, value in (("--tts", speech.tts), ("--voice", speech.voice), ("--rate", speech.rate),
+                        ("--volume", speech.volume), ("--cache-dir", speech.cache_dir), ("--device", audio.output),
                         ("--minutes", request.minutes)):
         if value is not None:
             argv += [flag, str(value)]
