@@ -68,9 +68,9 @@ class Daemon:
 
 @contextlib.contextmanager
 def running_daemon(pulse: Pulse, tmp_path: Path, speech_cache: Path, config: str = "", microphone: bool = False,
-                   **env: str) -> Iterator[Daemon]:
+                   speech: str = "", **env: str) -> Iterator[Daemon]:
     """``voiceguide daemon`` with the fake voice on the null sink (and the ``pulse`` input if ``microphone``),
-    ``config`` added to its config file and ``env`` to its environment, in user folders of its own under
+    ``speech`` added to its ``[speech]`` table, ``config`` added to its config file and ``env`` to its environment, in user folders of its own under
     ``tmp_path``; killed at the end."""
     home = tmp_path / "home"
     runtime = tmp_path / "run"
@@ -78,7 +78,7 @@ def running_daemon(pulse: Pulse, tmp_path: Path, speech_cache: Path, config: str
     path = home / "config" / "voiceguide" / "config.toml"
     path.parent.mkdir(parents=True)
     audio = '[audio]\noutput = "pulse"\n' + ('input = "pulse"\n' if microphone else "")
-    path.write_text(f'{audio}[speech]\ntts = "fake"\ncache_dir = "{speech_cache}"\n{config}', encoding="utf-8")
+    path.write_text(f'{audio}[speech]\ntts = "fake"\ncache_dir = "{speech_cache}"\n{speech}{config}', encoding="utf-8")
     full = dict(pulse.env, XDG_CONFIG_HOME=str(home / "config"), XDG_RUNTIME_DIR=str(runtime),
                 XDG_CACHE_HOME=str(home / "cache"), XDG_DATA_HOME=str(home / "data"), **env)
     d = Daemon(voiceguide("daemon", env=full), full)

@@ -36,8 +36,10 @@ say = "That is all."
 @pytest.fixture
 def listening_daemon(pulse: Pulse, virtual_mic: str, tmp_path: Path,  # noqa: F811
                      speech_cache: Path) -> Iterator[Daemon]:
-    """A daemon with the virtual microphone as its input and the wake phrase (and so voice commands) on."""
+    """A daemon with the virtual microphone as its input and the wake phrase (and so voice commands) on; its
+    answers are transcribed by pocketsphinx (Whisper, the default, has tests of its own in test_whisper_live)."""
     with running_daemon(pulse, tmp_path, speech_cache, '[wake]\nphrase = "hello guide"\n', microphone=True,
+                        speech='recognizer = "sphinx"\n',
                         PULSE_SOURCE=f"{virtual_mic}.monitor") as d:
         yield d
 

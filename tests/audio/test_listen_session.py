@@ -114,7 +114,7 @@ def test_a_spoken_answer_ends_up_transcribed_in_the_journal(virtual_mic: str, pu
     # The notice, the question and the listening cue come first (answer_at: 3 s after the cue, counted from
     # the moment the microphone opened); the window stays open 20 s.
     env, out, log = run_and_speak(script, [audio], answer_at(script), pulse, virtual_mic, tmp_path,
-                                  "--timeline", played, "--journal", journal)
+                                  "--timeline", played, "--journal", journal, "--recognizer", "sphinx")
     assert "1 answer kept in your journal" in out
     # the answer and the voice commands shared one microphone stream (a bare ALSA device opens only once)
     assert "keyword spotter ready" in log and log.count("listening on") == 1, log
