@@ -169,6 +169,7 @@ def test_an_underrun_is_made_up_in_the_next_pause(pulse: Pulse, tmp_path: Path, 
     err = "".join(run.log)
     assert code == 0, err
     assert "ran dry" in err, f"the stop caused no underrun, so nothing was tested:\n{err}"
+    assert "ALSA lib" not in err, f"ALSA's own message reached the terminal:\n{err}"
     live = read_wav(recording)
     bell = read_wav(wav)[starts[0]:starts[0] + RATE // 4]
     first, score = find_onset(live, bell, int(np.argmax(np.abs(live) > 0.01)), RATE, lead=RATE // 20)

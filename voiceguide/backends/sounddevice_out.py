@@ -34,8 +34,45 @@ def import_sounddevice() -> ModuleType:
         import sounddevice
     except (OSError, ImportError) as exc:
         raise AudioUnavailable(f"No audio output: the PortAudio library is missing ({exc}). {MISSING_HELP}") from exc
+    _quiet_alsa()
     module: ModuleType = sounddevice
     return module
+
+
+_alsa_handler: object = None
+"""The ctypes callback given to ALSA (kept alive for as long as the process runs)."""
+
+
+def _quiet_alsa() -> None:
+    """Send ALSA's own messages (``ALSA lib pcm.c:...: underrun occurred`` on every underrun, which the player
+    makes up) to the debug log instead of the terminal. No ALSA (not Linux), nothing to do."""
+    global _alsa_handler
+    if _alsa_handler is not None:
+        return
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("asound")
+    if name is None:
+        _alsa_handler = False
+        return
+    # ALSA's handler is variadic (file, line, function, err, fmt, ...); the fixed arguments are all we read.
+    handler_type = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+                                    ctypes.c_char_p)
+
+    def handler(file: bytes | None, line: int, function: bytes | None, err: int, fmt: bytes | None) -> None:
+        log.debug("ALSA %s:%d %s: %s (error %d)", (file or b"").decode(errors="replace"), line,
+                  (function or b"").decode(errors="replace"), (fmt or b"").decode(errors="replace"), err)
+
+    try:
+        asound = ctypes.CDLL(name)
+        callback = handler_type(handler)
+        asound.snd_lib_error_set_handler(callback)
+    except (OSError, AttributeError) as exc:
+        log.debug("ALSA's messages stay on stderr: %s", exc)
+        _alsa_handler = False
+        return
+    _alsa_handler = callback
 
 
 @dataclass(frozen=True)
