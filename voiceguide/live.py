@@ -17,7 +17,7 @@ from . import backends
 from .ahead import Ahead
 from .commands import _adjusted, _session, _speaker, _write_timeline
 from .compile import DEFAULT_RATE
-from .errors import OutputLost, VoiceguideError
+from .errors import AudioError, OutputLost, VoiceguideError
 from .listen.capture import SAMPLE_RATE
 from .listen.shared_input import SharedInput
 from .model import Session
@@ -66,18 +66,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     voice = _voice_commands(args, listener, controls, gate, console, microphone)
     held = microphone.held(SAMPLE_RATE) if listener is not None else _null()  # no cold start at a question
     lost: OutputLost | None = None
-    with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(first, console) as view, voice, \
-            held, _stop_on_signals(controls):
+    try:
+        with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(first, console) as view, voice, \
+                held, _stop_on_signals(controls):
 
-        def tick(snap: Snapshot) -> None:
-            view.update(snap)
-            gate.update(snap)
+            def tick(snap: Snapshot) -> None:
+                view.update(snap)
+                gate.update(snap)
 
-        try:
-            result = play(source, output, clock, controls, tick, listener.on_hold if listener else None,
-                          slower.request)
-        except OutputLost as exc:  # keep what played: the answers so far and the timeline, then exit 2
-            lost, result = exc, exc.result
+            try:
+                result = play(source, output, clock, controls, tick, listener.on_hold if listener else None,
+                              slower.request)
+            except OutputLost as exc:  # keep what played: the answers so far and the timeline, then exit 2
+                lost, result = exc, exc.result
+    except AudioError:  # the microphone shares the server that went away: closing it may fail too
+        if lost is None:
+            raise
+        log.debug("closing the microphone after the output went away failed", exc_info=True)
     if listener is not None:
         if not listener.close(timeout=60):
             console.print("Some answers are not transcribed yet; 'voiceguide journal retranscribe' can finish them.")
