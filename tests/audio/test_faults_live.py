@@ -91,44 +91,61 @@ def test_sigterm_and_sighup_fade_out_like_q(pulse: Pulse, tmp_path: Path, speech
     print(f"{number.name}: exit {took:.2f} s later, fade {fade.seconds:.3f} s")
 
 
-@pytest.fixture
-def own_server() -> Iterator[dict[str, str]]:
-    """A private PulseAudio server with one null sink, on a socket of its own; killed (by its pid) at the end."""
-    if shutil.which("pulseaudio") is None:
-        pytest.skip("pulseaudio is not installed")
-    folder = Path(tempfile.mkdtemp(prefix="vgpa"))  # short: a socket path has at most 107 bytes
-    env = dict(os.environ, PULSE_RUNTIME_PATH=str(folder / "run"), PULSE_STATE_PATH=str(folder / "state"),
-               HOME=str(folder))
-    env.pop("PULSE_SERVER", None)
-    server = subprocess.Popen(["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "--disallow-exit", "-n",
-                               "--use-pid-file=no", f"--load=module-native-protocol-unix socket={folder}/native",
-                               f"--load=module-null-sink sink_name=dying rate={RATE}"],
-                              env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = dict(os.environ, PULSE_SERVER=f"unix:{folder}/native", PULSE_SINK="dying")
-    try:
+class PrivateServer:
+    """A PulseAudio server of the test's own with one null sink, on a socket of its own under /tmp."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="vgpa"))  # short: a socket path has at most 107 bytes
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.env = dict(os.environ, PULSE_SERVER=f"unix:{self.folder}/native", PULSE_SINK="dying")
+        """The environment for a client of this server."""
+
+    def start(self) -> None:
+        own = dict(os.environ, PULSE_RUNTIME_PATH=str(self.folder / "run"),
+                   PULSE_STATE_PATH=str(self.folder / "state"), HOME=str(self.folder))
+        own.pop("PULSE_SERVER", None)
+        self.proc = subprocess.Popen(["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "--disallow-exit",
+                                      "-n", "--use-pid-file=no",
+                                      f"--load=module-native-protocol-unix socket={self.folder}/native",
+                                      f"--load=module-null-sink sink_name=dying rate={RATE}"],
+                                     env=own, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
-        while subprocess.run(["pactl", "info"], env=client, capture_output=True, check=False).returncode != 0:
-            if server.poll() is not None or time.monotonic() > deadline:
+        while subprocess.run(["pactl", "info"], env=self.env, capture_output=True, check=False).returncode != 0:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail("the private PulseAudio server did not start")
             time.sleep(0.05)
-        client["VG_TEST_SERVER_PID"] = str(server.pid)
-        yield client
+
+    def kill(self) -> None:
+        """SIGKILL this server (by its own pid; never the shared one)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+        if self.proc is not None:
+            self.proc.wait()
+
+
+@pytest.fixture
+def own_server() -> Iterator[PrivateServer]:
+    if shutil.which("pulseaudio") is None:
+        pytest.skip("pulseaudio is not installed")
+    server = PrivateServer()
+    server.start()
+    try:
+        yield server
     finally:
-        if server.poll() is None:
-            server.kill()
-        server.wait()
-        shutil.rmtree(folder, ignore_errors=True)
+        server.kill()
+        shutil.rmtree(server.folder, ignore_errors=True)
 
 
-def test_a_sound_server_that_dies_ends_run_within_2_s_with_exit_2(own_server: dict[str, str],
+def test_a_sound_server_that_dies_ends_run_within_2_s_with_exit_2(own_server: PrivateServer,
                                                                    tmp_path: Path, speech_cache: Path) -> None:
     timeline = tmp_path / "played.json"
     run = Run(voiceguide("-v", "run", "box", "--device", "pulse", "--tts", "fake", "--cache-dir", speech_cache,
-                         "--timeline", timeline, env=own_server))
+                         "--timeline", timeline, env=own_server.env))
     run.wait_started()
     time.sleep(4.0)  # a new stream takes up to ~2 s to start; then play a while
     killed = time.monotonic()
-    os.kill(int(own_server["VG_TEST_SERVER_PID"]), signal.SIGKILL)  # our own server only
+    own_server.kill()
     code = run.wait(30)
     took = time.monotonic() - killed
     err = "".join(run.log)
@@ -183,3 +200,25 @@ def test_an_underrun_is_made_up_in_the_next_pause(pulse: Pulse, tmp_path: Path, 
     assert all(abs(e) <= TOLERANCE for e in after), \
         f"chimes after the pause are off the plan by {errors} samples (scores {scores})\n{err}"
     print(f"onset errors per chime (samples): {errors}; {[line for line in run.log if 'ran dry' in line]}")
+
+
+def test_the_daemon_outlives_a_dying_server_and_plays_again_once_it_is_back(
+        own_server: PrivateServer, tmp_path: Path, speech_cache: Path) -> None:
+    from .test_daemon_live import running_daemon
+
+    with running_daemon(Pulse("dying", own_server.env), tmp_path, speech_cache) as daemon:
+        assert daemon.ctl("start", "demo").returncode == 0
+        daemon.wait_for("playing on")
+        time.sleep(4.0)
+        own_server.kill()
+        daemon.wait_for("ended after", timeout=10)
+        daemon.wait_for("waiting for the sound output to come back")
+        assert daemon.proc.poll() is None, "the daemon is still up"
+        status = daemon.ctl("status")
+        assert status.returncode == 0 and "idle" in status.stdout, status.stdout + status.stderr
+        own_server.start()
+        daemon.wait_for("the sound output is back", timeout=60)
+        assert daemon.ctl("start", "demo").returncode == 0
+        daemon.wait_for("playing on", count=2)
+        log = "".join(daemon.log)
+    assert "Traceback" not in log, log
