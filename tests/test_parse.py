@@ -415,3 +415,11 @@ def test_validate_all_good_exits_0(write_script: Callable[[str, str], Path],
     b = write_script("b.toml", script('[[step]]\nchime = "bell"\n'))
     assert cli.main(["validate", str(a), str(b)]) == 0
     assert capsys.readouterr().out == "a.toml: ok\nb.toml: ok\n"
+
+
+def test_a_listen_step_can_wait_longer_before_an_answer_ends() -> None:
+    s = parse.loads('[session]\ntitle = "d"\n[[step]]\nlisten = "What is on your mind?"\nquiet = 4\nlimit = 300\n')
+    (step,) = s.steps
+    assert step.action.quiet == 4.0 and step.action.limit == 300.0  # type: ignore[union-attr]
+    with pytest.raises(parse.ScriptError, match=r"quiet must be from 0\.5 to 30"):
+        parse.loads('[session]\ntitle = "d"\n[[step]]\nlisten = "Hm?"\nquiet = 90\n')

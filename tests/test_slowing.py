@@ -169,8 +169,9 @@ def test_seconds_sums_the_slowed_cycles() -> None:
     assert Breathe(base, cycles=4, slow=((2, 1.2),)).seconds == pytest.approx(20.0 + 2 * 12.0)
     assert Breathe(base, cycles=4, slow=((0, 1.2), (3, 1.5))).seconds == pytest.approx(3 * 12.0 + 18.0)
     prog = Progression("hold", by=1.0, every=1, limit=3.0)  # holds of 1, 2, 3, 3
+    # doubled from cycle 2, except the hold: slowing never makes a short hold long (3 s stops at 5, not 6)
     assert Breathe(base, cycles=4, progress=prog, slow=((2, 2.0),)).seconds == pytest.approx(
-        10.0 + 11.0 + 2 * 12.0 + 2 * 12.0)
+        10.0 + 11.0 + 2 * (8.0 + 5.0 + 10.0))
 
 
 # --- 2. adjust.slowed --------------------------------------------------------------------------------------

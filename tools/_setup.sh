@@ -105,6 +105,10 @@ vg_setup() {  # vg_setup [dev] [server]: system packages, .venv, voiceguide
     if ((server)) && ! vg_installed pipewire-pulse; then
         packages+=(pulseaudio)
     fi
+    # Debian's Chromium for the phone remote's browser tests (Playwright drives it; its own download fails here).
+    if ((server)) && [[ "$extras" == dev ]]; then
+        packages+=(chromium)
+    fi
     vg_apt_install "${packages[@]}"
     vg_venv "$extras"
 }

@@ -79,7 +79,12 @@ def with_minutes(session: Session, minutes: float, measured_seconds: float) -> S
     if room <= 0:
         raise VoiceguideError(f"--minutes {minutes:g} is shorter than the spoken part alone ({other / 60:.1f} min)")
     factor = room / breathing
-    return _map_breathe(session, lambda b: fit_minutes(b, b.seconds * factor / 60.0))
+    return _map_breathe(session, lambda b: fit_minutes(_keep_held(b), b.seconds * factor / 60.0))
+
+
+def _keep_held(b: Breathe) -> Breathe:
+    """The step with its rounds of long holds fixed at what it has now, so added rounds leave the hold out."""
+    return dataclasses.replace(b, held=b.held_rounds) if b.long_holds else b
 
 
 

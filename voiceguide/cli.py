@@ -10,6 +10,7 @@ from . import __version__, commands
 from .daemon import cli as daemon_cli
 from .errors import VoiceguideError
 from .journal import cli as journal_cli
+from .remote import cli as remote_cli
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", help="only voices for this language code")
     journal_cli.add_parsers(sub)  # transcribe, journal ...
     daemon_cli.add_parsers(sub)  # daemon, ctl, service, doctor
+    remote_cli.add_parsers(sub)  # remote pair, devices, revoke
     return parser
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from . import adjust, backends, library, parse, recorded
+from . import adjust, backends, library, limits, parse, recorded, wording
 from .compile import compile_session
 from .errors import AudioError, ScriptError, VoiceguideError
 from .mix import Mixer
@@ -154,6 +154,8 @@ def _describe(step_action: object) -> str:
         phases = ", ".join(f"{p.kind} {p.seconds:.3g}" for p in a.pattern.phases)
         extra = f", {a.progress.phase} {a.progress.by:+g} s every {a.progress.every} up to {a.progress.limit:g}" \
             if a.progress else ""
+        if a.long_holds and a.held_rounds < a.cycles:
+            extra += f", the hold in the first {a.held_rounds} only"
         return f"breathe {a.pattern.name} ({phases}) x {a.cycles}, cue {a.cue}{extra}"
     if isinstance(a, Listen):
         return f"listen \"{a.prompt}\" (up to {a.timeout:g} s)"
@@ -172,8 +174,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     console.print(f"[bold]{session.title}[/]  ({session.id}, {session.language})")
     if session.description:
         console.print(session.description)
+    counts = wording.round_counts(session)
     for step, start in zip(session.steps, timeline.step_starts, strict=True):
-        console.print(f"{clock_text(start / rate):>6}  {step.index:>3}  {_describe(step.action)}", markup=False)
+        act = step.action
+        if isinstance(act, Say):  # as it will be spoken: counts from the plan
+            act = dataclasses.replace(act, text=wording.fill(act.text, session, *counts[step.index]))
+        console.print(f"{clock_text(start / rate):>6}  {step.index:>3}  {_describe(act)}", markup=False)
     console.print(f"total {clock_text(timeline.seconds)} ({timeline.seconds:.1f} s)")
     return 0
 
@@ -213,6 +219,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         else:
             print(f"{Path(name).name}: ok")
             for warning in recorded.warnings(session):  # a missing recording is spoken instead: not an error
+                print(f"{Path(name).name}: {warning}")
+            for warning in limits.hold_warnings(session) + wording.placeholder_warnings(session):
                 print(f"{Path(name).name}: {warning}")
     return 1 if bad else 0
 

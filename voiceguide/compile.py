@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from . import affirmations, ambient, recorded, sounds, voice_shaping
+from . import affirmations, ambient, recorded, sounds, voice_shaping, wording
+from .limits import LIGHTHEADED_NOTICE, LIGHTHEADED_WORDS
 from .model import Affirm, Breathe, Chime, Listen, Pause, Say, Session, Sleep
 from .seams import Samples, Speaker, SpeechParams
 from .timeline import Event, Timeline
@@ -38,6 +39,8 @@ ACKNOWLEDGE: dict[str, str] = {"en": "Thank you.", "nl": "Dank je."}
 """Said gently after an answer has been heard."""
 CUE_GAIN = 0.8
 """Spoken breath cues sit a little under the guidance voice."""
+LINE_ROOM = 2.0
+"""Seconds of quiet after a line the engine adds (the light-headedness and privacy notices)."""
 AMBIENT_FADE_OUT = 8.0
 """Seconds the ambient bed fades out at the end of a session without a sleep step."""
 
@@ -137,13 +140,22 @@ def compile_steps(session: Session, speaker: Speaker, sample_rate: int = DEFAULT
     cues = CUE_WORDS.get(lang, CUE_WORDS["en"])
     numbers = NUMBER_WORDS.get(lang, NUMBER_WORDS["en"])
     bed_fade = int(AMBIENT_FADE_OUT * sample_rate)
+    counts = wording.round_counts(session)
+    warn_at = _lightheaded_step(session, lang)
+    told_privacy = False
     for step in session.steps:
         step_starts.append(cursor)
         act = step.action
         n = step.index
+        if n == warn_at:  # once, before the first long hold, unless the script has said it already
+            notice = LIGHTHEADED_NOTICE.get(lang, LIGHTHEADED_NOTICE["en"])
+            cid, length = b.speech(notice)
+            b.add("speech", cursor, length, n, cid, text=notice)
+            cursor += length + int(round(LINE_ROOM * sample_rate))
         if isinstance(act, Say):
-            cid, length = b.speech(act.text, act.rate, act.pitch, act.sentence_gap, act.audio)
-            b.add("speech", cursor, length, n, cid, gain=1.0 if act.volume is None else act.volume, text=act.text)
+            text = wording.fill(act.text, session, *counts[n])
+            cid, length = b.speech(text, act.rate, act.pitch, act.sentence_gap, act.audio)
+            b.add("speech", cursor, length, n, cid, gain=1.0 if act.volume is None else act.volume, text=text)
             cursor += length + (gap if act.after is None else int(round(act.after * sample_rate)))
         elif isinstance(act, Pause | Sleep):
             length = int(round(act.seconds * sample_rate))
@@ -159,6 +171,12 @@ def compile_steps(session: Session, speaker: Speaker, sample_rate: int = DEFAULT
         elif isinstance(act, Breathe):
             cursor = _breathe(b, act, n, cursor, cues, numbers)
         elif isinstance(act, Listen):
+            if listening and not told_privacy:  # said aloud, so a bedside listener hears it too
+                notice = wording.PRIVACY_NOTICE.get(lang, wording.PRIVACY_NOTICE["en"])
+                cid, length = b.speech(notice)
+                b.add("speech", cursor, length, n, cid, text=notice)
+                cursor += length + int(round(LINE_ROOM * sample_rate))
+                told_privacy = True
             cid, length = b.speech(act.prompt)
             b.add("speech", cursor, length, n, cid, text=act.prompt)
             cursor += length + gap
@@ -185,6 +203,20 @@ def compile_steps(session: Session, speaker: Speaker, sample_rate: int = DEFAULT
                 cursor += length + after
         b.cursor, b.bed_fade = cursor, bed_fade
         yield b
+
+
+def _lightheaded_step(session: Session, lang: str) -> int | None:
+    """The index of the first breathing step with long holds when nothing said before it mentions feeling
+    light-headed (so the engine says it there), else None."""
+    words = LIGHTHEADED_WORDS.get(lang, LIGHTHEADED_WORDS["en"])
+    for step in session.steps:
+        act = step.action
+        text = act.text if isinstance(act, Say) else act.prompt if isinstance(act, Listen) else ""
+        if any(word in text.lower() for word in words):
+            return None
+        if isinstance(act, Breathe) and act.long_holds:
+            return step.index
+    return None
 
 
 def _ambient_events(b: _Builder, name: str, volume: float, total: int, fade_out: int | None) -> list[Event]:

@@ -82,7 +82,8 @@ class SessionListener:
         answer = None
         try:
             answer = capture_answer(self._mic, self._clock, timeout=listen.timeout, limit=listen.limit,
-                                    trailing_silence=self._silence, stop=over)
+                                    trailing_silence=self._silence if listen.quiet is None else listen.quiet,
+                                    stop=over)
         except MicrophoneSilent as exc:  # muted, most likely: say so once, and go on listening
             if not self._said_silent:
                 self._said_silent = True

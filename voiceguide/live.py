@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import queue
 import signal
@@ -57,6 +58,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
     microphone = _microphone(args)
     listener = _listener(args, session, clock, controls, console, microphone)
+    voice_on = listener is not None and not args.no_voice_commands
+    session = dataclasses.replace(session, stop_ways=("keys", "voice") if voice_on else ("keys",))  # for {stop}
     # speech is prepared while the first steps play
     ahead = Ahead(session, _speaker(args, session), args.sample_rate, listening=listener is not None)
     first, _ = ahead.wait_ready()

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .limits import LONG_HOLD_SECONDS, MAX_HOLD_SECONDS, MAX_LONG_HOLD_ROUNDS
+
 PhaseKind = Literal["inhale", "hold", "exhale", "rest"]
 CueMode = Literal["voice", "tone", "both"]
 ListenKind = Literal["reflection", "rating"]
@@ -120,9 +122,18 @@ class Breathe:
     slow: tuple[tuple[int, float], ...] = ()
     """(first cycle, factor) pairs: from that cycle on every phase lasts ``factor`` times as long (set
     when the person says "slower" during the step; not part of the script format)."""
+    held: int | None = None
+    """How many rounds keep a long hold (see :mod:`voiceguide.limits`); later rounds leave it out. None: as
+    many as the cap allows. ``--minutes`` sets it so added time is breathed without holds."""
+
+    @property
+    def held_rounds(self) -> int:
+        """Rounds that may keep a long hold: never more than :data:`~voiceguide.limits.MAX_LONG_HOLD_ROUNDS`."""
+        return min(self.cycles if self.held is None else self.held, MAX_LONG_HOLD_ROUNDS)
 
     def cycle(self, number: int) -> tuple[Phase, ...]:
-        """The phases of cycle ``number`` (0-based), with any progression and slowing applied."""
+        """The phases of cycle ``number`` (0-based), with any progression and slowing applied, and within
+        the hold limits: no hold longer than ``MAX_HOLD_SECONDS``, no long hold after ``held_rounds``."""
         phases = self.pattern.phases
         if self.progress is not None:
             prog = self.progress
@@ -132,9 +143,20 @@ class Breathe:
         for first, by in self.slow:
             if number >= first:
                 factor *= by
-        if factor != 1.0:
-            phases = tuple(Phase(p.kind, p.seconds * factor) for p in phases)
+        if factor != 1.0:  # slowing lengthens a hold only while it stays short: a long hold is never stretched
+            phases = tuple(Phase(p.kind, min(p.seconds * factor, max(p.seconds, LONG_HOLD_SECONDS)))
+                           if p.kind == "hold" else Phase(p.kind, p.seconds * factor) for p in phases)
+        if any(p.kind == "hold" for p in phases):
+            past = number >= self.held_rounds
+            phases = tuple(Phase("hold", min(p.seconds, MAX_HOLD_SECONDS)) if p.kind == "hold" else p
+                           for p in phases if not (past and p.kind == "hold" and p.seconds > LONG_HOLD_SECONDS))
         return phases
+
+    @property
+    def long_holds(self) -> bool:
+        """True if any round of this step holds the breath for longer than ``LONG_HOLD_SECONDS``."""
+        return any(p.kind == "hold" and p.seconds > LONG_HOLD_SECONDS
+                   for n in range(min(self.cycles, self.held_rounds)) for p in self.cycle(n))
 
     @property
     def seconds(self) -> float:
@@ -176,6 +198,8 @@ class Listen:
     """Most seconds of answer to record."""
     kind: ListenKind = "reflection"
     """``reflection`` keeps the words; ``rating`` takes a number from 0 to 10."""
+    quiet: float | None = None
+    """Seconds of quiet that end an answer; None uses the listener's own (1.2 s). Longer for a spoken diary."""
 
 
 Action = Say | Pause | Chime | Breathe | Listen | Affirm | Sleep
@@ -228,6 +252,9 @@ class Session:
     """Base pitch 0..100 (50 is normal) where the backend supports it (espeak-ng); None leaves the voice's own."""
     soften: bool = False
     """Gently cut the voice's highs (a high-shelf filter) so harsh voices are easier at night."""
+    stop_ways: tuple[str, ...] = ()
+    """How the person can stop on the device that plays it (``keys``, ``button``, ``hold-button``, ``voice``):
+    what a line's ``{stop}`` says (see :mod:`voiceguide.wording`); set by ``run`` and the daemon, not scripts."""
     source: Path | None = field(default=None, compare=False)
     """The file it was read from, if any."""
 

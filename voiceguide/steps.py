@@ -41,7 +41,7 @@ STEP_KEYS: dict[str, set[str]] = {
     "pause": set(),
     "chime": {"volume"},
     "breathe": {"cycles", "minutes", "cue", "bpm", "counts", "progress", "unit"},
-    "listen": {"timeout", "limit", "kind"},
+    "listen": {"timeout", "limit", "kind", "quiet"},
     "affirm": {"gap", "personal"},
     "sleep": {"fade"},
 }
@@ -224,9 +224,10 @@ def _listen(check: Checker, where: str, t: dict[str, Any], _: Path | None) -> Ac
     if kind not in ("reflection", "rating"):
         check.add(where, f"kind must be 'reflection' or 'rating', not {describe(kind)}")
         return None
-    if prompt is None or timeout is None or limit is None:
+    quiet = check.number(where, "quiet", t["quiet"], 0.5, 30.0) if "quiet" in t else None
+    if prompt is None or timeout is None or limit is None or ("quiet" in t and quiet is None):
         return None
-    return Listen(prompt, timeout, limit, kind)
+    return Listen(prompt, timeout, limit, kind, quiet)
 
 
 def _affirm(check: Checker, where: str, t: dict[str, Any], _: Path | None) -> Action | None:

@@ -16,7 +16,7 @@ import soundfile as sf
 from tests.audio.audio_helpers import Pulse, run_voiceguide
 from tests.audio.test_daemon_live import Daemon, running_daemon
 from tests.audio.test_listen_session import SCRIPT as QUESTION
-from tests.audio.test_listen_session import words
+from tests.audio.test_listen_session import answer_at, words
 from tests.audio.test_mic import _piper_words, _play, virtual_mic  # noqa: F401  (the fixture)
 from tests.speech_data import librivox_or_skip
 
@@ -81,7 +81,7 @@ def test_an_answer_in_a_daemon_session_is_in_the_journal(listening_daemon: Daemo
     started = daemon.ctl("start", str(script))
     assert started.returncode == 0, started.stderr
     daemon.wait_for("playing on")
-    time.sleep(6)  # "Hello.", the question and the listening cue take about 4 s with the fake voice
+    time.sleep(answer_at(script) - 1)  # 2 s after the cue: the spoken privacy notice and the question come first
     _play(virtual_mic, audio)
     daemon.wait_for("kept a", timeout=30)
     daemon.wait_for("journal entry 1:", timeout=60)

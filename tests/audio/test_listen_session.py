@@ -39,6 +39,18 @@ say = "Thank you for telling me."
 '''
 
 
+def answer_at(script: Path) -> float:
+    """Seconds into the run at which to begin answering: 3 s after the listening cue (the fake voice's
+    timing, the same in the run), so the answer never falls in the spoken privacy notice before it."""
+    from voiceguide import parse
+    from voiceguide.backends.fake import FakeSpeaker
+    from voiceguide.compile import compile_session
+
+    timeline = compile_session(parse.load(script), FakeSpeaker(), 16000, listening=True)
+    cue = next(e for e in timeline.events if e.kind == "chime" and e.text == "listening")
+    return cue.end / timeline.sample_rate + 3.0
+
+
 def run_and_speak(script: Path, utterances: list[Samples], after: float, pulse: Pulse, mic: str, tmp_path: Path,
                   *options: str | Path) -> tuple[dict[str, str], str, str]:
     """Run the session live (logging with -v), speaking ``utterances`` into the microphone from ``after``
@@ -77,8 +89,8 @@ def test_a_spoken_answer_ends_up_transcribed_in_the_journal(virtual_mic: str, pu
     script.write_text(SCRIPT)
     journal = tmp_path / "journal.sqlite3"
     played = tmp_path / "played.json"
-    # The question and the listening cue take about 4 s with the fake voice; the window stays open 20 s.
-    env, out, log = run_and_speak(script, [audio], 7.0, pulse, virtual_mic, tmp_path,
+    # The notice, the question and the listening cue come first; the window stays open 20 s.
+    env, out, log = run_and_speak(script, [audio], answer_at(script), pulse, virtual_mic, tmp_path,
                                   "--timeline", played, "--journal", journal)
     assert "1 answer kept in your journal" in out
     # the answer and the voice commands shared one microphone stream (a bare ALSA device opens only once)
@@ -135,7 +147,7 @@ def test_a_session_can_use_vosk_with_a_model_folder(virtual_mic: str, pulse: Pul
     script = tmp_path / "question.toml"
     script.write_text(SCRIPT)
     journal = tmp_path / "journal.sqlite3"
-    env, out, _ = run_and_speak(script, [audio], 7.0, pulse, virtual_mic, tmp_path, "--journal", journal,
+    env, out, _ = run_and_speak(script, [audio], answer_at(script), pulse, virtual_mic, tmp_path, "--journal", journal,
                                 "--recognizer", "vosk", "--model", model, "--no-voice-commands")
     assert "1 answer kept in your journal" in out
     export = subprocess.run([sys.executable, "-m", "voiceguide", "journal", "export", "--format", "json",

@@ -11,6 +11,7 @@ from types import FrameType
 from ..backends.sounddevice_in import SoundDeviceInput
 from ..backends.system_clock import SystemClock
 from ..listen.shared_input import SharedInput
+from ..seams import AudioOutput, Clock
 from ..speaking import SpeakingGate
 from .answers import Answers
 from .clock import SystemWallClock
@@ -18,8 +19,9 @@ from .config import DaemonConfig
 from .config_read import load_config
 from .control import ControlServer
 from .daemon import Daemon
-from .events import Event, Shutdown, Trigger
+from .events import Event, Shutdown, StartRequest, Trigger
 from .sessions import open_output, prepare, slower
+from .volume import Volume, VolumeOutput
 from .wake import WakeTrigger
 from .worker import Worker, refresh_portaudio
 
@@ -36,6 +38,10 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
         return bool(holder) and holder[0].current is not None
 
     triggers: list[Trigger] = [ControlServer(socket)]
+    if config.remote is not None:  # the phone remote talks to this daemon through that socket
+        from ..remote.server import RemoteServer
+
+        triggers.append(RemoteServer(config, socket))
     wake: WakeTrigger | None = None
     if config.button is not None:
         from .button import ButtonTrigger
@@ -52,10 +58,17 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
         if wake is None or not wake.listening:
             refresh_portaudio()
 
-    worker = Worker(events.put, lambda r: prepare(config, r, answers.listening), lambda r: open_output(config, r),
+    volume = Volume()
+
+    def output(request: StartRequest) -> tuple[AudioOutput, Clock]:
+        out, clock = open_output(config, request)
+        return VolumeOutput(out, volume), clock
+
+    worker = Worker(events.put, lambda r: prepare(config, r, answers.listening), output,
                     SystemClock(), refresh=refresh, slower=lambda r, s, t: slower(config, r, s, t),
                     on_tick=gate.update, listen=answers.listener)
     daemon = Daemon(config, events, worker, SystemWallClock(), triggers)
+    daemon.volume = volume
     holder.append(daemon)
     return daemon
 

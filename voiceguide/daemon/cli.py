@@ -17,9 +17,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--config", metavar="FILE", help="config file (default ~/.config/voiceguide/config.toml)")
     p.set_defaults(handler=cmd_daemon)
 
-    p = sub.add_parser("ctl", help="control the running daemon: start SESSION | stop | pause | resume | status")
-    p.add_argument("action", choices=["start", "stop", "pause", "resume", "status"])
-    p.add_argument("session", nargs="?", help="for start: a session id or a path to a .toml script")
+    p = sub.add_parser("ctl", help="control the running daemon: start SESSION | stop | pause | resume | skip | "
+                                   "slower | status | reload | volume LEVEL")
+    p.add_argument("action", choices=["start", "stop", "pause", "resume", "skip", "slower", "status", "reload",
+                                      "volume"])
+    p.add_argument("session", nargs="?", help="for start: a session id or a path to a .toml script; "
+                                              "for volume: a level from 0 to 1")
     p.add_argument("--minutes", type=float, help="for start: fit the session to about this many minutes")
     p.add_argument("--json", action="store_true", help="print the daemon's answer as JSON")
     p.set_defaults(handler=cmd_ctl)
@@ -59,6 +62,11 @@ def cmd_ctl(args: argparse.Namespace) -> int:
         message["session"] = args.session
         if args.minutes is not None:
             message["minutes"] = args.minutes
+    if args.action == "volume":
+        try:
+            message["level"] = float(args.session)
+        except (TypeError, ValueError) as exc:
+            raise VoiceguideError("ctl volume needs a LEVEL from 0 to 1, e.g. 'voiceguide ctl volume 0.6'") from exc
     reply = request(message)
     if args.json:
         print(json.dumps(reply))
@@ -83,6 +91,10 @@ def describe_reply(action: str, reply: dict[str, object]) -> str:
         if isinstance(upcoming, dict):
             line += f"; next scheduled: {upcoming.get('session')} at {upcoming.get('at')}"
         return line
+    if action == "volume":
+        return f"volume {reply.get('volume')}"
+    if action == "reload":
+        return f"reloaded: {reply.get('schedule')} scheduled session(s)"
     return f"{reply.get('state')}: {reply.get('session')}"
 
 

@@ -150,6 +150,31 @@ class Wake:
     """While a session plays, also hear "pause", "resume", "skip", "repeat", "slower" and "stop"."""
 
 
+REMOTE_PORT = 8470
+"""The phone remote's default TCP port."""
+
+
+@dataclass(frozen=True)
+class Remote:
+    """The phone remote: a private web page served by the daemon (needs ``voiceguide[remote]``)."""
+
+    listen: str = "127.0.0.1"
+    """The address to listen on: 127.0.0.1 is this device only; a LAN address (or 0.0.0.0) the home network."""
+    port: int = REMOTE_PORT
+    """The TCP port."""
+    journal: bool = True
+    """Whether the page shows the journal and the mood chart."""
+    certificate: Path | None = None
+    """A TLS certificate (PEM) to serve HTTPS with; None serves plain HTTP."""
+    key: Path | None = None
+    """The certificate's private key (PEM)."""
+
+    @property
+    def tls(self) -> bool:
+        """True when the page is served over HTTPS."""
+        return self.certificate is not None
+
+
 @dataclass(frozen=True)
 class DaemonConfig:
     """Everything ``voiceguide daemon`` reads from its config file."""
@@ -174,6 +199,8 @@ class DaemonConfig:
     """The wake phrase; None if it is off."""
     answers: bool = True
     """Record spoken answers at listen steps into the journal (when there is a microphone)."""
+    remote: Remote | None = None
+    """The phone remote; None (no ``[remote]`` table) keeps it off."""
 
     def sessions(self) -> list[str]:
         """Every session the config can start, without repeats, in file order."""

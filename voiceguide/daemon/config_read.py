@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 import tomllib
 from pathlib import Path
@@ -18,13 +19,14 @@ from .config import (
     DaemonConfig,
     QuietHours,
     Ramp,
+    Remote,
     ScheduleEntry,
     Speech,
     Wake,
     config_path,
 )
 
-TABLES = {"audio", "speech", "journal", "ramp", "quiet_hours", "schedule", "button", "wake"}
+TABLES = {"audio", "speech", "journal", "ramp", "quiet_hours", "schedule", "button", "wake", "remote"}
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_WORDS = {"daily": range(7), "every day": range(7), "weekdays": range(5), "weekends": range(5, 7)}
 MINUTES_RANGE = (1.0, 24 * 60.0)
@@ -62,8 +64,9 @@ def loads_config(raw: str, *, name: str = "config.toml", path: Path | None = Non
     schedule = _schedule(check, doc.get("schedule", []))
     button = _button(check, doc["button"]) if "button" in doc else None
     wake = _wake(check, doc["wake"]) if "wake" in doc else None
+    remote = _remote(check, doc["remote"], path) if "remote" in doc else None
     config = DaemonConfig(path, audio, speech, journal if journal is not None else DaemonConfig().journal,
-                          ramp, quiet, schedule, button, wake, answers)
+                          ramp, quiet, schedule, button, wake, answers, remote)
     if check.problems:
         raise ConfigError(check.problems)
     return config
@@ -273,6 +276,36 @@ def _wake(check: Checker, t: object) -> Wake | None:
     if enabled is not True or phrase is None or sensitivity is None or session is None:
         return None
     return Wake(phrase.lower(), sensitivity, session, minutes, commands is True)
+
+
+def _remote(check: Checker, t: object, path: Path | None) -> Remote | None:
+    where = "[remote]"
+    if not isinstance(t, dict):
+        check.add("file", f"remote must be a table ([remote]), not {describe(t)}")
+        return None
+    check.unknown(where, set(t), {"enabled", "listen", "port", "journal", "certificate", "key"})
+    default = Remote()
+    for key in ("enabled", "journal"):
+        if not isinstance(t.get(key, True), bool):
+            check.add(where, f"{key} must be true or false, not {describe(t[key])}")
+    listen = _optional_text(check, where, t, "listen") or default.listen
+    try:
+        ipaddress.ip_address(listen)
+    except ValueError:
+        check.add(where, f"listen must be an IP address like \"127.0.0.1\" or \"192.168.1.20\", not {listen!r}")
+    port = check.number(where, "port", t["port"], 1024, 65535, integer=True) if "port" in t else default.port
+    base = path.parent if path is not None else Path.cwd()
+    files: dict[str, Path | None] = {}
+    for key in ("certificate", "key"):
+        text = _optional_text(check, where, t, key)
+        files[key] = (base / Path(text).expanduser()) if text else None
+        if files[key] is not None and not files[key].is_file():  # type: ignore[union-attr]
+            check.add(where, f"{key}: no such file: {files[key]}")
+    if (files["certificate"] is None) != (files["key"] is None):
+        check.add(where, "certificate and key go together: name both files, or neither")
+    if t.get("enabled", True) is not True or port is None:
+        return None
+    return Remote(listen, int(port), t.get("journal", True) is not False, files["certificate"], files["key"])
 
 
 class _ConfigChecker(Checker):

@@ -16,6 +16,7 @@ import socket
 import stat
 import struct
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +27,7 @@ import platformdirs
 from ..errors import DaemonError
 from ..library import APP
 from ..player import Command
-from .events import Control, Event, Reply, ReplySlot, Start, StartRequest, Status
+from .events import Control, Event, Reload, Reply, ReplySlot, SetVolume, Start, StartRequest, Status
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,15 @@ START_TIMEOUT = 180.0
 """How long ``ctl start`` waits for the session to be prepared (uncached speech on a Pi takes a while)."""
 REPLY_TIMEOUT = 10.0
 """How long other commands wait for the daemon's answer."""
-COMMANDS = {"stop": Command.STOP, "pause": Command.TOGGLE, "resume": Command.RESUME}
+BACKLOG = socket.SOMAXCONN
+"""Connections the kernel queues for the socket before ``accept`` (it caps this at net.core.somaxconn)."""
+CONNECT_PATIENCE = 2.0
+"""How long ``ctl`` keeps trying while the socket exists but its queue is full (or the daemon is starting)."""
+CONNECT_FIRST_WAIT = 0.01
+"""First pause between those tries; it doubles up to :data:`CONNECT_LONGEST_WAIT`."""
+CONNECT_LONGEST_WAIT = 0.2
+COMMANDS = {"stop": Command.STOP, "pause": Command.TOGGLE, "resume": Command.RESUME, "skip": Command.SKIP,
+            "slower": Command.SLOWER}
 """Session controls by name; ``pause`` pauses, or resumes when paused."""
 
 
@@ -79,6 +88,13 @@ def to_event(message: Any, reply: Callable[[Reply], None]) -> Event | str:
     command = message["command"]
     if command == "status":
         return Status(reply)
+    if command == "reload":
+        return Reload(reply)
+    if command == "volume":
+        level = message.get("level")
+        if isinstance(level, bool) or not isinstance(level, int | float) or not 0 <= level <= 1:
+            return "volume needs a level from 0 to 1"
+        return SetVolume(float(level), reply)
     if command in COMMANDS:
         return Control(COMMANDS[command], "ctl", reply)
     if command == "start":
@@ -89,7 +105,7 @@ def to_event(message: Any, reply: Callable[[Reply], None]) -> Event | str:
                                     or not 0 < minutes <= 24 * 60):
             return "minutes must be a number from 1 to 1440"
         return Start(StartRequest(session, "ctl", float(minutes) if minutes is not None else None), reply)
-    return f"unknown command {command!r}; known: start, {', '.join(COMMANDS)}, status"
+    return f"unknown command {command!r}; known: start, {', '.join(COMMANDS)}, status, reload, volume"
 
 
 class ControlServer:
@@ -105,10 +121,7 @@ class ControlServer:
     def start(self, post: Callable[[Event], None]) -> None:
         """Bind the socket (0600) and serve on a background thread."""
         private_dir(self.path.parent)
-        if self.path.exists() or self.path.is_symlink():
-            if _answers(self.path):
-                raise DaemonError(f"another voiceguide daemon is already running (it answers on {self.path})")
-            self.path.unlink()  # left behind by a daemon that did not exit cleanly
+        _clear_stale(self.path)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old = os.umask(0o177)
         try:
@@ -119,7 +132,7 @@ class ControlServer:
         finally:
             os.umask(old)
         self.path.chmod(0o600)
-        sock.listen(8)
+        sock.listen(BACKLOG)
         self._sock, self._post = sock, post
         threading.Thread(target=self._accept, args=(sock,), name="voiceguide-ctl", daemon=True).start()
         log.info("control socket %s", self.path)
@@ -171,27 +184,78 @@ class ControlServer:
         return reply if reply is not None else {"ok": False, "error": f"no answer from the daemon in {timeout:g} s"}
 
 
-def _answers(path: Path) -> bool:
+def _clear_stale(path: Path) -> None:
+    """Remove a socket at ``path`` that nobody answers on (a daemon that crashed or was killed left it).
+    A socket someone answers on means another daemon; anything that is not a socket is never removed."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise DaemonError(f"cannot check {path}: {exc.strerror or exc}") from exc
+    if not stat.S_ISSOCK(info.st_mode):
+        raise DaemonError(f"{path} is in the way of the control socket and is not a socket; it is left as it is. "
+                          "Move it away, or set XDG_RUNTIME_DIR")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
         try:
             probe.connect(str(path))
-        except OSError:
-            return False
-        return True
+        except (ConnectionRefusedError, FileNotFoundError):
+            pass  # nobody listens: stale
+        except OSError as exc:  # EAGAIN: a daemon whose queue is full; anything else: not ours to judge
+            raise DaemonError(f"another voiceguide daemon seems to be running on {path} "
+                              f"({exc.strerror or exc})") from exc
+        else:
+            raise DaemonError(f"another voiceguide daemon is already running (it answers on {path})")
+    log.info("removing the stale control socket %s (left by a daemon that did not exit cleanly)", path)
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
 
 
-def request(message: dict[str, Any], path: Path | None = None, timeout: float = START_TIMEOUT + 10) -> Reply:
-    """Send one request to the daemon and return its reply."""
+def request(message: dict[str, Any], path: Path | None = None, timeout: float = START_TIMEOUT + 10,
+            patience: float = CONNECT_PATIENCE) -> Reply:
+    """Send one request to the daemon and return its reply. While the socket exists but the daemon's
+    queue is full (EAGAIN) or nobody accepts yet (ECONNREFUSED), connecting is tried again with a short,
+    growing pause, for up to ``patience`` seconds."""
     path = path if path is not None else socket_path()
+    give_up = time.monotonic() + patience
+    wait = CONNECT_FIRST_WAIT
+    while True:
+        try:
+            return _exchange(message, path, timeout)
+        except (BlockingIOError, ConnectionRefusedError) as exc:
+            if not _is_socket(path) or time.monotonic() + wait > give_up:
+                if isinstance(exc, BlockingIOError):
+                    raise DaemonError(f"the daemon on {path} is too busy to answer; try again in a moment") from exc
+                raise _not_running(path) from exc
+            time.sleep(wait)  # not audio: a command-line client waiting for a free place in the queue
+            wait = min(CONNECT_LONGEST_WAIT, wait * 2)
+        except FileNotFoundError as exc:
+            raise _not_running(path) from exc
+        except OSError as exc:
+            raise DaemonError(f"talking to the daemon on {path} failed: {exc.strerror or exc}") from exc
+
+
+def _not_running(path: Path) -> DaemonError:
+    return DaemonError(f"the daemon is not running (no answer on {path}); start it with 'voiceguide daemon' "
+                       "or 'systemctl --user start voiceguide'")
+
+
+def _is_socket(path: Path) -> bool:
+    try:
+        return stat.S_ISSOCK(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def _exchange(message: dict[str, Any], path: Path, timeout: float) -> Reply:
+    """One connection: the request out, the reply line back (OSError from connecting passes through)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
+        sock.connect(str(path))
         try:
-            sock.connect(str(path))
             sock.sendall(json.dumps(message).encode() + b"\n")
             line = sock.makefile("rb").readline(1 << 20)
-        except (FileNotFoundError, ConnectionRefusedError) as exc:
-            raise DaemonError(f"the daemon is not running (no answer on {path}); start it with 'voiceguide daemon' "
-                              "or 'systemctl --user start voiceguide'") from exc
         except OSError as exc:
             raise DaemonError(f"talking to the daemon on {path} failed: {exc.strerror or exc}") from exc
     try:

@@ -10,9 +10,11 @@ told why): nothing starts by surprise after a session ends. Stop the session fir
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Literal, Protocol
 
 from ..errors import BackendError
@@ -25,7 +27,9 @@ from .events import (
     Event,
     EventQueue,
     Prepared,
+    Reload,
     Reply,
+    SetVolume,
     Shutdown,
     Start,
     StartRequest,
@@ -33,6 +37,7 @@ from .events import (
     Trigger,
 )
 from .schedule import Due, Scheduler
+from .volume import Volume
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +79,8 @@ class Daemon:
         self.length = 0.0
         self.history: list[Ended] = []
         """Every session that ended, in order (for status and tests)."""
+        self.volume: Volume | None = None
+        """The master volume (set by :func:`voiceguide.daemon.app.build`); None: none to control."""
         self._pending: Callable[[Reply], None] | None = None
         self._shutdown_by: dt.datetime | None = None
 
@@ -155,6 +162,34 @@ class Daemon:
             self._ended(event)
         elif isinstance(event, Shutdown):
             self._shutdown(event)
+        elif isinstance(event, Reload):
+            self._reload(event)
+        elif isinstance(event, SetVolume):
+            if self.volume is None:
+                _answer(event.reply, {"ok": False, "error": "this daemon has no volume control"})
+            else:
+                level = self.volume.set(event.level)
+                log.info("volume %.2f", level)
+                _answer(event.reply, {"ok": True, "volume": round(level, 2)})
+
+    def _reload(self, event: Reload) -> None:
+        """Take up the config file's schedule and quiet hours again (the rest needs a restart)."""
+        from ..errors import ConfigError
+        from .config_read import load_config
+
+        if self.config.path is None:
+            _answer(event.reply, {"ok": False, "error": "the daemon runs without a config file; restart it"})
+            return
+        try:
+            fresh = load_config(self.config.path)
+        except ConfigError as exc:
+            log.error("config not reloaded: %s", exc)
+            _answer(event.reply, {"ok": False, "error": f"config not reloaded: {exc}"})
+            return
+        self.config = replace(self.config, schedule=fresh.schedule, quiet_hours=fresh.quiet_hours)
+        self.scheduler = Scheduler(fresh.schedule, self.clock.now())
+        log.info("reloaded the schedule (%d entries) and quiet hours from %s", len(fresh.schedule), fresh.path)
+        _answer(event.reply, {"ok": True, "schedule": len(fresh.schedule)})
 
     def _start(self, event: Start) -> None:
         request = event.request
@@ -236,11 +271,17 @@ class Daemon:
     def status(self) -> Reply:
         """What ``voiceguide ctl status`` prints."""
         reply: Reply = {"ok": True, "state": self.phase}
+        if self.volume is not None:
+            reply["volume"] = round(self.volume.level, 2)
         if self.current is not None:
             reply.update(session=self.current.session, source=self.current.source, seconds=round(self.length, 1))
             snapshot, rate = self.worker.snapshot, self.worker.sample_rate
             if snapshot is not None and rate:
                 reply["position"] = round(snapshot.position / rate, 1)
+                starts = snapshot.timeline.step_starts
+                if starts:
+                    reply["step"] = max(1, bisect.bisect_right(starts, snapshot.position))
+                    reply["steps"] = len(starts)
         upcoming = self.scheduler.upcoming(self.clock.now())
         if upcoming is not None:
             reply["next"] = {"session": upcoming.entry.session, "at": upcoming.when.isoformat(timespec="minutes")}

@@ -94,7 +94,25 @@ class Shutdown:
     """For the log."""
 
 
-Event = Start | Control | Status | Prepared | Ended | Shutdown
+@dataclass(frozen=True)
+class Reload:
+    """Read the config file again and take up its schedule and quiet hours (the phone remote changed them)."""
+
+    reply: Callable[[Reply], None] | None = None
+    """Called once with the outcome."""
+
+
+@dataclass(frozen=True)
+class SetVolume:
+    """Set the master volume (0..1) for this and every later session while the daemon runs."""
+
+    level: float
+    """The new level."""
+    reply: Callable[[Reply], None] | None = None
+    """Called once with the outcome."""
+
+
+Event = Start | Control | Status | Prepared | Ended | Shutdown | Reload | SetVolume
 """Anything the daemon loop handles."""
 
 EventQueue = queue.SimpleQueue[Event]

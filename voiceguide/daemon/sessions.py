@@ -8,6 +8,8 @@ speech cache behave exactly as on the command line. This is the only module that
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import logging
 from collections.abc import Callable
 
@@ -19,10 +21,14 @@ from ..player import Player
 from ..seams import AudioOutput, Clock
 from ..slowing import Slower
 from ..timeline import Timeline
+from . import isolated
 from .config import DaemonConfig
 from .events import StartRequest
 
 log = logging.getLogger(__name__)
+
+SAFE_TTS = frozenset({"fake"})
+"""Speech backends that run in the daemon's own process: pure Python, nothing native that can crash."""
 
 
 def run_options(config: DaemonConfig, request: StartRequest) -> argparse.Namespace:
@@ -47,10 +53,51 @@ def prepare(config: DaemonConfig, request: StartRequest,
             listens: Callable[[Session], bool] | None = None) -> tuple[Session, Timeline]:
     """The session and its compiled timeline; speech comes from (and goes into) the on-disk cache.
     When ``listens(session)``, listen steps get listen windows (the player holds while the answer is
-    taken); otherwise each question is followed by a quiet pause."""
+    taken); otherwise each question is followed by a quiet pause.
+
+    With a real speech engine the speech is first rendered in a child process (:func:`render_speech`,
+    :mod:`isolated`): an engine that crashes or hangs there is a :class:`SpeechError` the worker reports,
+    and the daemon stays up."""
     options = run_options(config, request)
     session = commands._adjusted(options, commands._session(options))
-    return session, commands._builder(options, listens is not None and listens(session))(session)
+    session = dataclasses.replace(session, stop_ways=stop_ways(config))
+    listening = listens is not None and listens(session)
+    return session, _isolating(config, request, listening, commands._builder(options, listening))(session)
+
+
+def render_speech(config: DaemonConfig, request: StartRequest, session: Session, listening: bool) -> None:
+    """Compile ``session`` as the daemon will, for the side effect: every line of its speech is rendered
+    into the on-disk cache. Run in a child process, so that the daemon's own compile of the same session
+    finds every line cached and never calls the engine."""
+    commands._builder(run_options(config, request), listening)(session)
+
+
+def _isolating(config: DaemonConfig, request: StartRequest, listening: bool,
+               build: Callable[[Session], Timeline]) -> Callable[[Session], Timeline]:
+    """``build``, with the speech first rendered in a child process when the engine is a real one."""
+    if config.speech.tts in SAFE_TTS:
+        return build
+
+    def safe(session: Session) -> Timeline:
+        isolated.run(functools.partial(render_speech, config, request, session, listening),
+                     f"preparing {request.session}")
+        return build(session)
+
+    return safe
+
+
+def stop_ways(config: DaemonConfig) -> tuple[str, ...]:
+    """How a person can stop a session on this device, for the script's spoken ``{stop}``: the button (a
+    short or a long press, as configured) and the word "stop" when the wake phrase hears voice commands."""
+    ways: list[str] = []
+    button = config.button
+    if button is not None and button.short_press == "stop":
+        ways.append("button")
+    if button is not None and button.long_press == "stop":
+        ways.append("hold-button")
+    if config.wake is not None and config.wake.commands:
+        ways.append("voice")
+    return tuple(ways)
 
 
 def slower(config: DaemonConfig, request: StartRequest, session: Session, timeline: Timeline,
@@ -58,7 +105,8 @@ def slower(config: DaemonConfig, request: StartRequest, session: Session, timeli
     """What acts on "slower" during ``session`` (as prepared for ``request`` into ``timeline``): the rest
     is compiled again slower, exactly as :func:`prepare` compiled it, and taken over at the next breath
     or part (``run_in``: where that work runs; default a background thread)."""
-    build = commands._builder(run_options(config, request), listening=bool(timeline.gates))
+    listening = bool(timeline.gates)
+    build = _isolating(config, request, listening, commands._builder(run_options(config, request), listening))
     return Slower(session, build, DEFAULT_RATE, say=lambda text: log.info("%s: %s", request.session, text),
                   run_in=run_in).request
 

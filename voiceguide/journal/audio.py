@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import uuid
 from pathlib import Path
 
@@ -49,6 +50,25 @@ def save_flac(folder: Path, clip: Clip) -> Path:
     return path
 
 
+def confined(audio_dir: Path, base: Path, stored: str) -> Path:
+    """Where ``stored`` (an audio path read from the database, relative to ``base``) really points, symlinks
+    resolved; :class:`JournalError` unless that lies inside ``audio_dir``.
+
+    The database is data: a journal copied from another machine, or edited by hand, may hold an absolute
+    path or one with ``..`` in it. Nothing outside the journal's own audio folder is ever read or deleted.
+    """
+    try:
+        if "\0" in stored:
+            raise ValueError("a NUL character")
+        folder = audio_dir.resolve()
+        target = (base / stored).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # RuntimeError: a symlink loop (before Python 3.13)
+        raise JournalError(f"the audio path {stored!r} cannot be used ({exc})") from exc
+    if target == folder or not target.is_relative_to(folder):
+        raise JournalError(f"the audio path {stored!r} lies outside the journal's audio folder {folder}")
+    return target
+
+
 def load(path: Path) -> Clip:
     """Read an audio file (FLAC, WAV ...) as a mono clip."""
     import soundfile
@@ -61,8 +81,11 @@ def load(path: Path) -> Clip:
 
 
 def remove(path: Path) -> bool:
-    """Delete ``path``; False when it was already gone."""
+    """Delete the regular file ``path``; False when it was already gone. Anything else (a folder, a device)
+    is left alone with a :class:`JournalError`."""
     try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            raise JournalError(f"{path} is not an audio file; left alone")
         path.unlink()
     except FileNotFoundError:
         return False

@@ -13,6 +13,7 @@ from ..errors import JournalError, VoiceguideError
 from . import audio as answer_audio
 from .db import Entry, Journal
 from .export import FORMATS, answer_text
+from .health import damaged_advice
 
 EMPTY = "Your journal is empty. Answers you speak during a session will be kept here, on this device only."
 
@@ -85,6 +86,8 @@ def cmd_journal(args: argparse.Namespace) -> int:
     """Open the journal and run the chosen action."""
     action: Callable[[Journal, argparse.Namespace], int] = args.action
     with Journal(args.journal) as journal:
+        if journal.damage is not None:
+            print(f"voiceguide: {damaged_advice(journal.path, journal.damage)}", file=sys.stderr)
         return action(journal, args)
 
 
@@ -104,7 +107,7 @@ def _print_entries(entries: list[Entry]) -> None:
 
 def _list(journal: Journal, args: argparse.Namespace) -> int:
     entries = journal.entries(limit=args.limit)
-    if not entries:
+    if not entries and journal.damage is None:
         print(EMPTY)
         return 0
     _print_entries(entries)
@@ -124,14 +127,15 @@ def _show(journal: Journal, args: argparse.Namespace) -> int:
         fields.append(("heard by", e.recognizer + conf))
     if e.duration is not None:
         fields.append(("length", f"{e.duration:.1f} s"))
-    fields.append(("audio", str(audio) if audio else "not kept"))
+    refused = journal.audio_refusal(e)
+    fields.append(("audio", str(audio) if audio else f"not used: {refused}" if refused else "not kept"))
     for name, value in fields:
         print(f"{name + ':':<10} {value}")
     return 0
 
 
 def _search(journal: Journal, args: argparse.Namespace) -> int:
-    if not journal.entries(limit=1):
+    if not journal.entries(limit=1) and journal.damage is None:
         print(EMPTY)
         return 0
     found = journal.search(args.text)
@@ -143,7 +147,7 @@ def _search(journal: Journal, args: argparse.Namespace) -> int:
 
 
 def _export(journal: Journal, args: argparse.Namespace) -> int:
-    entries = journal.all()
+    entries, readout = journal.readable()
     text = FORMATS[args.format](entries)
     if not args.output:
         sys.stdout.write(text)
@@ -155,6 +159,10 @@ def _export(journal: Journal, args: argparse.Namespace) -> int:
         except OSError as exc:
             raise JournalError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
         print(f"wrote {len(entries)} entries to {args.output}", file=sys.stderr)
+    if readout.lost:
+        print(f"voiceguide: exported the {len(entries)} entries that could be read; {readout.describe()}",
+              file=sys.stderr)
+        return 1
     if not entries:
         print(EMPTY, file=sys.stderr)
     return 0
@@ -164,8 +172,11 @@ def _delete(journal: Journal, args: argparse.Namespace) -> int:
     e = journal.delete(args.id)
     if e is None:
         raise JournalError(f"no journal entry {args.id} in {journal.path}")
-    audio = " and its audio" if e.audio_path else ""
+    refused = journal.audio_refusal(e)
+    audio = " and its audio" if e.audio_path and refused is None else ""
     print(f"deleted entry {e.id}{audio} ({e.time[:16].replace('T', ' ')}: {e.prompt} → {answer_text(e)})")
+    if refused is not None:
+        print(f"voiceguide: {refused}: that file was left alone", file=sys.stderr)
     return 0
 
 
@@ -176,7 +187,10 @@ def _retranscribe(journal: Journal, args: argparse.Namespace) -> int:
         raise VoiceguideError("no kept audio to transcribe" + (f" for entry {args.id}" if args.id else ""))
     rec = _recognizer(args)
     for e in with_audio:
-        path = journal.audio_file(e)
+        path, refused = journal.audio_file(e), journal.audio_refusal(e)
+        if refused is not None:
+            print(f"{e.id:>4}  not read: {refused}", file=sys.stderr)
+            continue
         if path is None or not path.exists():
             print(f"{e.id:>4}  audio missing: {path}", file=sys.stderr)
             continue

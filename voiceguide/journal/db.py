@@ -15,7 +15,8 @@ from ..errors import JournalError
 from ..rating import parse_rating
 from ..seams import Clip
 from . import audio as answer_audio
-from .schema import migrate
+from . import health, rows, salvage
+from .schema import migrate, version
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +88,27 @@ class Journal:
         self.audio_dir = self.folder / answer_audio.AUDIO_DIR
         self.keep_audio = keep_audio
         self._lock = threading.Lock()
+        self.damage: str | None = None
+        """What SQLite found wrong with the file when it was opened; when set, the journal is open read-only
+        and every write is refused (:meth:`add`, :meth:`update_transcript`, :meth:`delete`)."""
+        if self.path.exists() or self.path.is_symlink():
+            health.check_file(self.path)
+            self.damage = health.damage(self.path)
+        if self.damage is not None:
+            log.info("%s", health.damaged_advice(self.path, self.damage))
+            try:
+                self._conn = health.connect_read_only(self.path)
+            except sqlite3.Error as exc:
+                raise JournalError(f"cannot open journal {self.path}: {exc}") from exc
+            return
         answer_audio.private_dir(self.folder)
         self._make_private_file()
         try:
             self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10.0)
             self._conn.row_factory = sqlite3.Row
+            self._conn.text_factory = rows.decode
+            if version(self._conn) == 0:
+                health.check_ours(self._conn, self.path)
             mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 log.warning("journal %s is in %s mode, not WAL", self.path, mode)
@@ -99,8 +116,15 @@ class Journal:
             found = migrate(self._conn)
         except sqlite3.Error as exc:
             raise JournalError(f"cannot open journal {self.path}: {exc}") from exc
+        except JournalError:
+            self._conn.close()
+            raise
         if found:
             log.info("journal %s migrated from schema %d", self.path, found)
+
+    def _writable(self) -> None:
+        if self.damage is not None:
+            raise JournalError(health.damaged_advice(self.path, self.damage))
 
     def _make_private_file(self) -> None:
         try:
@@ -138,6 +162,7 @@ class Journal:
         the number is parsed from the transcript unless given. ``audio`` is saved as FLAC beside the
         journal when ``keep_audio`` is on; if that fails the words are still kept (and a warning logged).
         """
+        self._writable()
         if kind not in ("reflection", "rating"):
             raise JournalError(f"unknown entry kind '{kind}' (reflection or rating)")
         if kind == "rating" and rating is None and transcript:
@@ -168,6 +193,7 @@ class Journal:
     def update_transcript(self, entry_id: int, transcript: str, recognizer: str | None = None,
                           confidence: float | None = None) -> Entry:
         """Replace an entry's words (background transcription, retranscribe); a rating is parsed again."""
+        self._writable()
         entry = self.require(entry_id)
         rating = parse_rating(transcript) if entry.kind == "rating" else entry.rating
         self._run("UPDATE entries SET transcript = ?, recognizer = ?, confidence = ?, rating = ? WHERE id = ?",
@@ -187,39 +213,86 @@ class Journal:
         return entry
 
     def entries(self, limit: int | None = None, session_id: str | None = None) -> list[Entry]:
-        """Entries oldest first; ``limit`` keeps the most recent ones."""
+        """Entries oldest first; ``limit`` keeps the most recent ones. From a damaged journal: the ones
+        that can be read (see :meth:`readable`)."""
         where, params = ("WHERE session_id = ?", (session_id,)) if session_id else ("", ())
         sql = f"SELECT {', '.join(_COLUMNS)} FROM entries {where} ORDER BY id DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [_entry(r) for r in reversed(self._run(sql, params).fetchall())]
+        found = self._select(sql, params)
+        if found is not None:
+            return list(reversed(found))
+        kept = [e for e in self.readable()[0] if session_id is None or e.session_id == session_id]
+        if limit is not None and limit >= 0:
+            kept = kept[max(0, len(kept) - limit):]
+        return kept
 
     def all(self) -> list[Entry]:
         """Every entry, oldest first (for export)."""
         return self.entries()
 
+    def readable(self) -> tuple[list[Entry], salvage.Readout]:
+        """Every entry that can be read, oldest first, read row by row so a damaged part of the file
+        costs only the rows in it; and what could not be read."""
+        with self._lock:
+            return salvage.read_all(self._conn, lambda row: _entry(row))
+
     def search(self, text: str) -> list[Entry]:
         """Entries whose answer, question or session title contains ``text`` (any case), oldest first."""
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = self._run(
+        found = self._select(
             f"SELECT {', '.join(_COLUMNS)} FROM entries WHERE transcript LIKE ?1 ESCAPE '\\' "
             "OR prompt LIKE ?1 ESCAPE '\\' OR session_title LIKE ?1 ESCAPE '\\' ORDER BY id", (pattern,))
-        return [_entry(r) for r in rows.fetchall()]
+        if found is not None:
+            return found
+        needle = text.casefold()
+        return [e for e in self.readable()[0]
+                if any(needle in (v or "").casefold() for v in (e.transcript, e.prompt, e.session_title))]
+
+    def _select(self, sql: str, params: tuple[Any, ...]) -> list[Entry] | None:
+        """The entries ``sql`` selects, or None when the file is damaged (read it with :meth:`readable`)."""
+        if self.damage is not None:
+            return None
+        with self._lock:
+            try:
+                return [_entry(r) for r in self._conn.execute(sql, params).fetchall()]
+            except sqlite3.OperationalError as exc:  # locked, I/O error ...: not damage
+                raise JournalError(f"journal {self.path}: {exc}") from exc
+            except sqlite3.DatabaseError as exc:
+                log.warning("journal %s cannot be read in one go (%s); reading it row by row", self.path, exc)
+                return None
 
     def delete(self, entry_id: int) -> Entry | None:
         """Remove an entry and its audio file; returns what was deleted, or None if there was no such entry."""
+        self._writable()
         entry = self.get(entry_id)
         if entry is None:
             return None
         self._run("DELETE FROM entries WHERE id = ?", (entry_id,))
-        path = self.audio_file(entry)
-        if path is not None and not answer_audio.remove(path):
+        path, refused = self._audio(entry)
+        if refused is not None:
+            log.warning("entry %d deleted; its audio was left alone: %s", entry_id, refused)
+        elif path is not None and not answer_audio.remove(path):
             log.info("audio of entry %d was already gone: %s", entry_id, path)
         return entry
 
     def audio_file(self, entry: Entry) -> Path | None:
-        """The absolute path of an entry's audio, if it has one."""
-        return self.folder / entry.audio_path if entry.audio_path else None
+        """The absolute path of an entry's audio, if it has one that lies inside :attr:`audio_dir`
+        (symlinks resolved); None when it has none, or when its path is refused (:meth:`audio_refusal`)."""
+        return self._audio(entry)[0]
+
+    def audio_refusal(self, entry: Entry) -> str | None:
+        """Why the audio path stored with ``entry`` is not used (it points outside the journal's audio
+        folder), or None when it is fine or there is none."""
+        return self._audio(entry)[1]
+
+    def _audio(self, entry: Entry) -> tuple[Path | None, str | None]:
+        if not entry.audio_path:
+            return None, None
+        try:
+            return answer_audio.confined(self.audio_dir, self.folder, entry.audio_path), None
+        except JournalError as exc:
+            return None, str(exc)
 
     def integrity_check(self) -> str:
         """SQLite's own check: ``ok`` when the file is sound."""
@@ -227,4 +300,4 @@ class Journal:
 
 
 def _entry(row: sqlite3.Row) -> Entry:
-    return Entry(**{name: row[name] for name in _COLUMNS})
+    return Entry(**rows.entry_fields(row, int(row["id"])))

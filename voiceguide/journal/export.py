@@ -1,15 +1,31 @@
-"""The journal as Markdown (a diary by day), CSV or JSON text."""
+"""The journal as Markdown (a diary by day), CSV or JSON text.
+
+Rows may have been edited by hand (see :mod:`rows`): a time that is not a date goes under "Time
+unknown", and control characters never reach the output raw. Markdown and CSV are for people and
+spreadsheets, so C0 (except tab and newline), DEL and C1 characters are dropped from them; JSON keeps
+every character, written as a ``\\u`` escape.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from itertools import groupby
 
 from .db import Entry
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_JSON_UNESCAPED = re.compile(r"[\x7f-\x9f\u2028\u2029]")  # json.dumps escapes only C0 itself
+
+
+def clean(text: str) -> str:
+    """``text`` without control characters (tab and newline kept)."""
+    return _CONTROL.sub("", text)
+
 
 CSV_COLUMNS = ("id", "time", "session_id", "session_title", "step", "prompt", "kind", "transcript", "rating",
                "recognizer", "confidence", "audio_path", "duration")
@@ -35,7 +51,8 @@ def to_json(entries: Sequence[Entry]) -> str:
                      "step": e.step, "prompt": e.prompt, "kind": e.kind, "transcript": e.transcript,
                      "rating": e.rating, "recognizer": e.recognizer, "confidence": e.confidence,
                      "audio_path": e.audio_path, "duration": e.duration})
-    return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(rows, indent=2, ensure_ascii=False, allow_nan=False)
+    return _JSON_UNESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def to_csv(entries: Sequence[Entry]) -> str:
@@ -45,12 +62,20 @@ def to_csv(entries: Sequence[Entry]) -> str:
     writer.writerow(CSV_COLUMNS)
     for e in entries:
         values = e.to_dict()
-        writer.writerow(["" if values[c] is None else values[c] for c in CSV_COLUMNS])
+        writer.writerow(["" if values[c] is None else clean(str(values[c])) for c in CSV_COLUMNS])
     return out.getvalue()
 
 
-def _when(entry: Entry) -> datetime:
-    return datetime.fromisoformat(entry.time)
+def _when(entry: Entry) -> datetime | None:
+    try:
+        return datetime.fromisoformat(entry.time)
+    except ValueError:
+        return None
+
+
+def _day(entry: Entry) -> date | None:
+    when = _when(entry)
+    return when.date() if when is not None else None
 
 
 def to_markdown(entries: Sequence[Entry]) -> str:
@@ -58,11 +83,14 @@ def to_markdown(entries: Sequence[Entry]) -> str:
     lines = ["# Journal", ""]
     if not entries:
         lines += ["Nothing here yet. Answers you speak during a session will appear here.", ""]
-    for day, group in groupby(entries, key=lambda e: _when(e).date()):
-        lines += [f"## {day:%A} {day.day} {day:%B %Y}", ""]
+    for day, group in groupby(entries, key=_day):
+        lines += [f"## {day:%A} {day.day} {day:%B %Y}" if day is not None else "## Time unknown", ""]
         for e in group:
-            where = f" · {e.session_title}" if e.session_title else ""
-            lines += [f"**{_when(e):%H:%M}**{where}", "", f"> {e.prompt}", "", answer_text(e), ""]
+            when = _when(e)
+            where = f" · {clean(e.session_title)}" if e.session_title else ""
+            stamp = f"{when:%H:%M}" if when is not None else clean(e.time)
+            lines += [f"**{stamp}**{where}", "", f"> {clean(e.prompt)}".replace("\n", "\n> "), "",
+                      clean(answer_text(e)), ""]
     return "\n".join(lines)
 
 

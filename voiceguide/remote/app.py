@@ -1,0 +1,113 @@
+"""The Starlette application: its context (what it may use), templates, routes and middleware."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from anyio import to_thread
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from ..daemon.config import Remote
+from ..journal.db import JOURNAL_FILE, Journal
+from .devices import Attempts, Devices
+from .guard import Guard
+from .link import Link
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+
+
+@dataclass
+class Context:
+    """What the page may use: nothing else is reachable from a request."""
+
+    remote: Remote
+    """The ``[remote]`` settings."""
+    config_path: Path
+    """The daemon's config file (the schedule is written back here)."""
+    journal_folder: Path
+    """The journal's folder (``journal.sqlite3`` and the answers' audio)."""
+    link: Link
+    """The control socket."""
+    devices: Devices = field(default_factory=Devices)
+    """Paired devices and pairing codes."""
+    attempts: Attempts = field(default_factory=Attempts)
+    """Wrong pairing codes."""
+    scripts_dir: Path | None = None
+    """Where uploaded sessions go; None: the user scripts folder."""
+    doctor: Callable[[], list[Any]] | None = None
+    """What the Health page shows; None: ``voiceguide doctor`` without opening the output."""
+    names: tuple[str, ...] = ()
+    """Host names the page answers to besides IP addresses, localhost and this device's own name."""
+    _journal: Journal | None = None
+
+    def journal(self) -> Journal:
+        """The journal, opened on first use."""
+        if self._journal is None:
+            self._journal = Journal(self.journal_folder / JOURNAL_FILE)
+        return self._journal
+
+    def close(self) -> None:
+        """Close the journal."""
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+
+def templates() -> Jinja2Templates:
+    """The page templates, every value escaped (autoescape on for every template)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    return Jinja2Templates(env=env)
+
+
+def page(request: Request, template: str, status_code: int = 200, /, **values: Any) -> Response:
+    """Render a template with the request's CSRF token and the page's settings."""
+    ctx: Context = request.app.state.ctx
+    values.setdefault("message", request.query_params.get("said", ""))
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, template, {"csrf": getattr(request.state, "csrf", ""), "journal_on": ctx.remote.journal,
+                            "now": time.time(), **values}, status_code=status_code)
+    return response
+
+
+BLOCKING_THREADS = 4
+"""Worker threads for blocking work (ctl requests, the journal, parsing): anyio's default of 40 let the
+daemon's memory grow by tens of MB under load (each thread gets its own malloc arena)."""
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    to_thread.current_default_thread_limiter().total_tokens = BLOCKING_THREADS
+    try:
+        yield
+    finally:
+        app.state.ctx.close()
+
+
+def create_app(ctx: Context) -> Starlette:
+    """The whole application."""
+    from . import routes_api, routes_journal, routes_main
+
+    routes: list[BaseRoute] = [*routes_main.routes(), *routes_api.routes()]
+    if ctx.remote.journal:
+        routes += routes_journal.routes()
+    routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
+    app = Starlette(routes=routes, middleware=[Middleware(Guard, devices=ctx.devices, names=ctx.names)],
+                    lifespan=_lifespan)
+    app.state.ctx = ctx
+    app.state.templates = templates()
+    return app

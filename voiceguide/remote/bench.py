@@ -1,0 +1,220 @@
+"""Benchmark the phone remote: the daemon's memory and idle CPU with and without it, and a load test.
+
+``python -m voiceguide.remote.bench [--requests 2000] [--clients 20]`` (``tools/bench remote``) needs a
+running PulseAudio server; the daemon plays into a null sink of its own. It starts ``voiceguide daemon``
+(fake voice) in temporary user folders twice: without ``[remote]`` and with it on 127.0.0.1. The load
+test sends ``--requests`` GETs of the main pages and the status API from ``--clients`` concurrent clients
+on loopback while a session plays, and reads the daemon's log for underruns. Figures: docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+PAGES = ("/", "/api/status", "/journal", "/mood?by=day", "/schedule", "/sessions", "/static/remote.css",
+         "/journal/1")
+"""What the load test asks for, in turn."""
+IDLE_SECONDS = 30.0
+"""How long idle CPU is measured."""
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Running:
+    """A ``voiceguide daemon`` subprocess and its log."""
+
+    def __init__(self, proc: subprocess.Popen[str], env: dict[str, str]) -> None:
+        self.proc, self.env, self.log = proc, env, []  # type: ignore[var-annotated]
+        self._seen = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            with self._seen:
+                self.log.append(line)
+                self._seen.notify_all()
+
+    def wait_for(self, text: str, timeout: float = 60.0) -> None:
+        with self._seen:
+            if not self._seen.wait_for(lambda: any(text in line for line in self.log), timeout):
+                raise SystemExit(f"bench: the daemon did not log {text!r}:\n{''.join(self.log)}")
+
+    def ctl(self, *args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "voiceguide", "ctl", *args], env=self.env,
+                              capture_output=True, text=True, timeout=200, check=False)
+        return done.stdout + done.stderr
+
+
+@contextmanager
+def daemon(folder: Path, remote_port: int | None) -> Iterator[Running]:
+    """The daemon with the fake voice on the default (private) sink, in user folders under ``folder``."""
+    config = folder / "config" / "voiceguide" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    (folder / "run").mkdir(mode=0o700, exist_ok=True)
+    text = f'[audio]\noutput = "pulse"\n[speech]\ntts = "fake"\ncache_dir = "{folder / "speech"}"\n'
+    if remote_port is not None:
+        text += f"[remote]\nport = {remote_port}\n"
+    config.write_text(text, encoding="utf-8")
+    env = dict(os.environ, XDG_CONFIG_HOME=str(folder / "config"), XDG_RUNTIME_DIR=str(folder / "run"),
+               XDG_DATA_HOME=str(folder / "data"), XDG_CACHE_HOME=str(folder / "cache"), PULSE_SERVER=_server())
+    proc = subprocess.Popen([sys.executable, "-m", "voiceguide", "daemon"], env=env, text=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    running = Running(proc, env)
+    try:
+        running.wait_for("ready")
+        yield running
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _server() -> str:
+    """The running PulseAudio server's address (a private XDG_RUNTIME_DIR would hide its default socket)."""
+    if os.environ.get("PULSE_SERVER"):
+        return os.environ["PULSE_SERVER"]
+    info = subprocess.run(["pactl", "info"], capture_output=True, text=True, check=True).stdout
+    server = next(line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("Server String:"))
+    return f"unix:{server}" if server.startswith("/") else server
+
+
+def _idle(running: Running) -> dict[str, float]:
+    time.sleep(5.0)
+    pid = running.proc.pid
+    before = _cpu_seconds(pid)
+    time.sleep(IDLE_SECONDS)
+    return {"rss_mb": round(_rss_mb(pid), 1), "idle_cpu_s": round(_cpu_seconds(pid) - before, 3),
+            "threads": len(os.listdir(f"/proc/{pid}/task"))}
+
+
+def _seed(folder: Path) -> str:
+    """A journal of 60 entries over 30 days, and a device token for the load clients."""
+    from ..journal.db import JOURNAL_FILE, Journal
+    from .devices import Devices
+
+    journal = Journal(folder / "data" / "voiceguide" / JOURNAL_FILE)
+    for day in range(30):
+        when = f"2026-11-{day + 1:02d}T21:00:00+01:00"
+        journal.add("What helped today?", transcript=f"A slow walk, day {day}.", time=when)
+        journal.add("How do you feel, from 0 to 10?", "rating", transcript=str(3 + day % 6), time=when)
+    journal.close()
+    return Devices(folder / "data" / "voiceguide" / "remote").add_token("bench")
+
+
+def _load(port: int, token: str, requests: int, clients: int) -> dict[str, Any]:
+    import httpx
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    counter = iter(range(requests))
+
+    def client() -> None:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", cookies={"vg_remote": token}, timeout=30) as c:
+            for n in counter:
+                start = time.perf_counter()
+                try:
+                    reply = c.get(PAGES[n % len(PAGES)])
+                    ok = reply.status_code == 200
+                except httpx.HTTPError as exc:
+                    ok, reply = False, None
+                    errors.append(repr(exc))
+                took = time.perf_counter() - start
+                with lock:
+                    latencies.append(took)
+                    if not ok and reply is not None:
+                        errors.append(f"{PAGES[n % len(PAGES)]}: {reply.status_code}")
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - began
+    ms = sorted(x * 1000 for x in latencies)
+    return {"requests": len(ms), "clients": clients, "errors": len(errors), "first_errors": errors[:5],
+            "seconds": round(wall, 2), "per_second": round(len(ms) / wall, 1),
+            "p50_ms": round(statistics.median(ms), 1), "p95_ms": round(ms[int(0.95 * (len(ms) - 1))], 1),
+            "max_ms": round(ms[-1], 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m voiceguide.remote.bench", description=__doc__)
+    p.add_argument("--requests", type=int, default=2000)
+    p.add_argument("--clients", type=int, default=20)
+    p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    args = p.parse_args(argv)
+    from ..onsets import private_sink
+
+    result: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp, private_sink(f"vg_remote_bench_{os.getpid()}"):
+        folder = Path(tmp)
+        token = _seed(folder)
+        with daemon(folder, None) as plain:
+            result["without_remote"] = _idle(plain)
+        port = _free_port()
+        with daemon(folder, port) as running:
+            running.wait_for("phone remote on")
+            result["with_remote_started"] = _idle(running)
+            import httpx
+
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", cookies={"vg_remote": token}) as c:
+                for page in PAGES:
+                    c.get(page).raise_for_status()
+            result["with_remote_after_pages"] = _idle(running)
+            print(running.ctl("start", "coherent", "--minutes", "10").strip(), file=sys.stderr)
+            running.wait_for("playing on")
+            time.sleep(2.0)
+            playing_rss = round(_rss_mb(running.proc.pid), 1)
+            result["load"] = _load(port, token, args.requests, args.clients)
+            result["load"]["rss_mb_playing_before"] = playing_rss
+            result["load"]["rss_mb_after"] = round(_rss_mb(running.proc.pid), 1)
+            print(running.ctl("stop").strip(), file=sys.stderr)
+            running.wait_for("stopped coherent")
+            time.sleep(1.0)
+            dry = [int(m[1]) for line in running.log if (m := re.search(r"ran dry (\d+) time", line))]
+            result["load"]["underruns"] = sum(dry)
+    print(json.dumps(result, indent=1))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1), encoding="utf-8")
+    load = result["load"]
+    return 0 if load["errors"] == 0 and load["underruns"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""The remote's web server: uvicorn on a thread of the daemon, with an event loop of its own.
+
+It is a daemon *trigger* (``start``/``close``) so the daemon starts and stops it with the rest, but it posts
+nothing on the daemon's queue itself: every request goes through the control socket like ``voiceguide ctl``.
+The listening socket is bound in :meth:`RemoteServer.start`, so a port in use is reported at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..daemon.config import DaemonConfig, Remote, config_path
+from ..daemon.events import Event
+from ..errors import BackendError
+
+log = logging.getLogger(__name__)
+
+CLOSE_WAIT = 3.0
+"""Seconds ``close`` waits for the server thread."""
+
+
+def _quiet_server(uvicorn: Any, settings: Any) -> Any:
+    """A uvicorn server that sleeps until it is stopped instead of waking ten times a second to check.
+
+    (uvicorn's own main loop polls ``should_exit`` every 0.1 s, measurable CPU on an idle bedside device.)
+    """
+
+    class QuietServer(uvicorn.Server):  # type: ignore[misc]
+        _stop: asyncio.Event | None = None
+        _loop: asyncio.AbstractEventLoop | None = None
+
+        async def main_loop(self) -> None:
+            self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+            await self.on_tick(0)  # sets the default headers once
+            if not self.should_exit:
+                await self._stop.wait()
+
+        def stop(self) -> None:
+            self.should_exit = True
+            if self._loop is not None and self._stop is not None:
+                with contextlib.suppress(RuntimeError):  # the loop has already closed
+                    self._loop.call_soon_threadsafe(self._stop.set)
+
+    return QuietServer(settings)
+
+
+class RemoteServer:
+    """Serves the phone remote of ``config`` while the daemon runs."""
+
+    name = "phone remote"
+
+    def __init__(self, config: DaemonConfig, control_socket: Path | None = None) -> None:
+        assert config.remote is not None
+        self.remote: Remote = config.remote
+        self.config = config
+        self.control_socket = control_socket
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, post: Callable[[Event], None]) -> None:
+        """Bind the port and serve on a thread."""
+        try:
+            import uvicorn
+
+            from .app import Context, create_app
+            from .link import Link, socket_request
+        except ImportError as exc:
+            raise BackendError("the phone remote needs its extra: pip install 'voiceguide[remote]'") from exc
+        remote = self.remote
+        family = socket.AF_INET6 if ":" in remote.listen else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((remote.listen, remote.port))
+            sock.listen(64)
+        except OSError as exc:
+            sock.close()
+            raise BackendError(f"cannot listen on {remote.listen}:{remote.port}: {exc.strerror or exc}") from exc
+        ctx = Context(remote, self.config.path or config_path(), self.config.journal,
+                      Link(socket_request(self.control_socket)))
+        tls = {"ssl_certfile": str(remote.certificate), "ssl_keyfile": str(remote.key)} if remote.tls else {}
+        settings = uvicorn.Config(create_app(ctx), log_level="warning", access_log=False, lifespan="on",
+                                  server_header=False, date_header=False, **tls)  # type: ignore[arg-type]
+        try:
+            settings.load()  # reads the certificate now: a bad one is reported at start, not on first request
+        except (OSError, ssl.SSLError) as exc:
+            sock.close()
+            raise BackendError(f"cannot use the TLS certificate or key: {exc}") from exc
+        server = _quiet_server(uvicorn, settings)
+        self._server = server
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="voiceguide-remote",
+                                        daemon=True)
+        self._thread.start()
+        scheme = "https" if remote.tls else "http"
+        log.info("phone remote on %s://%s:%d", scheme, remote.listen, remote.port)
+
+    def close(self) -> None:
+        """Stop serving (open requests are given a moment)."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()
+        if self._thread is not None:
+            with contextlib.suppress(RuntimeError):
+                self._thread.join(CLOSE_WAIT)
