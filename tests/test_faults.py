@@ -113,3 +113,17 @@ def test_the_loss_gauge_ignores_the_start_and_hosts_without_time_info() -> None:
     assert start + later == [0] * 23
     blind = LossGauge(RATE)
     assert [blind.update(0.0, n * 2048, n == 10) for n in range(30)] == [0] * 30
+
+
+def test_an_output_that_is_still_active_may_pause_its_callbacks_for_a_while() -> None:
+    """Opening the microphone through PulseAudio held the output's callbacks back for over 1.5 s: a stream
+    that says it is still active is not taken for lost (it is after HUNG_SECONDS)."""
+    from voiceguide.run import HUNG_SECONDS, STALL_SECONDS, play
+
+    timeline = compiled('[[step]]\nchime = "bell"\n[[step]]\npause = 10\n')
+    clock = FakeClock()
+    output = FakeOutput(clock, record=False)
+    output.stall(2.0, STALL_SECONDS + 1.5)
+    result = play(timeline, output, clock)
+    assert not result.stopped_early
+    assert HUNG_SECONDS > STALL_SECONDS + 1.5

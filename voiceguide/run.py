@@ -20,8 +20,11 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 0.25
 """How often the view is refreshed; the loop blocks in between (no busy waiting)."""
 STALL_SECONDS = 1.5
-"""If a running output stops asking for audio this long, it is gone (the sound server stopped, the device was
-unplugged). A running stream asks every ~43 ms (2048-frame blocks at 48 kHz)."""
+"""If a running output stops asking for audio this long and says it is no longer active, it is gone (the sound
+server stopped, the device was unplugged). A running stream asks every ~43 ms (2048-frame blocks at 48 kHz)."""
+HUNG_SECONDS = 10.0
+"""An output that still says it is active is given this long: opening the microphone through PulseAudio was
+seen holding the output's callbacks back for more than 1.5 s (at a listen window)."""
 START_SECONDS = 5.0
 """The same before the stream has asked for more than its first blocks: a new PulseAudio stream was measured
 taking 0.6-1.8 s after its first three blocks before it asked again."""
@@ -74,7 +77,7 @@ def play(source: Timeline | Ahead, output: AudioOutput, clock: Clock,
     timeline = player.timeline
     interrupted = False
     holds_seen = slower_seen = 0
-    with output.open(timeline.sample_rate, player.fill):
+    with output.open(timeline.sample_rate, player.fill) as stream:
         last_frames, last_change = player.stream_frames, clock.monotonic()
         last_loop, running = last_change, False
         while True:
@@ -113,7 +116,8 @@ def play(source: Timeline | Ahead, output: AudioOutput, clock: Clock,
             last_loop = now
             if player.stream_frames != last_frames:
                 last_frames, last_change, running = player.stream_frames, now, True
-            elif now - last_change > (STALL_SECONDS if running else START_SECONDS):
+            elif now - last_change > (STALL_SECONDS if running else START_SECONDS) and \
+                    (not getattr(stream, "active", False) or now - last_change > HUNG_SECONDS):
                 if on_tick is not None:
                     on_tick(player.snapshot())
                 player.cut()  # the callback has stopped: what played so far is final

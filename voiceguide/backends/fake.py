@@ -133,6 +133,11 @@ class FakeOutput:
         self._stalls.append((at, at + seconds))
         self._stalls.sort()
 
+    @property
+    def active(self) -> bool:
+        """Like PortAudio's ``Stream.active``: False once the device has vanished."""
+        return self._vanish_at is None or self.clock.now < self._vanish_at
+
     def vanish(self, at: float) -> None:
         """From fake time ``at`` on, never call the callback again (the sound server was stopped)."""
         self._vanish_at = at
