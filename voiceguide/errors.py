@@ -8,6 +8,7 @@ The tree::
     ├── SpeechError                 the TTS backend failed or has no usable voice
     ├── AudioError                  audio input or output failed while in use
     │   ├── AudioUnavailable        no usable output device or microphone (PortAudio missing, server down); exit 2
+    │   │   └── OutputLost          the output stopped taking sound mid-session (server or device gone); exit 2
     │   └── MicrophoneSilent        the microphone sent only digital silence (muted?) or nothing while we listened
     ├── BackendError                an unknown backend name, or a backend that cannot load
     ├── RecognizerError             speech recognition failed, or its configured model is missing
@@ -24,6 +25,10 @@ are caught where we call those libraries and re-raised as one of these with ``ra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .run import PlayResult
 
 
 class VoiceguideError(Exception):
@@ -71,6 +76,15 @@ class AudioUnavailable(AudioError):
     """No usable audio output or microphone: PortAudio missing, no device, or the sound server is down."""
 
     exit_code = 2
+
+
+class OutputLost(AudioUnavailable):
+    """The audio output stopped asking for sound in the middle of a session (the sound server was stopped or
+    the device unplugged). ``result`` is what had played until then, so it can still be kept."""
+
+    def __init__(self, message: str, result: PlayResult) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class MicrophoneSilent(AudioError):

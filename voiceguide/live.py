@@ -7,7 +7,9 @@ import contextlib
 import dataclasses
 import logging
 import queue
+import signal
 from collections.abc import Iterator
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -16,7 +18,7 @@ from . import backends, library, outputs
 from .ahead import Ahead
 from .commands import _adjusted, _session, _speaker, _write_timeline
 from .compile import DEFAULT_RATE
-from .errors import VoiceguideError
+from .errors import AudioError, OutputLost, VoiceguideError
 from .listen.capture import SAMPLE_RATE
 from .listen.shared_input import SharedInput
 from .model import Session
@@ -69,14 +71,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     gate = SpeakingGate()
     voice = _voice_commands(args, listener, controls, gate, console, microphone)
     held = microphone.held(SAMPLE_RATE) if listener is not None else _null()  # no cold start at a question
-    with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(first, console) as view, voice, \
-            held:
+    lost: OutputLost | None = None
+    try:
+        with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(first, console) as view, voice, \
+                held, _stop_on_signals(controls):
 
-        def tick(snap: Snapshot) -> None:
-            view.update(snap)
-            gate.update(snap)
+            def tick(snap: Snapshot) -> None:
+                view.update(snap)
+                gate.update(snap)
 
-        result = play(source, output, clock, controls, tick, listener.on_hold if listener else None, slower.request)
+            try:
+                result = play(source, output, clock, controls, tick, listener.on_hold if listener else None,
+                              slower.request)
+            except OutputLost as exc:  # keep what played: the answers so far and the timeline, then exit 2
+                lost, result = exc, exc.result
+    except AudioError:  # the microphone shares the server that went away: closing it may fail too
+        if lost is None:
+            raise
+        log.debug("closing the microphone after the output went away failed", exc_info=True)
     if listener is not None:
         if not listener.close(timeout=60):
             console.print("Some answers are not transcribed yet; 'voiceguide journal retranscribe' can finish them.")
@@ -87,11 +99,34 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ahead.error
     if args.timeline:
         _write_timeline(result.timeline, args.timeline, result.events)
+    if lost is not None:
+        raise lost
     played = result.frames / result.timeline.sample_rate
     word = "stopped" if result.stopped_early else "finished"
     console.print(terminal_safe(f"{session.title}: {word} after {clock_text(played)}. Take your time before you "
                                 "move on."), markup=False)
     return 0
+
+
+@contextlib.contextmanager
+def _stop_on_signals(controls: queue.SimpleQueue[Command]) -> Iterator[None]:
+    """While the session plays, SIGTERM and SIGHUP stop it like 'q' (the soft fade); a second acts like Ctrl-C."""
+    received: list[int] = []
+
+    def on_signal(number: int, frame: FrameType | None) -> None:
+        if received:
+            raise KeyboardInterrupt
+        received.append(number)
+        controls.put(Command.STOP)  # SimpleQueue.put is safe here; the audio thread fades out
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield None
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if received:
+            log.info("stopped by %s", signal.Signals(received[0]).name)
 
 
 def _microphone(args: argparse.Namespace) -> SharedInput:

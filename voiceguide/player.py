@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .catchup import CATCH_UP_FADE_SECONDS, CatchUp, QuietIndex
 from .mix import Mixer
 from .seams import Samples
 from .timeline import Segment, Timeline
@@ -55,6 +56,8 @@ class State(enum.Enum):
     """Fading out just before a gate (a listen window)."""
     HOLDING = "holding"
     """Held at a gate until RELEASE: the person is answering."""
+    CATCHING = "catching up"
+    """Fading out an ambient bed for a moment to take time lost in an underrun out of a quiet stretch."""
     FINISHED = "finished"
 
 
@@ -89,7 +92,8 @@ class Player:
                  fade: float = FADE_SECONDS, stop_fade: float = STOP_FADE_SECONDS, final: bool = True) -> None:
         """``final=False`` starts with the first part of a timeline still being compiled (see :meth:`extend`)."""
         self._scaled: dict[tuple[int, float], tuple[Samples, Samples]] = {}
-        self._view = (timeline, Mixer(timeline, self._scaled), final)
+        self._fade = max(1, int(fade * timeline.sample_rate))
+        self._view = (timeline, Mixer(timeline, self._scaled), final, QuietIndex.of(timeline, self._fade))
         self.starved = 0
         """Samples of silence played because the compiler had not caught up (should stay 0)."""
         self.controls: queue.SimpleQueue[Command] = controls if controls is not None else queue.SimpleQueue()
@@ -110,7 +114,11 @@ class Player:
         self.position = 0
         self.stream_frames = 0
         self.state = State.PLAYING
-        self._fade = max(1, int(fade * timeline.sample_rate))
+        self.catch_up = CatchUp()
+        """Frames lost in underruns and how they were made up (see ``catchup``)."""
+        self._catch_fade = max(1, int(CATCH_UP_FADE_SECONDS * timeline.sample_rate))
+        self._jump = 0
+        self._wait_left = 0
         self._stop_fade = max(1, int(stop_fade * timeline.sample_rate))
         self._gain = 1.0
         self._target = 1.0
@@ -136,11 +144,17 @@ class Player:
         """Swap in a longer version of the timeline (same start, more steps); called off the audio thread."""
         mixer = Mixer(timeline, self._scaled)
         self._gates = sorted(timeline.gates)
-        self._view = (timeline, mixer, final)  # one reference assignment: the callback sees old or new
+        quiet = QuietIndex.of(timeline, self._fade)
+        self._view = (timeline, mixer, final, quiet)  # one reference assignment: the callback sees old or new
 
     def snapshot(self) -> Snapshot:
         """The current position and state."""
         return Snapshot(self.position, self.state, self.timeline)
+
+    def cut(self) -> None:
+        """End the session where it stands because the output is gone; only once the callback has stopped."""
+        self.stopped_early = self.stopped_early or self.state is not State.FINISHED
+        self._finish()
 
     # --- control -------------------------------------------------------------
     def _ramp(self, target: float, frames: int, state: State, exact: bool = False) -> None:
@@ -158,6 +172,10 @@ class Player:
         s = self.state
         if s in (State.FINISHED, State.STOPPING):
             return
+        if s is State.CATCHING and cmd not in (Command.RELEASE, Command.SLOWER):
+            self._jump, self._wait_left, s = 0, 0, State.PLAYING  # the person's command comes first
+            if self._seg_start is None:
+                self._seg_start = (self.stream_frames, self.position)
         if s in (State.GATING, State.HOLDING) and cmd not in (Command.STOP, Command.RELEASE, Command.SKIP):
             return  # while listening, only stop, skip and the listener's release apply
         if cmd is Command.RELEASE:
@@ -227,6 +245,7 @@ class Player:
         s = self.state
         if s is State.PAUSING:
             self._close_segment()
+            self.catch_up.forgive()
             self.state = State.PAUSED
         elif s is State.STOPPING:
             self._finish()
@@ -236,9 +255,16 @@ class Player:
             self.position = max(self._skip_to, self.position) if self._forward else self._skip_to
             self._gate_index = bisect.bisect_left(self._gates, self.position)
             self._seg_start = (self.stream_frames, self.position)
+            self.catch_up.forgive()
             self._ramp(1.0, self._fade, State.RESUMING)
+        elif s is State.CATCHING:
+            self._shift(self._jump)
+            self._jump = 0
+            if not self._wait_left:
+                self._ramp(1.0, self._catch_fade, State.RESUMING)
         elif s is State.GATING:
             self._close_segment()
+            self.catch_up.forgive()
             self.hold_over = threading.Event()  # before the state: whoever sees HOLDING gets this one
             self.state = State.HOLDING
             self._hold_start = self.stream_frames
@@ -246,18 +272,54 @@ class Player:
         elif s is State.RESUMING:
             self.state = State.PLAYING
 
+    def _shift(self, frames: int) -> None:
+        """Take ``frames`` out of the timeline here (skip ahead), or wait ``-frames`` in silence."""
+        self._close_segment()
+        if frames > 0:
+            self.position += frames
+        self._wait_left = max(0, -frames)
+        if not self._wait_left:
+            self._seg_start = (self.stream_frames, self.position)
+
     # --- the audio callback ----------------------------------------------------
-    def fill(self, out: Samples) -> None:
-        """Fill ``out`` completely with the next samples (silence when paused or finished)."""
+    def fill(self, out: Samples, lost: int = 0) -> None:
+        """Fill ``out`` completely with the next samples (silence when paused or finished); ``lost``: frames
+        the device played without us since the last call (an underrun), to be made up in a quiet stretch."""
+        if lost:
+            playing = self._seg_start is not None
+            self.catch_up.owe(lost, playing)
+            self.stream_frames += lost
+            if playing:  # the stretch being played goes on later in the stream than planned
+                self._close_segment()
+                self._seg_start = (self.stream_frames, self.position)
         while True:
             try:
                 self._handle(self.controls.get_nowait())
             except queue.Empty:
                 break
-        timeline, mixer, final = self._view
+        timeline, mixer, final, quiet = self._view
         n = len(out)
         i = 0
         while i < n:
+            if self._wait_left:  # ahead of the plan: wait in silence, in a quiet stretch
+                k = min(n - i, self._wait_left)
+                out[i:i + k].fill(0.0)
+                self.stream_frames += k
+                self._wait_left -= k
+                i += k
+                if not self._wait_left:
+                    self._seg_start = (self.stream_frames, self.position)
+                    if self.state is State.CATCHING:
+                        self._ramp(1.0, self._catch_fade, State.RESUMING)
+                continue
+            if self.state is State.PLAYING and not self._ramp_left and self.catch_up.debt:
+                pay = self.catch_up.due(quiet, self.position, self._catch_fade)
+                if pay and quiet.bed[quiet.find(self.position)]:
+                    self._jump = pay
+                    self._ramp(0.0, self._catch_fade, State.CATCHING)
+                elif pay:
+                    self._shift(pay)
+                    continue
             if self.state in (State.PAUSED, State.HOLDING, State.FINISHED):
                 out[i:].fill(0.0)
                 self.stream_frames += n - i
@@ -299,5 +361,5 @@ class Player:
             self.stream_frames += k
             i += k
             if self._ramp_left == 0 and self.state in (State.PAUSING, State.STOPPING, State.SKIPPING,
-                                                       State.RESUMING, State.GATING):
+                                                       State.RESUMING, State.GATING, State.CATCHING):
                 self._ramp_done()

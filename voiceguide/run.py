@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .ahead import Ahead
-from .errors import AudioError
+from .errors import OutputLost
 from .player import Command, Player, Snapshot, State
 from .seams import AudioOutput, Clock
 from .timeline import Event, Timeline, as_played
@@ -19,8 +19,18 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.25
 """How often the view is refreshed; the loop blocks in between (no busy waiting)."""
-STALL_SECONDS = 10.0
-"""If the output stops asking for audio this long, the device is gone."""
+STALL_SECONDS = 1.5
+"""If a running output stops asking for audio this long and says it is no longer active, it is gone (the sound
+server stopped, the device was unplugged). A running stream asks every ~43 ms (2048-frame blocks at 48 kHz)."""
+HUNG_SECONDS = 10.0
+"""An output that still says it is active is given this long: opening the microphone through PulseAudio was
+seen holding the output's callbacks back for more than 1.5 s (at a listen window)."""
+START_SECONDS = 5.0
+"""The same before the stream has asked for more than its first blocks: a new PulseAudio stream was measured
+taking 0.6-1.8 s after its first three blocks before it asked again."""
+SUSPENDED_SECONDS = 1.0
+"""If the loop itself wakes this much later than its tick, the whole process was stopped (Ctrl-Z, a suspended
+machine): the output is given time again instead of being called lost."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,10 @@ class PlayResult:
     """The timeline that was played (complete unless preparing it failed part-way)."""
     starved: int = 0
     """Samples of silence because speech was not ready in time (0 when all went to plan)."""
+    lost: int = 0
+    """Frames the output lost in underruns (it ran dry, or dropped audio if negative)."""
+    owed: int = 0
+    """Of those, frames not yet taken out of a quiet stretch when the session ended (0: back on the plan)."""
 
 
 def play(source: Timeline | Ahead, output: AudioOutput, clock: Clock,
@@ -63,8 +77,9 @@ def play(source: Timeline | Ahead, output: AudioOutput, clock: Clock,
     timeline = player.timeline
     interrupted = False
     holds_seen = slower_seen = 0
-    with output.open(timeline.sample_rate, player.fill):
-        last_frames, last_change = -1, clock.monotonic()
+    with output.open(timeline.sample_rate, player.fill) as stream:
+        last_frames, last_change = player.stream_frames, clock.monotonic()
+        last_loop, running = last_change, False
         while True:
             try:
                 if clock.wait(player.wake, TICK_SECONDS):
@@ -96,14 +111,36 @@ def play(source: Timeline | Ahead, output: AudioOutput, clock: Clock,
                 player.controls.put(Command.STOP)
                 continue
             now = clock.monotonic()
+            if now - last_loop > TICK_SECONDS + SUSPENDED_SECONDS:
+                last_change = now  # this process was not running: the output is not to blame
+            last_loop = now
             if player.stream_frames != last_frames:
-                last_frames, last_change = player.stream_frames, now
-            elif now - last_change > STALL_SECONDS:
-                raise AudioError(f"the audio output stopped asking for sound for {STALL_SECONDS:g} s")
+                last_frames, last_change, running = player.stream_frames, now, True
+            elif now - last_change > (STALL_SECONDS if running else START_SECONDS) and \
+                    (not getattr(stream, "active", False) or now - last_change > HUNG_SECONDS):
+                if on_tick is not None:
+                    on_tick(player.snapshot())
+                player.cut()  # the callback has stopped: what played so far is final
+                minutes, seconds = divmod(int(player.stream_frames / timeline.sample_rate), 60)
+                raise OutputLost(f"The sound output went away after {minutes}:{seconds:02d} (the sound server "
+                                 "stopped or the device was unplugged), so the session has ended. Everything up to "
+                                 "here is kept. When the sound is back, start it again ('voiceguide devices' lists "
+                                 "the outputs).", _result(player))
     if on_tick is not None:
         on_tick(player.snapshot())
-    holds = [(h.gate, h.stream_start, h.stream_end) for h in player.holds]
     if player.starved:
         log.warning("playback waited %.2f s for speech to be ready", player.starved / timeline.sample_rate)
+    account, rate = player.catch_up, timeline.sample_rate
+    if account.underruns:
+        log.info("the output ran dry %d time(s), %.1f ms in all; %.1f ms of it taken out of quiet stretches, "
+                 "%.1f ms still owed at the end", account.underruns, 1000 * account.lost / rate,
+                 1000 * account.paid / rate, 1000 * account.debt / rate)
+    return _result(player)
+
+
+def _result(player: Player) -> PlayResult:
+    """What has played so far, with the events moved to when they really sounded."""
+    holds = [(h.gate, h.stream_start, h.stream_end) for h in player.holds]
     return PlayResult(as_played(player.timeline, player.segments, holds), player.stopped_early,
-                      player.stream_frames, player.timeline, player.starved)
+                      player.stream_frames, player.timeline, player.starved, player.catch_up.lost,
+                      player.catch_up.debt)

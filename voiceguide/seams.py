@@ -18,8 +18,15 @@ import numpy.typing as npt
 Samples = npt.NDArray[np.float32]
 """Mono audio as float32 in -1..1."""
 
-FillCallback = Callable[[Samples], None]
-"""Called by an output with a buffer to fill completely; must not block."""
+
+
+class FillCallback(Protocol):
+    """Called by an output with a buffer to fill completely; must not block."""
+
+    def __call__(self, out: Samples, lost: int = 0) -> None:
+        """Fill ``out``. ``lost``: frames the device played without us since the last call (an underrun: it
+        ran dry and played silence, or dropped what it had), negative if it dropped more than it waited."""
+        ...
 
 
 @dataclass(frozen=True)

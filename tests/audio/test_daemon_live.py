@@ -78,7 +78,8 @@ def running_daemon(pulse: Pulse, tmp_path: Path, speech_cache: Path, config: str
     path = home / "config" / "voiceguide" / "config.toml"
     path.parent.mkdir(parents=True)
     audio = '[audio]\noutput = "pulse"\n' + ('input = "pulse"\n' if microphone else "")
-    path.write_text(f'{audio}[speech]\ntts = "fake"\ncache_dir = "{speech_cache}"\n{speech}{config}', encoding="utf-8")
+    path.write_text(f'{audio}[speech]\ntts = "fake"\ncache_dir = "{speech_cache}"\n{speech}{config}',
+                    encoding="utf-8")
     full = dict(pulse.env, XDG_CONFIG_HOME=str(home / "config"), XDG_RUNTIME_DIR=str(runtime),
                 XDG_CACHE_HOME=str(home / "cache"), XDG_DATA_HOME=str(home / "data"), **env)
     d = Daemon(voiceguide("daemon", env=full), full)

@@ -119,7 +119,11 @@ class FakeClock:
 
 
 class FakeOutput:
-    """An output device driven by a :class:`FakeClock`; keeps what it played when ``record`` is set."""
+    """An output device driven by a :class:`FakeClock`; keeps what it played when ``record`` is set.
+
+    Faults can be staged in fake time: :meth:`stall` (the callback comes too late: the device plays silence
+    and then tells ``fill`` how many frames it lost) and :meth:`vanish` (the device stops asking for sound).
+    """
 
     def __init__(self, clock: FakeClock, blocksize: int = 1024, record: bool = True) -> None:
         self.clock = clock
@@ -127,7 +131,24 @@ class FakeOutput:
         self.record = record
         self.played: list[Samples] = []
         self.frames = 0
+        """Frames the device has played, including silence while a callback was late."""
         self.opened = 0
+        self._stalls: list[tuple[float, float]] = []
+        self._vanish_at: float | None = None
+
+    def stall(self, at: float, seconds: float) -> None:
+        """From fake time ``at``, call no callback for ``seconds``: an underrun of that length."""
+        self._stalls.append((at, at + seconds))
+        self._stalls.sort()
+
+    @property
+    def active(self) -> bool:
+        """Like PortAudio's ``Stream.active``: False once the device has vanished."""
+        return self._vanish_at is None or self.clock.now < self._vanish_at
+
+    def vanish(self, at: float) -> None:
+        """From fake time ``at`` on, never call the callback again (the sound server was stopped)."""
+        self._vanish_at = at
 
     @contextmanager
     def open(self, sample_rate: int, fill: FillCallback) -> Iterator[object]:
@@ -135,21 +156,32 @@ class FakeOutput:
         self.opened += 1
         buffer = np.zeros(self.blocksize, dtype=np.float32)
         owed = 0.0
+        lost = 0
+
+        def play(block: Samples) -> None:
+            self.frames += len(block)
+            if self.record:
+                self.played.append(block.copy())
 
         def tick(seconds: float) -> None:
-            nonlocal owed
+            nonlocal owed, lost
             owed += seconds * sample_rate
             while owed >= self.blocksize:
-                fill(buffer)
+                now = self.clock.now - (owed - self.blocksize) / sample_rate  # when this block is due
                 owed -= self.blocksize
-                self.frames += self.blocksize
-                if self.record:
-                    self.played.append(buffer.copy())
+                if self._vanish_at is not None and now >= self._vanish_at:
+                    owed = 0.0
+                    return
+                if any(start <= now < end for start, end in self._stalls):
+                    lost += self.blocksize  # the device plays silence: those frames are gone for the player
+                    play(np.zeros(self.blocksize, dtype=np.float32))
+                    continue
+                fill(buffer, lost)
+                lost = 0
+                play(buffer)
 
         fill(buffer)  # a real stream asks for its first block at once
-        self.frames += self.blocksize
-        if self.record:
-            self.played.append(buffer.copy())
+        play(buffer)
         unsubscribe = self.clock.listen(tick)
         try:
             yield self

@@ -34,8 +34,45 @@ def import_sounddevice() -> ModuleType:
         import sounddevice
     except (OSError, ImportError) as exc:
         raise AudioUnavailable(f"No audio output: the PortAudio library is missing ({exc}). {MISSING_HELP}") from exc
+    _quiet_alsa()
     module: ModuleType = sounddevice
     return module
+
+
+_alsa_handler: object = None
+"""The ctypes callback given to ALSA (kept alive for as long as the process runs)."""
+
+
+def _quiet_alsa() -> None:
+    """Send ALSA's own messages (``ALSA lib pcm.c:...: underrun occurred`` on every underrun, which the player
+    makes up) to the debug log instead of the terminal. No ALSA (not Linux), nothing to do."""
+    global _alsa_handler
+    if _alsa_handler is not None:
+        return
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("asound")
+    if name is None:
+        _alsa_handler = False
+        return
+    # ALSA's handler is variadic (file, line, function, err, fmt, ...); the fixed arguments are all we read.
+    handler_type = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+                                    ctypes.c_char_p)
+
+    def handler(file: bytes | None, line: int, function: bytes | None, err: int, fmt: bytes | None) -> None:
+        log.debug("ALSA %s:%d %s: %s (error %d)", (file or b"").decode(errors="replace"), line,
+                  (function or b"").decode(errors="replace"), (fmt or b"").decode(errors="replace"), err)
+
+    try:
+        asound = ctypes.CDLL(name)
+        callback = handler_type(handler)
+        asound.snd_lib_error_set_handler(callback)
+    except (OSError, AttributeError) as exc:
+        log.debug("ALSA's messages stay on stderr: %s", exc)
+        _alsa_handler = False
+        return
+    _alsa_handler = callback
 
 
 @dataclass(frozen=True)
@@ -71,7 +108,7 @@ class SoundDeviceOutput:
     def __init__(self, device: str | None = None, latency: str | float = "high", blocksize: int = 2048) -> None:
         self.device = device
         self.underflows = 0
-        """Callbacks that came too late (the sound had a gap; later cues are late by that much)."""
+        """Callbacks that came too late (the sound had a gap; the player makes it up in a quiet stretch)."""
         self.latency = latency
         self.blocksize = blocksize
 
@@ -98,17 +135,24 @@ class SoundDeviceOutput:
         name = self.check()
 
         prime = int(PRIME_SECONDS * sample_rate)
+        handed = 0  # frames given to the device so far
+        gap = LossGauge(sample_rate)
 
         def callback(outdata: Any, frames: int, time: Any, status: Any) -> None:
-            nonlocal prime
+            nonlocal prime, handed
             if status.output_underflow:
                 self.underflows += 1
+            lost = gap.update(time.outputBufferDacTime, handed, bool(status.output_underflow))
+            handed += frames
             start = min(prime, frames)
             if start:  # a new stream loses its first few ms on some hosts: begin with silence
                 outdata[:start, 0] = 0.0
                 prime -= start
             if start < frames:
-                fill(outdata[start:, 0])
+                if lost:
+                    fill(outdata[start:, 0], lost)
+                else:
+                    fill(outdata[start:, 0])
 
         try:
             stream = sd.OutputStream(samplerate=sample_rate, channels=1, dtype="float32",
@@ -118,17 +162,75 @@ class SoundDeviceOutput:
         except sd.PortAudioError as exc:
             raise AudioUnavailable(f"Cannot open output '{name}' at {sample_rate} Hz: {exc}. {MISSING_HELP}") from exc
         log.info("playing on %s at %d Hz (latency %.3f s)", name, sample_rate, stream.latency)
+        failed = True
         try:
             yield stream
             # Stopping drops what is still buffered on some hosts (ALSA's pulse device lost the last
             # ~60 ms, the end of the stop fade): let the buffered tail play out first.
             sd.sleep(int(1000 * (stream.latency + 2 * self.blocksize / sample_rate)))
+            failed = False
         finally:
             if self.underflows:
-                log.warning("the sound card ran dry %d time(s): the machine was too busy; cues after a gap are "
-                            "late by its length (a busy machine or a too-small buffer)", self.underflows)
+                log.info("the sound card ran dry %d time(s) (the machine was busy); %d frames measured lost",
+                         self.underflows, gap.total)
             try:
                 stream.stop()
                 stream.close()
             except sd.PortAudioError as exc:
-                raise AudioError(f"closing the output failed: {exc}") from exc
+                if not failed:  # after a lost output, closing it fails too: the loss is what to report
+                    raise AudioError(f"closing the output failed: {exc}") from exc
+                log.debug("closing the output after a failure: %s", exc)
+
+
+class LossGauge:
+    """How many frames an underrun cost, from PortAudio's time info (called on the audio thread).
+
+    ``outputBufferDacTime * rate - frames handed over`` stays constant while the stream runs (measured through
+    ALSA's ``pulse`` device: within 1-3 frames). An underrun moves it by exactly what the device played
+    without us (positive: it ran dry and played silence; negative: it dropped audio it had). It is read
+    :data:`SETTLE_CALLBACKS` callbacks after the stream starts and :data:`MEASURE_AFTER` callbacks after an
+    underrun is flagged, once the stream refilled its buffer. Hosts without time info (0) measure nothing.
+    """
+
+    SETTLE_CALLBACKS = 8
+    """Callbacks before the reference is taken (a new stream's first ones come before it really starts)."""
+    MEASURE_AFTER = 4
+    """Callbacks after a flagged underrun before the new offset is read (PortAudio refills 3 blocks at once)."""
+    LARGEST_SECONDS = 60.0
+    """A jump larger than this is taken for a clock change, not an underrun."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self.rate = sample_rate
+        self.total = 0
+        """Frames measured lost in all."""
+        self._reference: float | None = None
+        self._settle = self.SETTLE_CALLBACKS
+        self._pending = -1
+
+    def update(self, dac_time: float, handed: int, underflow: bool) -> int:
+        """The frames lost, to report with this callback's block (0 almost always)."""
+        if not dac_time:
+            return 0
+        offset = dac_time * self.rate - handed
+        if underflow:
+            self._pending = self.MEASURE_AFTER
+            if self._reference is None:
+                self._settle = self.SETTLE_CALLBACKS
+            return 0
+        if self._reference is None:
+            self._settle -= 1
+            if self._settle <= 0:
+                self._reference = offset
+            return 0
+        if self._pending < 0:
+            return 0
+        self._pending -= 1
+        if self._pending > 0:
+            return 0
+        self._pending = -1
+        lost = round(offset - self._reference)
+        self._reference = offset
+        if abs(lost) > self.LARGEST_SECONDS * self.rate:
+            return 0
+        self.total += lost
+        return lost

@@ -218,7 +218,10 @@ class Daemon:
 
     def _ended(self, event: Ended) -> None:
         self.history.append(event)
-        if event.error is not None:
+        if event.error is not None and event.played > 0:
+            log.warning("%s ended after %.0f s: %s", event.request.session, event.played, event.error)
+            self._reply_pending({"ok": False, "error": event.error})
+        elif event.error is not None:
             log.error("could not play %s: %s", event.request.session, event.error)
             self._reply_pending({"ok": False, "error": event.error})
         else:

@@ -106,7 +106,7 @@ def _output(config: DaemonConfig, open_it: bool) -> Finding:
                    "" if wanted else "pick the speaker: set output = \"NAME\" under [audio]")
 
 
-def _silence(out: Samples) -> None:
+def _silence(out: Samples, lost: int = 0) -> None:
     out.fill(0.0)
 
 

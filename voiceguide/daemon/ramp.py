@@ -30,9 +30,12 @@ class RampedOutput:
         index = np.zeros(0, dtype=np.float64)
         gains = np.zeros(0, dtype=np.float64)
 
-        def ramped(out: Samples) -> None:
+        def ramped(out: Samples, lost: int = 0) -> None:
             nonlocal done, index, gains
-            fill(out)
+            if lost:
+                fill(out, lost)
+            else:
+                fill(out)
             if done >= total:
                 return
             n = len(out)

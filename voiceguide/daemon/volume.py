@@ -43,9 +43,12 @@ class VolumeOutput:
         index = np.zeros(0, dtype=np.float64)
         gains = np.zeros(0, dtype=np.float64)
 
-        def scaled(out: Samples) -> None:
+        def scaled(out: Samples, lost: int = 0) -> None:
             nonlocal gain, index, gains
-            fill(out)
+            if lost:  # an underrun: the player makes the time up (see catchup)
+                fill(out, lost)
+            else:
+                fill(out)
             target = self.volume.level
             if gain == target:
                 if gain != 1.0:

@@ -3,7 +3,9 @@
 It blocks on its job queue while idle. A session is compiled (speech from the cache), then played with
 :func:`voiceguide.run.play` and a control queue the daemon feeds (stop, pause, resume, and the voice
 commands skip, repeat and slower). An audio server
-that is not up yet (at boot) is retried with backoff, re-scanning PortAudio's devices each time.
+that is not up yet (at boot) is retried with backoff, re-scanning PortAudio's devices each time. An output
+lost in the middle of a session ends that session; the worker then waits for the output to come back the
+same way (while idle, until a new job comes), so the daemon itself stays up.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Literal, Protocol
 
-from ..errors import AudioUnavailable, VoiceguideError
+from ..errors import AudioUnavailable, OutputLost, VoiceguideError
 from ..model import Session
 from ..player import Command, Player, Snapshot
 from ..run import PlayResult, play
@@ -111,6 +113,10 @@ class Worker:
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._controls: queue.SimpleQueue[Command] | None = None
         self._cancel = threading.Event()
+        self._news = threading.Event()
+        """Set when a job is queued or the worker is closed: ends a wait for a lost output."""
+        self._lost: StartRequest | None = None
+        """The session whose output went away, while the output has not come back."""
         self.snapshot: Snapshot | None = None
         """The player's last reported position and state (None while not playing)."""
         self.sample_rate = 0
@@ -129,6 +135,7 @@ class Worker:
             self._do((kind, request))
         else:
             self._jobs.put((kind, request))
+            self._news.set()
 
     def command(self, command: Command) -> None:
         """Pass a command to the session being played; a stop also cancels one still being prepared."""
@@ -142,12 +149,15 @@ class Worker:
         """Ask the thread to finish after its job; wait up to ``timeout`` seconds for it."""
         self._cancel.set()
         self._jobs.put(None)
+        self._news.set()
         if self._thread is not None and timeout > 0:
             self._thread.join(timeout)
 
     # --- the worker thread -----------------------------------------------------------------------
     def _loop(self) -> None:
         while True:
+            if self._lost is not None:
+                self._await_output(self._lost)
             job = self._jobs.get()
             if job is None:
                 return
@@ -186,6 +196,14 @@ class Worker:
         try:
             result = self._play_retrying(request, timeline, controls, on_slower,
                                          listener.on_hold if listener is not None else None)
+        except OutputLost as exc:  # the session ends here; the daemon goes on and waits for the output
+            self.snapshot = None
+            self._lost = request
+            log.error("%s: %s", request.session, exc)
+            self._post(Ended(request, True, exc.result.frames / timeline.sample_rate,
+                             error="the sound output went away"))
+            _finish(request, listener)
+            return
         except BaseException:
             self.snapshot = None
             _finish(request, listener)
@@ -206,8 +224,11 @@ class Worker:
                 output, clock = self._open_output(request)
                 if request.ramp is not None and request.ramp.seconds > 0:
                     output = RampedOutput(output, request.ramp)
+                self._lost = None
                 return play(timeline, output, clock, controls, on_tick=self._tick, on_hold=on_hold,
                             on_slower=on_slower)
+            except OutputLost:
+                raise
             except AudioUnavailable as exc:
                 delay = next(delays, None)
                 if delay is None:
@@ -216,6 +237,24 @@ class Worker:
                 if self._wait_clock.wait(self._cancel, delay):
                     return None
                 self._refresh()
+
+    def _await_output(self, request: StartRequest) -> None:
+        """After a lost output: try it again with the boot-time backoff (then every :data:`RETRY_LONGEST`)
+        until it opens, or until a job comes (a play job retries by itself)."""
+        log.info("waiting for the sound output to come back")
+        for delay in itertools.chain(self._retry(), itertools.repeat(RETRY_LONGEST)):
+            self._news.clear()
+            if not self._jobs.empty() or self._wait_clock.wait(self._news, delay):
+                return
+            self._refresh()
+            try:
+                self._open_output(request)
+            except AudioUnavailable as exc:
+                log.debug("the sound output is not back yet: %s", exc)
+                continue
+            log.info("the sound output is back")
+            self._lost = None
+            return
 
     def _tick(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
