@@ -70,7 +70,8 @@ class Daemon:
 def running_daemon(pulse: Pulse, tmp_path: Path, speech_cache: Path, config: str = "", microphone: bool = False,
                    speech: str = "", **env: str) -> Iterator[Daemon]:
     """``voiceguide daemon`` with the fake voice on the null sink (and the ``pulse`` input if ``microphone``),
-    ``speech`` added to its ``[speech]`` table, ``config`` added to its config file and ``env`` to its environment, in user folders of its own under
+    ``speech`` added to its ``[speech]`` table, ``config`` added to its config file and ``env`` to its
+    environment, in user folders of its own under
     ``tmp_path``; killed at the end."""
     home = tmp_path / "home"
     runtime = tmp_path / "run"
