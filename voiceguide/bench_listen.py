@@ -121,7 +121,7 @@ def underruns_while_transcribing(backend: str, config: dict[str, Any], clips: li
     rate = 48000
     phase = 0
 
-    def fill(out: Samples) -> None:
+    def fill(out: Samples, lost: int = 0) -> None:
         nonlocal phase
         n = len(out)
         out[:] = 0.05 * np.sin(2 * np.pi * 440 * (np.arange(phase, phase + n) / rate))

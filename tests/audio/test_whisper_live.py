@@ -17,7 +17,7 @@ import pytest
 import soundfile as sf
 
 from tests.audio.audio_helpers import Pulse
-from tests.audio.test_listen_session import SCRIPT, run_and_speak
+from tests.audio.test_listen_session import SCRIPT, answer_at, run_and_speak
 from tests.audio.test_mic import virtual_mic  # noqa: F401  (the fixture)
 from tests.speech_data import librivox_or_skip, whisper_or_skip
 from voiceguide.bench_stt import word_errors
@@ -55,7 +55,8 @@ def test_a_spoken_answer_is_kept_word_for_word(virtual_mic: str, pulse: Pulse, t
     script = tmp_path / "question.toml"
     script.write_text(SCRIPT)
     journal = tmp_path / "journal.sqlite3"
-    env, out, log = run_and_speak(script, [audio], 7.0, pulse, virtual_mic, tmp_path, "--journal", journal)
+    env, out, log = run_and_speak(script, [audio], answer_at(script), pulse, virtual_mic, tmp_path,
+                                  "--journal", journal)
     assert "1 answer kept in your journal" in out, out
     (entry,) = _entries(env, journal)
     assert entry["recognizer"] == "faster-whisper/tiny.en" and entry["language"] == "en"
@@ -80,6 +81,6 @@ def test_a_spoken_number_is_the_rating(virtual_mic: str, pulse: Pulse, tmp_path:
     script = tmp_path / "rating.toml"
     script.write_text(RATING_SCRIPT)
     journal = tmp_path / "journal.sqlite3"
-    env, _, _ = run_and_speak(script, [audio], 7.0, pulse, virtual_mic, tmp_path, "--journal", journal)
+    env, _, _ = run_and_speak(script, [audio], answer_at(script), pulse, virtual_mic, tmp_path, "--journal", journal)
     (entry,) = _entries(env, journal)
     assert entry["kind"] == "rating" and entry["rating"] == 7, entry
