@@ -112,14 +112,14 @@ class SharedInput:
         """Keep the stream open (delivering to nobody) while the block runs, so that listening later in
         it starts at once; if the microphone cannot be opened, say so in the log and go on."""
         with ExitStack() as stack:
+            with self._history_lock:  # before the stream starts, so its very first block is kept too
+                self._history = _History(round(HISTORY * sample_rate))
+            stack.callback(self._forget)
             try:
                 stack.enter_context(self.open(sample_rate, _drop))
             except AudioError as exc:
+                self._forget()
                 log.info("could not keep the microphone open ahead of the questions: %s", exc)
-            else:
-                with self._history_lock:
-                    self._history = _History(round(HISTORY * sample_rate))
-                stack.callback(self._forget)
             yield
 
     def _forget(self) -> None:
