@@ -43,6 +43,15 @@ def isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
 
 
 @pytest.fixture
+def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private runtime folder (0700) as XDG_RUNTIME_DIR, where the daemon puts its control socket."""
+    folder = tmp_path / "run"
+    folder.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
 def speaker() -> FakeSpeaker:
     """A fresh fake speaker (records its calls)."""
     return FakeSpeaker()

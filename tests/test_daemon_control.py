@@ -23,14 +23,6 @@ from voiceguide.errors import DaemonError
 from voiceguide.player import Command, Snapshot
 
 
-@pytest.fixture
-def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "run"
-    folder.mkdir(mode=0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
-    return folder
-
-
 class AutoWorker:
     """Prepares instantly: posts Prepared for every play job."""
 

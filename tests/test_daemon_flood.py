@@ -20,14 +20,6 @@ from voiceguide.errors import DaemonError
 CLIENTS = 200
 
 
-@pytest.fixture
-def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "run"
-    folder.mkdir(mode=0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
-    return folder
-
-
 class IdleWorker:
     snapshot = None
     sample_rate = 0

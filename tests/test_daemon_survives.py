@@ -30,14 +30,6 @@ from voiceguide.errors import DaemonError, SpeechError, VoiceguideError
 from voiceguide.seams import AudioOutput, Clip, Clock, SpeechParams
 
 
-@pytest.fixture
-def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "run"
-    folder.mkdir(mode=0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
-    return folder
-
-
 class RaisingSpeaker(FakeSpeaker):
     """A speech engine that fails on every line."""
 
