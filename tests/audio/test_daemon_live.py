@@ -1,5 +1,5 @@
 """The daemon end to end through the PulseAudio null sink: ``voiceguide daemon`` as a subprocess with a config
-in a temporary XDG folder, ``voiceguide ctl start demo`` makes sound, ``ctl stop`` fades it out (not a cut),
+in a temporary XDG folder, ``voiceguide ctl start`` makes sound, ``ctl stop`` fades it out (not a cut),
 SIGTERM fades and exits within 2 s, and the idle daemon uses next to no CPU."""
 
 from __future__ import annotations
@@ -33,7 +33,21 @@ from .audio_helpers import (
 pytestmark = pytest.mark.audio
 
 STOP_AFTER = 6.0
-"""Seconds into the demo to stop: in the middle of its first spoken line (4.0-8.2 s with the fake voice)."""
+"""Seconds into :data:`LONG_LINE` to stop: well inside its one spoken line (about 1-26 s with the fake voice),
+so that a fade under way is heard as a fade however late a busy machine delivers the stop (a stop that lands
+after the sound has ended, as it did with the demo's 3-second first line, looks like a cut)."""
+LONG_LINE = """[session]
+title = "One long line"
+rate = 135
+
+[[step]]
+say = \"\"\"Here is one long sentence for the test to stop in the middle of, and it goes on for a while \
+so that wherever the stop lands there is still speech to fade, though nothing in it needs to be heard or \
+understood, since it is only here to keep sounding word after word for close to half a minute while the \
+daemon is asked to stop and the recording listens for a gentle fade instead of a sudden cut, and then a \
+little longer still in case this machine is busy and the stop comes late\"\"\"
+"""
+"""A session that sounds without a break for about 25 s (with the fake voice), written as a user script."""
 
 
 class Daemon:
@@ -99,9 +113,19 @@ def daemon(pulse: Pulse, tmp_path: Path, speech_cache: Path) -> Iterator[Daemon]
         yield d
 
 
+def _long_line(daemon: Daemon) -> str:
+    """:data:`LONG_LINE` saved among the daemon's user scripts; its id for ``ctl start``."""
+    scripts = Path(daemon.env["XDG_CONFIG_HOME"]) / "voiceguide" / "scripts"
+    scripts.mkdir(parents=True, exist_ok=True)
+    (scripts / "long-line.toml").write_text(LONG_LINE, encoding="utf-8")
+    return "long-line"
+
+
 def _reference(tmp_path: Path, speech_cache: Path) -> np.ndarray:
-    wav = tmp_path / "demo-ref.wav"
-    done = run_voiceguide("render", "demo", "--tts", "fake", "--cache-dir", speech_cache, "-o", wav)
+    """:data:`LONG_LINE` rendered with the fake voice, as the daemon plays it."""
+    script, wav = tmp_path / "long-line.toml", tmp_path / "long-line-ref.wav"
+    script.write_text(LONG_LINE, encoding="utf-8")
+    done = run_voiceguide("render", script, "--tts", "fake", "--cache-dir", speech_cache, "-o", wav)
     assert done.returncode == 0, done.stderr
     return read_wav(wav)
 
@@ -119,16 +143,16 @@ def test_ctl_start_plays_and_ctl_stop_fades(daemon: Daemon, pulse: Pulse, tmp_pa
                                             speech_cache: Path) -> None:
     recording = tmp_path / "stop.wav"
     with pulse.record(recording):
-        started = daemon.ctl("start", "demo")
+        started = daemon.ctl("start", _long_line(daemon))
         assert started.returncode == 0, started.stderr
-        assert started.stdout.startswith("playing demo"), started.stdout
+        assert started.stdout.startswith("playing long-line"), started.stdout
         daemon.wait_for("playing on")
         time.sleep(STOP_AFTER)
         status = daemon.ctl("status")
-        assert status.stdout.startswith("playing: demo (from ctl)"), status.stdout
+        assert status.stdout.startswith("playing: long-line (from ctl)"), status.stdout
         stopped = daemon.ctl("stop")
         assert stopped.returncode == 0, stopped.stderr
-        daemon.wait_for("stopped demo")
+        daemon.wait_for("stopped long-line")
         wait_until_quiet(recording)  # let the tail reach the monitor
     live = read_wav(recording)
     seconds = _check_fade(live, _reference(tmp_path, speech_cache), "ctl stop")
@@ -142,7 +166,7 @@ def test_sigterm_fades_and_exits_within_two_seconds(daemon: Daemon, pulse: Pulse
                                                     speech_cache: Path) -> None:
     recording = tmp_path / "term.wav"
     with pulse.record(recording):
-        assert daemon.ctl("start", "demo").returncode == 0
+        assert daemon.ctl("start", _long_line(daemon)).returncode == 0
         daemon.wait_for("playing on")
         time.sleep(STOP_AFTER)
         sent = time.monotonic()

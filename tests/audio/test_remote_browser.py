@@ -8,6 +8,7 @@ entry and play its recording, see the mood chart of a seeded journal, delete an 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -66,6 +67,19 @@ def _shot(page: Any, tmp_path: Path, name: str) -> None:
         shutil.copy(path, REPO / "docs" / path.name)
 
 
+def _shown(page: Any, selector: str, expected: str) -> str:
+    """What ``selector`` shows once the page's poll has caught up (at most 5 s), as read on the screen.
+
+    The daemon logs a change before the page's next poll shows it, and CSS may capitalise what is shown
+    (Chromium's innerText applies ``text-transform``): wait for the text itself, return what is seen."""
+    from playwright.sync_api import TimeoutError as PageTimeout
+
+    with contextlib.suppress(PageTimeout):  # the caller's assertion says what was shown instead
+        page.wait_for_function("([s, t]) => document.querySelector(s)?.textContent.trim() === t",
+                               arg=[selector, expected], timeout=5000)
+    return str(page.inner_text(selector)).strip().lower()
+
+
 def _first_bell_score(recording: Path, tmp_path: Path, speech_cache: Path) -> float:
     wav, timeline = tmp_path / "ref.wav", tmp_path / "ref.json"
     done = run_voiceguide("render", "demo", "--tts", "fake", "--cache-dir", speech_cache, "-o", wav,
@@ -112,10 +126,10 @@ def test_phone_remote_end_to_end(remote_daemon: tuple[Daemon, int, Path], browse
         _shot(page, tmp_path, "now")
         page.click("button.pause")
         daemon.wait_for("pausing demo")
-        assert page.inner_text("#np-state") == "paused"
+        assert _shown(page, "#np-state", "paused") == "paused"
         page.click("button.quieter")
         daemon.wait_for("volume 0.90")
-        assert page.inner_text("#np-volume") == "90 %"
+        assert _shown(page, "#np-volume", "90 %") == "90 %"
         page.click("button.stop")
         daemon.wait_for("stopped demo")
         time.sleep(0.5)
