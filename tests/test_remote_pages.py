@@ -42,6 +42,14 @@ def test_now_shows_what_plays_and_sends_ctl_requests(remote) -> None:  # type: i
     assert remote.daemon.sent[-1]["command"] != "reboot", "only the known controls reach the daemon"
 
 
+def test_now_names_the_playing_session_by_its_title(remote) -> None:  # type: ignore[no-untyped-def]
+    remote.post("/now/start", {"session": "demo"})
+    page = remote.client.get("/").text
+    assert '<p class="session" id="np-session">A one-minute pause</p>' in page, page
+    status = remote.client.get("/api/status").json()
+    assert status["session"] == "demo" and status["title"] == "A one-minute pause"
+
+
 def test_now_lists_sessions_by_language_and_kind(remote) -> None:  # type: ignore[no-untyped-def]
     page = remote.client.get("/").text
     assert 'label="en · breathing"' in page and 'label="nl · breathing"' in page

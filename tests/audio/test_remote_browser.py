@@ -122,7 +122,7 @@ def test_phone_remote_end_to_end(remote_daemon: tuple[Daemon, int, Path], browse
         daemon.wait_for("playing on")
         time.sleep(3.0)  # the bell rings out
         page.goto(base + "/")
-        assert page.inner_text("#np-session") == "demo"
+        assert page.inner_text("#np-session") == "A one-minute pause"  # the demo's title, not its id
         _shot(page, tmp_path, "now")
         page.click("button.pause")
         daemon.wait_for("pausing demo")

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .. import library, parse
 from ..errors import Problem, ScriptError
@@ -88,6 +89,16 @@ def items() -> list[Item]:
     found.sort(key=lambda i: (i.language, i.kind, i.title.lower()))
     _cached[:] = [(key, found)]
     return list(found)
+
+
+def titled(status: dict[str, Any]) -> dict[str, Any]:
+    """The daemon's status with ``title``: the playing session's title, for a person to read instead of its
+    id (left out when the session was started by a path or is no longer in the library)."""
+    session = status.get("session")
+    if not isinstance(session, str):
+        return status
+    title = next((item.title for item in items() if item.id == session), None)
+    return {**status, "title": title} if title else status
 
 
 @dataclass(frozen=True)

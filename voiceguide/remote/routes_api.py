@@ -38,8 +38,8 @@ async def _body(request: Request) -> dict[str, Any]:
 
 
 async def status(request: Request) -> Response:
-    """GET /api/status: the daemon's ``ctl status``."""
-    return JSONResponse(await _ctx(request).link.status())
+    """GET /api/status: the daemon's ``ctl status``, with the playing session's ``title``."""
+    return JSONResponse(await to_thread.run_sync(catalog.titled, await _ctx(request).link.status()))
 
 
 async def sessions(request: Request) -> Response:

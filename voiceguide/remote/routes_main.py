@@ -76,7 +76,7 @@ async def pair(request: Request) -> Response:
 
 # --- now -------------------------------------------------------------------------------------------------
 async def now(request: Request) -> Response:
-    status = await _ctx(request).link.status()
+    status = await to_thread.run_sync(catalog.titled, await _ctx(request).link.status())
     sessions = await to_thread.run_sync(catalog.items)
     return page(request, "now.html", status=status, sessions=sessions)
 

@@ -12,7 +12,7 @@
       const s = await r.json();
       card.dataset.state = s.state || "unknown";
       text("np-state", s.state || "");
-      text("np-session", s.session || "Nothing is playing");
+      text("np-session", s.title || s.session || "Nothing is playing");
       text("np-step", s.step ? `step ${s.step} of ${s.steps}` : "");
       const left = (s.seconds && s.position != null) ? `${((s.seconds - s.position) / 60).toFixed(1)} min left` : "";
       text("np-left", left);
