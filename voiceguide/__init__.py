@@ -9,7 +9,8 @@ from .errors import VoiceguideError
 from .mix import Mixer
 from .model import Session
 from .parse import load, loads
-from .player import Command, Player
+from .playback.control import Command
+from .player import Player
 from .timeline import Timeline
 
 __all__ = ["Command", "Mixer", "Player", "Session", "Timeline", "VoiceguideError", "__version__",

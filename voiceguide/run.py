@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from .ahead import Ahead
 from .errors import OutputLost
-from .player import Command, Player, Snapshot, State
+from .playback.control import Command, Snapshot, State
+from .player import Player
 from .seams import AudioOutput, Clock
 from .timeline import Event, Timeline, as_played
 
