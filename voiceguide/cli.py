@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from . import __version__, commands
+from . import __version__
 from .daemon import cli as daemon_cli
 from .errors import VoiceguideError
 from .journal import cli as journal_cli
@@ -104,7 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     to_stderr = logging.StreamHandler(sys.stderr)
     to_stderr.setFormatter(SafeFormatter("%(levelname)s %(name)s: %(message)s"))  # script text reaches the log
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[to_stderr])
-    handler = getattr(args, "handler", None) or getattr(commands, f"cmd_{args.command}")
+    handler = getattr(args, "handler", None)
+    if handler is None:  # the engine's modules load only for the commands that need them
+        from . import commands
+
+        handler = getattr(commands, f"cmd_{args.command}")
     try:
         code: int = handler(args)
     except VoiceguideError as exc:
