@@ -47,6 +47,14 @@ def test_journal_list_imports_no_engine(tmp_path: Path) -> None:
     assert modules & ENGINE == set()
 
 
+def test_the_playback_vocabulary_imports_nothing_heavy() -> None:
+    code = ("import sys, voiceguide.playback.control\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('numpy', 'voiceguide'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert done.stdout.strip() == "['voiceguide', 'voiceguide.playback', 'voiceguide.playback.control']"
+
+
 @pytest.mark.parametrize(("package", "names"), [
     ("voiceguide", {"Command": "playback.control", "Mixer": "mix", "Player": "player", "Session": "model",
                     "Timeline": "timeline", "VoiceguideError": "errors", "compile_session": "compile",
