@@ -8,7 +8,6 @@ import sys
 
 from . import __version__
 from .daemon import cli as daemon_cli
-from .errors import VoiceguideError
 from .journal import cli as journal_cli
 from .remote import cli as remote_cli
 from .safe_text import SafeFormatter, terminal_safe
@@ -100,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # --version and --help end here, having loaded only the parser's modules
+    from .errors import VoiceguideError
+
     to_stderr = logging.StreamHandler(sys.stderr)
     to_stderr.setFormatter(SafeFormatter("%(levelname)s %(name)s: %(message)s"))  # script text reaches the log
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[to_stderr])

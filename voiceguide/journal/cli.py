@@ -6,14 +6,12 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import JournalError, VoiceguideError
 from ..safe_text import terminal_safe
 from .export import FORMATS, answer_text
 
-if TYPE_CHECKING:  # the database and audio modules load only when a command runs (not to build the parser)
+if TYPE_CHECKING:  # the errors, database and audio modules load only when a command runs (not for the parser)
     from .db import Entry, Journal
 
 EMPTY = "Your journal is empty. Answers you speak during a session will be kept here, on this device only."
@@ -74,6 +72,10 @@ def _recognizer(args: argparse.Namespace, language: str | None = None) -> Any:
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
     """Print the transcript of an audio file."""
+    from pathlib import Path
+
+    from ..errors import VoiceguideError
+
     if not Path(args.file).is_file():
         raise VoiceguideError(f"no such audio file: {args.file}")
     from .audio import load
@@ -160,6 +162,8 @@ def _search(journal: Journal, args: argparse.Namespace) -> int:
 
 
 def _export(journal: Journal, args: argparse.Namespace) -> int:
+    from ..errors import JournalError
+
     entries, readout = journal.readable()
     text = FORMATS[args.format](entries)
     if not args.output:
@@ -182,6 +186,8 @@ def _export(journal: Journal, args: argparse.Namespace) -> int:
 
 
 def _delete(journal: Journal, args: argparse.Namespace) -> int:
+    from ..errors import JournalError
+
     e = journal.delete(args.id)
     if e is None:
         raise JournalError(f"no journal entry {args.id} in {journal.path}")
@@ -195,6 +201,7 @@ def _delete(journal: Journal, args: argparse.Namespace) -> int:
 
 
 def _retranscribe(journal: Journal, args: argparse.Namespace) -> int:
+    from ..errors import VoiceguideError
     from .audio import load
 
     targets = [journal.require(args.id)] if args.id is not None else journal.all()
