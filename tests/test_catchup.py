@@ -10,7 +10,8 @@ from conftest import HEADER, TWENTY_MINUTES, compiled, max_jump
 from voiceguide.backends.fake import FakeClock, FakeOutput
 from voiceguide.catchup import CUES, MIN_QUIET_SECONDS, QuietIndex
 from voiceguide.mix import Mixer
-from voiceguide.player import Command, Player
+from voiceguide.playback.control import Command
+from voiceguide.player import Player
 from voiceguide.run import play
 from voiceguide.seams import Samples
 from voiceguide.timeline import Event, Timeline

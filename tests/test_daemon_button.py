@@ -15,7 +15,7 @@ from voiceguide.daemon.config import Button, DaemonConfig
 from voiceguide.daemon.daemon import Daemon
 from voiceguide.daemon.events import Control, Event, Start, StartRequest
 from voiceguide.errors import BackendError
-from voiceguide.player import Command, Snapshot
+from voiceguide.playback.control import Command, Snapshot
 
 PIN = 17
 

@@ -20,7 +20,7 @@ from voiceguide.daemon.control import ControlServer, private_dir, request, socke
 from voiceguide.daemon.daemon import Daemon
 from voiceguide.daemon.events import Control, Event, Prepared, Shutdown, Start, StartRequest, Status
 from voiceguide.errors import DaemonError
-from voiceguide.player import Command, Snapshot
+from voiceguide.playback.control import Command, Snapshot
 
 
 class AutoWorker:

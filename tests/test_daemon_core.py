@@ -22,7 +22,7 @@ from voiceguide.daemon.ramp import RampedOutput
 from voiceguide.daemon.worker import Worker, backoff
 from voiceguide.errors import AudioUnavailable, SessionNotFound
 from voiceguide.model import Session
-from voiceguide.player import Command, Snapshot, State
+from voiceguide.playback.control import Command, Snapshot, State
 from voiceguide.seams import AudioOutput, Clock, Samples
 from voiceguide.timeline import Timeline
 

@@ -200,7 +200,7 @@ def test_prepare_uses_the_configured_voice_rate_and_minutes(tmp_path: Path) -> N
 
 
 def test_slower_in_the_daemon_recompiles_the_rest_as_prepare_compiled_it() -> None:
-    from voiceguide.player import Command
+    from voiceguide.playback.control import Command
 
     config = entry('[speech]\ntts = "fake"\n[audio]\nsample_rate = 8000\n')
     request = StartRequest("box", "wake", 2.0)

@@ -17,7 +17,7 @@ from voiceguide.errors import BackendError
 from voiceguide.listen.command_config import DEFAULT_SENSITIVITY, DEFAULT_WORDS
 from voiceguide.listen.spotter import SAMPLE_RATE, Spotted
 from voiceguide.listen.voice_commands import CommandConfig, VoiceCommands
-from voiceguide.player import Command
+from voiceguide.playback.control import Command
 
 PHRASE = "hello guide"
 WORD = (SAMPLE_RATE, SAMPLE_RATE * 3 // 2)

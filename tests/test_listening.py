@@ -14,7 +14,7 @@ from voiceguide.backends.fake_stt import FakeRecognizer
 from voiceguide.compile import compile_session
 from voiceguide.journal.db import Journal
 from voiceguide.listening import SessionListener
-from voiceguide.player import Command
+from voiceguide.playback.control import Command
 from voiceguide.run import play
 
 SCRIPT = ('[session]\ntitle = "Listening"\n[[step]]\nsay = "Hello."\n'

@@ -11,7 +11,8 @@ import pytest
 from conftest import max_jump, one_clip_timeline, position_ramp
 
 from voiceguide.mix import Mixer
-from voiceguide.player import FADE_SECONDS, MAX_BLOCK, STOP_FADE_SECONDS, Command, Player, State
+from voiceguide.playback.control import Command, State
+from voiceguide.player import FADE_SECONDS, MAX_BLOCK, STOP_FADE_SECONDS, Player
 from voiceguide.seams import Samples
 from voiceguide.timeline import Event, Segment, Timeline
 
@@ -392,7 +393,8 @@ def test_a_gate_is_reached_exactly_even_during_a_resume_fade() -> None:
     from voiceguide import parse
     from voiceguide.backends.fake import FakeSpeaker
     from voiceguide.compile import compile_session
-    from voiceguide.player import Command, Player, State
+    from voiceguide.playback.control import Command, State
+    from voiceguide.player import Player
 
     session = parse.loads('[session]\ntitle = "g"\n[[step]]\nsay = "Hi."\n[[step]]\nlisten = "Yes?"\n')
     timeline = compile_session(session, FakeSpeaker(), 8000, listening=True)

@@ -17,7 +17,7 @@ from voiceguide.daemon.control import to_event
 from voiceguide.daemon.daemon import Daemon
 from voiceguide.daemon.events import Control, Reload, Reply
 from voiceguide.errors import ConfigError
-from voiceguide.player import Command
+from voiceguide.playback.control import Command
 
 
 def test_remote_is_off_unless_configured_and_listens_on_loopback_by_default() -> None:

@@ -15,7 +15,8 @@ from voiceguide.backends.fake import FakeClock, FakeOutput, FakeSpeaker
 from voiceguide.compile import compile_session
 from voiceguide.errors import OutputLost
 from voiceguide.mix import Mixer
-from voiceguide.player import FADE_SECONDS, Command, Snapshot, State
+from voiceguide.playback.control import Command, Snapshot, State
+from voiceguide.player import FADE_SECONDS
 from voiceguide.run import STALL_SECONDS, START_SECONDS, TICK_SECONDS, play
 from voiceguide.seams import FillCallback, Samples
 from voiceguide.timeline import Event, Segment, Timeline, as_played

@@ -33,7 +33,8 @@ from voiceguide.model import (
     Sleep,
     Step,
 )
-from voiceguide.player import Command, Player
+from voiceguide.playback.control import Command
+from voiceguide.player import Player
 from voiceguide.run import play
 from voiceguide.slowing import MARGIN_SECONDS, TRIES, Slower, change_point, first_difference
 from voiceguide.timeline import Event, Timeline

@@ -5,7 +5,7 @@ from __future__ import annotations
 from voiceguide import parse
 from voiceguide.backends.fake import FakeSpeaker
 from voiceguide.compile import compile_session
-from voiceguide.player import Snapshot, State
+from voiceguide.playback.control import Snapshot, State
 from voiceguide.speaking import SpeakingGate
 
 RATE = 8000

@@ -93,7 +93,7 @@ def test_a_crash_keeps_the_answer_and_retranscribe_adds_the_words_later(tmp_path
     from voiceguide.compile import compile_session
     from voiceguide.journal.export import answer_text
     from voiceguide.listening import SessionListener
-    from voiceguide.player import Command
+    from voiceguide.playback.control import Command
     from voiceguide.run import play
 
     session = parse.loads(SCRIPT)

@@ -21,7 +21,7 @@ from voiceguide.compile import compile_session
 from voiceguide.daemon import app, control
 from voiceguide.daemon import cli as daemon_cli
 from voiceguide.journal.db import Journal
-from voiceguide.player import Snapshot, State
+from voiceguide.playback.control import Snapshot, State
 from voiceguide.safe_text import SafeFormatter, controls_in, terminal_safe
 from voiceguide.view import SessionView
 

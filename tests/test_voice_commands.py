@@ -16,7 +16,7 @@ from voiceguide.listen import voice_commands
 from voiceguide.listen.isolation import frame_db
 from voiceguide.listen.spotter import PocketsphinxChecker, Spotted, threshold_for
 from voiceguide.listen.voice_commands import CommandConfig, CommandListener, VoiceCommands
-from voiceguide.player import Command
+from voiceguide.playback.control import Command
 from voiceguide.seams import Samples
 
 RATE = 16000

@@ -1,16 +1,40 @@
-"""voiceguide: offline voice-guided breathing, body scan, grounding and affirmation sessions."""
+"""voiceguide: offline voice-guided breathing, body scan, grounding and affirmation sessions.
+
+Importing the package is light (``voiceguide --version`` loads no engine): the names below are imported on
+first use.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from .compile import compile_session
-from .errors import VoiceguideError
-from .mix import Mixer
-from .model import Session
-from .parse import load, loads
-from .player import Command, Player
-from .timeline import Timeline
+if TYPE_CHECKING:
+    from .compile import compile_session
+    from .errors import VoiceguideError
+    from .mix import Mixer
+    from .model import Session
+    from .parse import load, loads
+    from .playback.control import Command
+    from .player import Player
+    from .timeline import Timeline
+
+_LAZY = {"compile_session": "compile", "VoiceguideError": "errors", "Mixer": "mix", "Session": "model",
+         "load": "parse", "loads": "parse", "Command": "playback.control", "Player": "player",
+         "Timeline": "timeline"}
+"""Each public name and the module (under this package) that defines it."""
 
 __all__ = ["Command", "Mixer", "Player", "Session", "Timeline", "VoiceguideError", "__version__",
            "compile_session", "load", "loads"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

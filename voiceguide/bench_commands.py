@@ -27,7 +27,7 @@ import numpy as np
 
 from .bench_stt import default_cache
 from .listen.voice_commands import DEFAULT_WORDS, CommandConfig, VoiceCommands
-from .player import Command
+from .playback.control import Command
 from .seams import Samples, SpeechParams
 
 RATE = 16000

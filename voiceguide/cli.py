@@ -6,9 +6,8 @@ import argparse
 import logging
 import sys
 
-from . import __version__, commands
+from . import __version__
 from .daemon import cli as daemon_cli
-from .errors import VoiceguideError
 from .journal import cli as journal_cli
 from .remote import cli as remote_cli
 from .safe_text import SafeFormatter, terminal_safe
@@ -100,11 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # --version and --help end here, having loaded only the parser's modules
+    from .errors import VoiceguideError
+
     to_stderr = logging.StreamHandler(sys.stderr)
     to_stderr.setFormatter(SafeFormatter("%(levelname)s %(name)s: %(message)s"))  # script text reaches the log
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[to_stderr])
-    handler = getattr(args, "handler", None) or getattr(commands, f"cmd_{args.command}")
+    handler = getattr(args, "handler", None)
+    if handler is None:  # the engine's modules load only for the commands that need them
+        from . import commands
+
+        handler = getattr(commands, f"cmd_{args.command}")
     try:
         code: int = handler(args)
     except VoiceguideError as exc:

@@ -11,7 +11,7 @@ import threading
 from types import TracebackType
 from typing import Any
 
-from .player import Command
+from .playback.control import Command
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from .errors import AudioError, MicrophoneSilent, VoiceguideError
 from .journal.db import Journal
 from .listen.capture import BEFORE, capture_answer
 from .model import Listen, Session
-from .player import Command
+from .playback.control import Command
 from .seams import AudioInput, Clip, Clock, Recognizer
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from .errors import AudioError, OutputLost, VoiceguideError
 from .listen.capture import SAMPLE_RATE
 from .listen.shared_input import SharedInput
 from .model import Session
-from .player import Command, Snapshot
+from .playback.control import Command, Snapshot
 from .run import play
 from .safe_text import terminal_safe
 from .seams import AudioInput, AudioOutput, Clock

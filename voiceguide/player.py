@@ -8,15 +8,14 @@ ramp is computed into a buffer allocated once here.
 from __future__ import annotations
 
 import bisect
-import enum
 import queue
 import threading
-from dataclasses import dataclass
 
 import numpy as np
 
 from .catchup import CATCH_UP_FADE_SECONDS, CatchUp, QuietIndex
 from .mix import Mixer
+from .playback.control import Command, Hold, Snapshot, State
 from .seams import Samples
 from .timeline import Segment, Timeline
 
@@ -25,64 +24,6 @@ FADE_SECONDS = 0.05
 STOP_FADE_SECONDS = 0.4
 """Fade-out on stop (always finished within 0.5 s)."""
 MAX_BLOCK = 1 << 15
-
-
-class Command(enum.Enum):
-    """What the person asked for (by key, voice or button)."""
-
-    PAUSE = "pause"
-    RESUME = "resume"
-    TOGGLE = "toggle"
-    SKIP = "skip"
-    STOP = "stop"
-    REPEAT = "repeat"
-    """Go back to the start of the current step."""
-    RELEASE = "release"
-    """Sent by the listener when an answer is done: playback continues after the gate."""
-    SLOWER = "slower"
-    """Slow the guidance down (voice command)."""
-
-
-class State(enum.Enum):
-    """Where the player is."""
-
-    PLAYING = "playing"
-    PAUSING = "pausing"
-    PAUSED = "paused"
-    RESUMING = "resuming"
-    SKIPPING = "skipping"
-    STOPPING = "stopping"
-    GATING = "gating"
-    """Fading out just before a gate (a listen window)."""
-    HOLDING = "holding"
-    """Held at a gate until RELEASE: the person is answering."""
-    CATCHING = "catching up"
-    """Fading out an ambient bed for a moment to take time lost in an underrun out of a quiet stretch."""
-    FINISHED = "finished"
-
-
-@dataclass(frozen=True)
-class Hold:
-    """A stretch of the stream held at a gate (a listen window as it really happened)."""
-
-    gate: int
-    """Timeline sample of the gate."""
-    stream_start: int
-    """Stream sample where the hold began."""
-    stream_end: int
-    """Stream sample where it was released (or the session stopped)."""
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What the view needs, read from the audio thread's state without locking."""
-
-    position: int
-    """Timeline sample being played."""
-    state: State
-    """Player state."""
-    timeline: Timeline
-    """The timeline as far as it is compiled."""
 
 
 class Player:

@@ -9,9 +9,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .ahead import Ahead
 from .errors import OutputLost
-from .player import Command, Player, Snapshot, State
+from .playback.control import Command, Snapshot, State, TimelineSource
+from .player import Player
 from .seams import AudioOutput, Clock
 from .timeline import Event, Timeline, as_played
 
@@ -53,7 +53,7 @@ class PlayResult:
     """Of those, frames not yet taken out of a quiet stretch when the session ended (0: back on the plan)."""
 
 
-def play(source: Timeline | Ahead, output: AudioOutput, clock: Clock,
+def play(source: TimelineSource, output: AudioOutput, clock: Clock,
          controls: queue.SimpleQueue[Command] | None = None,
          on_tick: Callable[[Snapshot], None] | None = None,
          on_hold: Callable[[int, threading.Event], None] | None = None,
@@ -63,17 +63,15 @@ def play(source: Timeline | Ahead, output: AudioOutput, clock: Clock,
     At each gate (a listen window) the player holds; ``on_hold(step, over)`` is called once on this
     thread and must arrange for ``Command.RELEASE`` to be queued when the answer is done, unless
     ``over`` is set first (the hold ended some other way: skip, repeat or stop). With no
-    ``on_hold``, gates are released at once. ``source`` may be an :class:`Ahead` still compiling:
-    playback starts as soon as it is safe and the player follows the growing timeline.
+    ``on_hold``, gates are released at once. ``source`` is a compiled :class:`Timeline` or one still
+    compiling (an :class:`~voiceguide.ahead.Ahead`): playback starts as soon as it is safe and the player
+    follows the growing timeline.
     ``on_slower(player)`` is called on this thread each time "slower" is asked for (see ``slowing``);
     without it the request is only logged.
     """
-    if isinstance(source, Ahead):
-        first, final = source.wait_ready()
-        player = Player(first, controls, final=final)
-        source.follow(player.extend)
-    else:
-        player = Player(source, controls)
+    first, final = source.wait_ready()
+    player = Player(first, controls, final=final)
+    source.follow(player.extend)
     timeline = player.timeline
     interrupted = False
     holds_seen = slower_seen = 0

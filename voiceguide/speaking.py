@@ -1,7 +1,7 @@
 """Whether the session itself is making sound right now: the gate that keeps its own voice from being
 taken for a spoken command.
 
-The control loop hands over each :class:`~voiceguide.player.Snapshot`; the voice-command worker asks
+The control loop hands over each :class:`~voiceguide.playback.control.Snapshot`; the voice-command worker asks
 :meth:`SpeakingGate.__call__` once per microphone block. Speech (and chimes) within ``margin`` seconds
 of the position count as speaking; so does a listen window, where the person's words are an answer,
 not a command.
@@ -13,7 +13,7 @@ import bisect
 import time
 from collections.abc import Callable
 
-from .player import Snapshot, State
+from .playback.control import Snapshot, State
 from .timeline import Timeline
 
 SOUNDING = frozenset({"speech", "chime"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,13 @@ class Timeline:
     def seconds(self) -> float:
         """Total length in seconds."""
         return self.length / self.sample_rate
+
+    def wait_ready(self) -> tuple[Timeline, bool]:
+        """A compiled timeline is a :class:`~voiceguide.playback.control.TimelineSource` ready at once, final."""
+        return self, True
+
+    def follow(self, listener: Callable[[Timeline, bool], None]) -> None:
+        """Nothing to follow: a compiled timeline never grows."""
 
     def audible(self) -> list[Event]:
         """The events the mixer plays, sorted by start."""

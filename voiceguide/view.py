@@ -13,7 +13,7 @@ from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.text import Text
 
-from .player import Snapshot, State
+from .playback.control import Snapshot, State
 from .safe_text import terminal_safe
 from .timeline import Event, Timeline
 

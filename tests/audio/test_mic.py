@@ -30,7 +30,7 @@ from voiceguide.bench_commands import matches
 from voiceguide.listen.capture import Answer, capture_answer
 from voiceguide.listen.vad import EndReason
 from voiceguide.listen.voice_commands import DEFAULT_WORDS, CommandListener, VoiceCommands
-from voiceguide.player import Command
+from voiceguide.playback.control import Command
 from voiceguide.seams import Samples, SpeechParams
 
 from .audio_helpers import Pulse

@@ -41,7 +41,7 @@ from voiceguide.backends.fake import FakeSpeaker
 from voiceguide.backends.sounddevice_out import SoundDeviceOutput
 from voiceguide.compile import DEFAULT_RATE, compile_session
 from voiceguide.mix import Mixer
-from voiceguide.player import Command
+from voiceguide.playback.control import Command
 from voiceguide.run import play
 from voiceguide.slowing import Slower, first_difference
 

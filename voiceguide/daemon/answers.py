@@ -23,7 +23,7 @@ from ..listen.shared_input import SharedInput
 from ..listen.stt_worker import off_audio_path
 from ..listening import SessionListener
 from ..model import Session
-from ..player import Command
+from ..playback.control import Command
 from ..seams import Clock, Recognizer
 from .config import DaemonConfig
 from .events import StartRequest

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import BackendError
-from ..player import Command
+from ..playback.control import Command
 from .config import Button
 from .events import Control, Event, Start, StartRequest
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def _path(value: str | None) -> Path | None:
+    from pathlib import Path
+
     return Path(value).expanduser() if value else None
 
 
@@ -53,6 +57,8 @@ def cmd_daemon(args: argparse.Namespace) -> int:
 
 
 def cmd_ctl(args: argparse.Namespace) -> int:
+    import json
+
     from ..errors import VoiceguideError
     from ..safe_text import terminal_safe
     from .control import request

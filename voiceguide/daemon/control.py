@@ -27,7 +27,7 @@ import platformdirs
 from ..checks import NESTED_TOO_DEEPLY, too_deep
 from ..errors import DaemonError
 from ..library import APP
-from ..player import Command
+from ..playback.control import Command
 from .events import Control, Event, Reload, Reply, ReplySlot, SetVolume, Start, StartRequest, Status
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Literal, Protocol
 
 from ..errors import BackendError
-from ..player import Command, Snapshot
+from ..playback.control import Command, Snapshot
 from .clock import WallClock
 from .config import DaemonConfig
 from .events import (

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..player import Command
+from ..playback.control import Command
 from .config import Ramp
 
 Reply = dict[str, Any]

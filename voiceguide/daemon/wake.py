@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import BackendError, VoiceguideError
-from ..player import Command
+from ..playback.control import Command
 from ..seams import AudioInput
 from .config import DaemonConfig, Wake
 from .events import Control, Event, Start, StartRequest

@@ -19,7 +19,8 @@ from typing import Literal, Protocol
 
 from ..errors import AudioUnavailable, OutputLost, VoiceguideError
 from ..model import Session
-from ..player import Command, Player, Snapshot
+from ..playback.control import Command, Snapshot
+from ..player import Player
 from ..run import PlayResult, play
 from ..seams import AudioOutput, Clock
 from ..timeline import Timeline

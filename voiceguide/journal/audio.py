@@ -7,11 +7,12 @@ import os
 import stat
 import uuid
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ..errors import JournalError
-from ..seams import Clip
+
+if TYPE_CHECKING:
+    from ..seams import Clip
 
 AUDIO_DIR = "audio"
 """Folder, next to the journal database, that holds answer audio."""
@@ -32,6 +33,7 @@ def private_dir(path: Path) -> Path:
 
 def save_flac(folder: Path, clip: Clip) -> Path:
     """Write ``clip`` as 16-bit FLAC under ``folder`` with a fresh random name, mode 0600; returns the path."""
+    import numpy as np  # numpy and soundfile load only when audio is written (not for 'journal list')
     import soundfile
 
     private_dir(folder)
@@ -71,6 +73,9 @@ def confined(audio_dir: Path, base: Path, stored: str) -> Path:
 
 def load(path: Path) -> Clip:
     """Read an audio file (FLAC, WAV ...) as a mono clip."""
+    import numpy as np
+
+    from ..seams import Clip
     from ..sounds import read_file
 
     data, rate = read_file(path, "audio")  # a regular file of bounded size only

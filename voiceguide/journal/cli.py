@@ -6,15 +6,13 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..errors import JournalError, VoiceguideError
 from ..safe_text import terminal_safe
-from . import audio as answer_audio
-from .db import Entry, Journal
 from .export import FORMATS, answer_text
-from .health import damaged_advice
+
+if TYPE_CHECKING:  # the errors, database and audio modules load only when a command runs (not for the parser)
+    from .db import Entry, Journal
 
 EMPTY = "Your journal is empty. Answers you speak during a session will be kept here, on this device only."
 
@@ -74,9 +72,15 @@ def _recognizer(args: argparse.Namespace, language: str | None = None) -> Any:
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
     """Print the transcript of an audio file."""
+    from pathlib import Path
+
+    from ..errors import VoiceguideError
+
     if not Path(args.file).is_file():
         raise VoiceguideError(f"no such audio file: {args.file}")
-    clip = answer_audio.load(Path(args.file))
+    from .audio import load
+
+    clip = load(Path(args.file))
     result = _recognizer(args, args.language).transcribe(clip)
     if not result.text:
         print("(no words recognised)", file=sys.stderr)
@@ -87,6 +91,9 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
 
 def cmd_journal(args: argparse.Namespace) -> int:
     """Open the journal and run the chosen action."""
+    from .db import Journal
+    from .health import damaged_advice
+
     action: Callable[[Journal, argparse.Namespace], int] = args.action
     with Journal(args.journal) as journal:
         if journal.damage is not None:
@@ -155,6 +162,8 @@ def _search(journal: Journal, args: argparse.Namespace) -> int:
 
 
 def _export(journal: Journal, args: argparse.Namespace) -> int:
+    from ..errors import JournalError
+
     entries, readout = journal.readable()
     text = FORMATS[args.format](entries)
     if not args.output:
@@ -177,6 +186,8 @@ def _export(journal: Journal, args: argparse.Namespace) -> int:
 
 
 def _delete(journal: Journal, args: argparse.Namespace) -> int:
+    from ..errors import JournalError
+
     e = journal.delete(args.id)
     if e is None:
         raise JournalError(f"no journal entry {args.id} in {journal.path}")
@@ -190,6 +201,9 @@ def _delete(journal: Journal, args: argparse.Namespace) -> int:
 
 
 def _retranscribe(journal: Journal, args: argparse.Namespace) -> int:
+    from ..errors import VoiceguideError
+    from .audio import load
+
     targets = [journal.require(args.id)] if args.id is not None else journal.all()
     with_audio = [e for e in targets if e.audio_path]
     if not with_audio:
@@ -207,7 +221,7 @@ def _retranscribe(journal: Journal, args: argparse.Namespace) -> int:
         if language not in recognizers:
             recognizers[language] = _recognizer(args, language)
         rec = recognizers[language]
-        result = rec.transcribe(answer_audio.load(path))
+        result = rec.transcribe(load(path))
         updated = journal.update_transcript(e.id, result.text, rec.name, result.confidence)
         before = f"  (was: {e.transcript!r}, by {e.recognizer})" if e.transcript is not None else ""
         print(terminal_safe(f"{e.id:>4}  {answer_text(updated)}{before}"))

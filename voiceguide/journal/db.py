@@ -9,14 +9,16 @@ import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import JournalError
 from ..rating import parse_rating
-from ..seams import Clip
 from . import audio as answer_audio
 from . import health, rows, salvage
 from .schema import migrate, version
+
+if TYPE_CHECKING:
+    from ..seams import Clip
 
 log = logging.getLogger(__name__)
 

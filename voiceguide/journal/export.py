@@ -18,8 +18,10 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from itertools import groupby
+from typing import TYPE_CHECKING
 
-from .db import Entry
+if TYPE_CHECKING:
+    from .db import Entry
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _JSON_UNESCAPED = re.compile(r"[\x7f-\x9f\u2028\u2029]")  # json.dumps escapes only C0 itself

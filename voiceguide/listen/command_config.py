@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..player import Command
+from ..playback.control import Command
 
 DEFAULT_WORDS: Mapping[str, Command] = {
     "pause": Command.PAUSE, "resume": Command.RESUME, "skip": Command.SKIP,

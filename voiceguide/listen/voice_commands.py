@@ -34,7 +34,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..player import Command
+from ..playback.control import Command
 from ..seams import AudioInput, Samples
 from .command_config import DEFAULT_SENSITIVITY, DEFAULT_SENSITIVITY_OTHER, DEFAULT_WORDS, CommandConfig
 from .isolation import FRAME, Isolation, Verdict, frame_db, judge, level_db

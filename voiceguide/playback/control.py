@@ -1,0 +1,90 @@
+"""The playback vocabulary: what can be asked of a player, where it is, and what a play loop plays from.
+
+Keys, voice commands, the daemon's triggers and the view speak these words; only the player acts on them.
+This module imports nothing heavy (no numpy, no mixer), so a command that only sends or shows these starts
+fast.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ..timeline import Timeline
+
+
+class Command(enum.Enum):
+    """What the person asked for (by key, voice or button)."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    TOGGLE = "toggle"
+    SKIP = "skip"
+    STOP = "stop"
+    REPEAT = "repeat"
+    """Go back to the start of the current step."""
+    RELEASE = "release"
+    """Sent by the listener when an answer is done: playback continues after the gate."""
+    SLOWER = "slower"
+    """Slow the guidance down (voice command)."""
+
+
+class State(enum.Enum):
+    """Where the player is."""
+
+    PLAYING = "playing"
+    PAUSING = "pausing"
+    PAUSED = "paused"
+    RESUMING = "resuming"
+    SKIPPING = "skipping"
+    STOPPING = "stopping"
+    GATING = "gating"
+    """Fading out just before a gate (a listen window)."""
+    HOLDING = "holding"
+    """Held at a gate until RELEASE: the person is answering."""
+    CATCHING = "catching up"
+    """Fading out an ambient bed for a moment to take time lost in an underrun out of a quiet stretch."""
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A stretch of the stream held at a gate (a listen window as it really happened)."""
+
+    gate: int
+    """Timeline sample of the gate."""
+    stream_start: int
+    """Stream sample where the hold began."""
+    stream_end: int
+    """Stream sample where it was released (or the session stopped)."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the view needs, read from the audio thread's state without locking."""
+
+    position: int
+    """Timeline sample being played."""
+    state: State
+    """Player state."""
+    timeline: Timeline
+    """The timeline as far as it is compiled."""
+
+
+class TimelineSource(Protocol):
+    """What a play loop plays from: a timeline that may still be growing while it plays.
+
+    A compiled :class:`~voiceguide.timeline.Timeline` is one (ready at once, final, never grows);
+    :class:`~voiceguide.ahead.Ahead` is one that compiles speech while the first steps play.
+    """
+
+    def wait_ready(self) -> tuple[Timeline, bool]:
+        """Block until it is safe to start; the timeline so far and whether it is final."""
+        ...
+
+    def follow(self, listener: Callable[[Timeline, bool], None]) -> None:
+        """Call ``listener(timeline, final)`` with every later version (at once if one is newer already)."""
+        ...
