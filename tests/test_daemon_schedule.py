@@ -212,8 +212,9 @@ def test_slower_in_the_daemon_recompiles_the_rest_as_prepare_compiled_it() -> No
         clock.at(20.0, lambda: holder[0].command(Command.SLOWER))
         return FakeOutput(clock, blocksize=400), clock
 
-    worker = Worker(events.append, lambda r: sessions.prepare(config, r), open_output, FakeClock(), threaded=False,
-                    slower=lambda r, s, t: sessions.slower(config, r, s, t, run_in=lambda work: work()))
+    played = sessions.Sessions(config)  # the daemon's one builder: prepare and "slower" compile alike
+    worker = Worker(events.append, played.prepare, open_output, FakeClock(), threaded=False,
+                    slower=lambda r, s, t: played.slower(r, s, t, run_in=lambda work: work()), on_close=played.close)
     holder.append(worker)
     worker.submit("play", request)
     prepared, ended = events[0], events[-1]

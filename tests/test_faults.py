@@ -31,7 +31,7 @@ def test_run_keeps_the_timeline_and_exits_2_when_the_output_goes_away(
     clock = FakeClock()
     output = FakeOutput(clock, record=False)
     output.vanish(20.0)
-    monkeypatch.setattr(live, "_output", lambda args: (output, clock))
+    monkeypatch.setattr(live, "_output", lambda *args: (output, clock))
     played = tmp_path / "played.json"
     code = cli.main(["run", "box", "--backend", "fake", "--timeline", str(played)])
     err = capsys.readouterr().err

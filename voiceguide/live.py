@@ -16,8 +16,11 @@ from rich.console import Console
 
 from . import backends, library, outputs
 from .ahead import Ahead
-from .commands import _adjusted, _session, _speaker, _write_timeline
+from .cli_options import RunOptions, SessionOptions, run_options, session_options
+from .commands import builder, load, write_timeline
 from .compile import DEFAULT_RATE
+from .engine.builder import SessionBuilder
+from .engine.options import ListeningOptions
 from .errors import AudioError, OutputLost, VoiceguideError
 from .listen.capture import SAMPLE_RATE
 from .listen.shared_input import SharedInput
@@ -37,13 +40,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _output(args: argparse.Namespace) -> tuple[AudioOutput, Clock]:
-    if args.backend == "fake":
+def _output(options: SessionOptions, run: RunOptions) -> tuple[AudioOutput, Clock]:
+    if options.fake:
         from .backends.fake import FakeClock, FakeOutput
 
         clock = FakeClock()
         return FakeOutput(clock, record=False), clock
-    out = backends.output("sounddevice", args.device)
+    out = backends.output("sounddevice", run.device)
     check = getattr(out, "check", None)
     if check is not None:
         check()  # fail before spending time on speech
@@ -51,29 +54,35 @@ def _output(args: argparse.Namespace) -> tuple[AudioOutput, Clock]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .keys import KeyReader
-
     if args.timeline:  # found unwritable only after the session had played, it would be lost
         outputs.check_writable(args.timeline, "timeline", (library.find(args.session),))
-    session = _adjusted(args, _session(args))
-    output, clock = _output(args)
+    options, run = session_options(args), run_options(args)
+    session = load(options)
+    with builder(options) as build:
+        return _run(options, run, session, build)
+
+
+def _run(options: SessionOptions, run: RunOptions, session: Session, build: SessionBuilder) -> int:
+    from .keys import KeyReader
+
+    output, clock = _output(options, run)
     console = Console(highlight=False, soft_wrap=True)
     controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
-    microphone = _microphone(args)
-    listener = _listener(args, session, clock, controls, console, microphone)
-    voice_on = listener is not None and not args.no_voice_commands
+    microphone = _microphone(run.listening)
+    listener = _listener(options, run.listening, session, clock, controls, console, microphone)
+    voice_on = listener is not None and run.listening.voice_commands
     session = dataclasses.replace(session, stop_ways=("keys", "voice") if voice_on else ("keys",))  # for {stop}
     # speech is prepared while the first steps play
-    ahead = Ahead(session, _speaker(args, session), args.sample_rate, listening=listener is not None)
+    ahead = Ahead(session, build.speaker(session), options.shaping.sample_rate, listening=listener is not None)
     first, _ = ahead.wait_ready()
-    source: Timeline | Ahead = ahead if args.backend != "fake" else ahead.result()  # a fake clock outruns any compile
+    source: Timeline | Ahead = ahead if not options.fake else ahead.result()  # a fake clock outruns any compile
     slower = Slower(session, ahead.compile, DEFAULT_RATE, ready=ahead.result, say=console.print)
     gate = SpeakingGate()
-    voice = _voice_commands(args, listener, controls, gate, console, microphone)
+    voice = _voice_commands(run.listening, listener, controls, gate, console, microphone)
     held = microphone.held(SAMPLE_RATE) if listener is not None else _null()  # no cold start at a question
     lost: OutputLost | None = None
     try:
-        with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(first, console) as view, voice, \
+        with KeyReader(controls) if not options.fake else _null(), SessionView(first, console) as view, voice, \
                 held, _stop_on_signals(controls):
 
             def tick(snap: Snapshot) -> None:
@@ -97,8 +106,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             console.print(f"{kept} answer{'s' if kept != 1 else ''} kept in your journal ('voiceguide journal list').")
     if ahead.error is not None:
         raise ahead.error
-    if args.timeline:
-        _write_timeline(result.timeline, args.timeline, result.events)
+    if run.timeline:
+        write_timeline(result.timeline, run.timeline, result.events)
     if lost is not None:
         raise lost
     played = result.frames / result.timeline.sample_rate
@@ -129,15 +138,16 @@ def _stop_on_signals(controls: queue.SimpleQueue[Command]) -> Iterator[None]:
             log.info("stopped by %s", signal.Signals(received[0]).name)
 
 
-def _microphone(args: argparse.Namespace) -> SharedInput:
+def _microphone(listening: ListeningOptions) -> SharedInput:
     """The microphone, shared by the answers and the voice commands (a device may open only once)."""
-    return SharedInput(backends.audio_input("sounddevice", args.input))
+    return SharedInput(backends.audio_input("sounddevice", listening.input))
 
 
-def _listener(args: argparse.Namespace, session: Session, clock: Clock, controls: queue.SimpleQueue[Command],
-              console: Console, microphone: SharedInput) -> SessionListener | None:
+def _listener(options: SessionOptions, listening: ListeningOptions, session: Session, clock: Clock,
+              controls: queue.SimpleQueue[Command], console: Console,
+              microphone: SharedInput) -> SessionListener | None:
     """A listener for the session's listen steps, or None (no such steps, --no-listen, no microphone)."""
-    if args.no_listen or args.backend == "fake" or not session.asks:
+    if not listening.listen or options.fake or not session.asks:
         return None
     from .errors import AudioUnavailable
     from .journal.db import Journal
@@ -148,21 +158,21 @@ def _listener(args: argparse.Namespace, session: Session, clock: Clock, controls
     except AudioUnavailable as exc:
         console.print(f"No microphone ({exc}). Listen steps become quiet pauses to answer in your own mind.")
         return None
-    journal = Journal(args.journal, keep_audio=not args.no_keep_audio)
+    journal = Journal(listening.journal, keep_audio=listening.keep_audio)
     from .listen.stt_worker import off_audio_path
 
-    recognizer = off_audio_path(args.recognizer, args.model, session.language)
+    recognizer = off_audio_path(listening.recognizer, listening.model, session.language)
     console.print(f"This session listens for your spoken answers and keeps them privately in your journal "
                   f"({journal.path}). To answer silently instead, run it with --no-listen.")
     return SessionListener(session, microphone, clock, recognizer, journal, controls, console.print)
 
 
 @contextlib.contextmanager
-def _voice_commands(args: argparse.Namespace, listener: SessionListener | None,
+def _voice_commands(listening: ListeningOptions, listener: SessionListener | None,
                     controls: queue.SimpleQueue[Command], gate: SpeakingGate, console: Console,
                     microphone: AudioInput) -> Iterator[None]:
     """Spoken commands while a listening session plays; if the microphone fails, the keys still work."""
-    if listener is None or args.no_voice_commands:
+    if listener is None or not listening.voice_commands:
         yield None
         return
     from .listen.voice_commands import CommandListener

@@ -91,6 +91,10 @@ class Speaker(Protocol):
         """The id of the voice ``synthesize`` would use for these params."""
         ...
 
+    def close(self) -> None:
+        """Release the engine (its thread, process or files); the speaker is not used after this."""
+        ...
+
 
 @dataclass(frozen=True)
 class Transcript:

@@ -58,6 +58,9 @@ class FakeSpeaker:
         """``fake-<language>`` unless a voice is named."""
         return params.voice or f"fake-{params.language}"
 
+    def close(self) -> None:
+        """Nothing to release."""
+
 
 class FakeTimer(FakeSpeaker):
     """The fake voice's timing without its sound: silent clips of the same length, made at 8 kHz.

@@ -20,7 +20,7 @@ from .config_read import load_config
 from .control import ControlServer
 from .daemon import Daemon
 from .events import Event, Shutdown, StartRequest, Trigger
-from .sessions import open_output, prepare, slower
+from .sessions import Sessions, open_output
 from .volume import Volume, VolumeOutput
 from .wake import WakeTrigger
 from .worker import Worker, refresh_portaudio
@@ -64,9 +64,10 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
         out, clock = open_output(config, request)
         return VolumeOutput(out, volume), clock
 
-    worker = Worker(events.put, lambda r: prepare(config, r, answers.listening), output,
-                    SystemClock(), refresh=refresh, slower=lambda r, s, t: slower(config, r, s, t),
-                    on_tick=gate.update, listen=answers.listener)
+    sessions = Sessions(config)  # one builder, so one speech engine, for every session the daemon plays
+    worker = Worker(events.put, lambda r: sessions.prepare(r, answers.listening), output,
+                    SystemClock(), refresh=refresh, slower=sessions.slower,
+                    on_tick=gate.update, listen=answers.listener, on_close=sessions.close)
     daemon = Daemon(config, events, worker, SystemWallClock(), triggers)
     daemon.volume = volume
     holder.append(daemon)
