@@ -27,9 +27,9 @@ class SessionOptions:
     """``auto`` (real speech, output and clock) or ``fake`` (the built-in fakes: a dry run, no hardware)."""
 
     @property
-    def fake(self) -> bool:
-        """Whether this is a dry run with the built-in fakes (``--backend fake``)."""
-        return self.backend == "fake"
+    def rig(self) -> str:
+        """The name of the rig a live session plays on (``backends.rig.RIGS``): ``fake`` for the dry run."""
+        return "fake" if self.backend == "fake" else "sounddevice"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from . import backends, library, outputs
 from .ahead import Ahead
+from .backends.rig import Rig, open_rig
 from .cli_options import RunOptions, SessionOptions, run_options, session_options
 from .commands import builder, load, write_timeline
 from .compile import DEFAULT_RATE
@@ -28,7 +29,7 @@ from .model import Session
 from .player import Command, Snapshot
 from .run import play
 from .safe_text import terminal_safe
-from .seams import AudioInput, AudioOutput, Clock
+from .seams import AudioInput, Clock
 from .slowing import Slower
 from .speaking import SpeakingGate
 from .timeline import Timeline
@@ -40,49 +41,40 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _output(options: SessionOptions, run: RunOptions) -> tuple[AudioOutput, Clock]:
-    if options.fake:
-        from .backends.fake import FakeClock, FakeOutput
-
-        clock = FakeClock()
-        return FakeOutput(clock, record=False), clock
-    out = backends.output("sounddevice", run.device)
-    check = getattr(out, "check", None)
-    if check is not None:
-        check()  # fail before spending time on speech
-    return out, backends.system_clock()
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     if args.timeline:  # found unwritable only after the session had played, it would be lost
         outputs.check_writable(args.timeline, "timeline", (library.find(args.session),))
     options, run = session_options(args), run_options(args)
     session = load(options)
     with builder(options) as build:
-        return _run(options, run, session, build)
+        rig = open_rig(options.rig, run.device)  # checked: fails before any time is spent on speech
+        try:
+            return _play(options, run, session, build, rig)
+        finally:
+            rig.close()
 
 
-def _run(options: SessionOptions, run: RunOptions, session: Session, build: SessionBuilder) -> int:
+def _play(options: SessionOptions, run: RunOptions, session: Session, build: SessionBuilder, rig: Rig) -> int:
     from .keys import KeyReader
 
-    output, clock = _output(options, run)
+    output, clock = rig.output, rig.clock
     console = Console(highlight=False, soft_wrap=True)
     controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
     microphone = _microphone(run.listening)
-    listener = _listener(options, run.listening, session, clock, controls, console, microphone)
+    listener = _listener(rig, run.listening, session, clock, controls, console, microphone)
     voice_on = listener is not None and run.listening.voice_commands
     session = dataclasses.replace(session, stop_ways=("keys", "voice") if voice_on else ("keys",))  # for {stop}
     # speech is prepared while the first steps play
     ahead = Ahead(session, build.speaker(session), options.shaping.sample_rate, listening=listener is not None)
     first, _ = ahead.wait_ready()
-    source: Timeline | Ahead = ahead if not options.fake else ahead.result()  # a fake clock outruns any compile
+    source: Timeline | Ahead = ahead if rig.real_time else ahead.result()  # a fake clock outruns any compile
     slower = Slower(session, ahead.compile, DEFAULT_RATE, ready=ahead.result, say=console.print)
     gate = SpeakingGate()
     voice = _voice_commands(run.listening, listener, controls, gate, console, microphone)
     held = microphone.held(SAMPLE_RATE) if listener is not None else _null()  # no cold start at a question
     lost: OutputLost | None = None
     try:
-        with KeyReader(controls) if not options.fake else _null(), SessionView(first, console) as view, voice, \
+        with KeyReader(controls) if rig.real_time else _null(), SessionView(first, console) as view, voice, \
                 held, _stop_on_signals(controls):
 
             def tick(snap: Snapshot) -> None:
@@ -143,11 +135,11 @@ def _microphone(listening: ListeningOptions) -> SharedInput:
     return SharedInput(backends.audio_input("sounddevice", listening.input))
 
 
-def _listener(options: SessionOptions, listening: ListeningOptions, session: Session, clock: Clock,
+def _listener(rig: Rig, listening: ListeningOptions, session: Session, clock: Clock,
               controls: queue.SimpleQueue[Command], console: Console,
               microphone: SharedInput) -> SessionListener | None:
     """A listener for the session's listen steps, or None (no such steps, --no-listen, no microphone)."""
-    if not listening.listen or options.fake or not session.asks:
+    if not listening.listen or not rig.real_time or not session.asks:
         return None
     from .errors import AudioUnavailable
     from .journal.db import Journal

@@ -8,8 +8,8 @@ import signal
 from pathlib import Path
 from types import FrameType
 
-from ..backends.sounddevice_in import SoundDeviceInput
-from ..backends.system_clock import SystemClock
+from .. import backends
+from ..backends.rig import open_rig
 from ..listen.shared_input import SharedInput
 from ..seams import AudioOutput, Clock
 from ..speaking import SpeakingGate
@@ -20,7 +20,7 @@ from .config_read import load_config
 from .control import ControlServer
 from .daemon import Daemon
 from .events import Event, Shutdown, StartRequest, Trigger
-from .sessions import Sessions, open_output
+from .sessions import Sessions
 from .volume import Volume, VolumeOutput
 from .wake import WakeTrigger
 from .worker import Worker, refresh_portaudio
@@ -48,11 +48,12 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
 
         triggers.append(ButtonTrigger(config.button, playing=playing))
     gate = SpeakingGate()
-    microphone = SharedInput(SoundDeviceInput(config.audio.input))  # one stream: wake phrase, commands, answers
+    # one stream: wake phrase, commands, answers
+    microphone = SharedInput(backends.audio_input("sounddevice", config.audio.input))
     if config.wake is not None:
         wake = WakeTrigger(config.wake, config, playing=playing, microphone=microphone, speaking=gate)
         triggers.append(wake)
-    answers = Answers(config, microphone, SystemClock())
+    answers = Answers(config, microphone, backends.system_clock())
 
     def refresh() -> None:  # re-initialising PortAudio would break the open microphone stream
         if wake is None or not wake.listening:
@@ -61,12 +62,12 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
     volume = Volume()
 
     def output(request: StartRequest) -> tuple[AudioOutput, Clock]:
-        out, clock = open_output(config, request)
-        return VolumeOutput(out, volume), clock
+        rig = open_rig("sounddevice", config.audio.output)  # checked: AudioUnavailable until it is there
+        return VolumeOutput(rig.output, volume), rig.clock
 
     sessions = Sessions(config)  # one builder, so one speech engine, for every session the daemon plays
     worker = Worker(events.put, lambda r: sessions.prepare(r, answers.listening), output,
-                    SystemClock(), refresh=refresh, slower=sessions.slower,
+                    backends.system_clock(), refresh=refresh, slower=sessions.slower,
                     on_tick=gate.update, listen=answers.listener, on_close=sessions.close)
     daemon = Daemon(config, events, worker, SystemWallClock(), triggers)
     daemon.volume = volume

@@ -15,13 +15,11 @@ import logging
 from collections.abc import Callable
 from types import TracebackType
 
-from .. import backends
 from ..compile import DEFAULT_RATE
 from ..engine.builder import SessionBuilder, load_session
 from ..engine.options import ShapingOptions, SpeechOptions
 from ..model import Session
 from ..player import Player
-from ..seams import AudioOutput, Clock
 from ..slowing import Slower
 from ..timeline import Timeline
 from . import isolated
@@ -143,17 +141,3 @@ def stop_ways(config: DaemonConfig) -> tuple[str, ...]:
         ways.append("voice")
     return tuple(ways)
 
-
-def open_output(config: DaemonConfig, request: StartRequest) -> tuple[AudioOutput, Clock]:
-    """The configured output, checked (``AudioUnavailable`` if it is not there yet), and the system clock.
-
-    Not ``commands._output``: it calls ``backends.system_clock()``, which works only once per process (the
-    first call imports the submodule of the same name, which then shadows the function).
-    """
-    from ..backends.system_clock import SystemClock
-
-    out = backends.output("sounddevice", config.audio.output)
-    check = getattr(out, "check", None)
-    if check is not None:
-        check()
-    return out, SystemClock()
