@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
 from .. import backends
 from ..backends.rig import open_rig
 from ..listen.shared_input import SharedInput
+from ..model import Session
+from ..player import Player
 from ..seams import AudioOutput, Clock
-from ..speaking import SpeakingGate
-from .answers import Answers
+from ..timeline import Timeline
+from .answers import Answers, live_session
 from .clock import SystemWallClock
 from .config import DaemonConfig
 from .config_read import load_config
@@ -47,13 +51,15 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
         from .button import ButtonTrigger
 
         triggers.append(ButtonTrigger(config.button, playing=playing))
-    gate = SpeakingGate()
-    # one stream: wake phrase, commands, answers
+    clock = backends.system_clock()
+    sessions = Sessions(config)  # one builder, so one speech engine, for every session the daemon plays
+    # one microphone stream: wake phrase, commands, answers
     microphone = SharedInput(backends.audio_input("sounddevice", config.audio.input))
+    live = live_session(config, sessions.builder, microphone, clock)
     if config.wake is not None:
-        wake = WakeTrigger(config.wake, config, playing=playing, microphone=microphone, speaking=gate)
+        wake = WakeTrigger(config.wake, config, playing=playing, microphone=microphone, speaking=live.gate)
         triggers.append(wake)
-    answers = Answers(config, microphone, backends.system_clock())
+    answers = Answers(config, live)
 
     def refresh() -> None:  # re-initialising PortAudio would break the open microphone stream
         if wake is None or not wake.listening:
@@ -65,14 +71,21 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
         rig = open_rig("sounddevice", config.audio.output)  # checked: AudioUnavailable until it is there
         return VolumeOutput(rig.output, volume), rig.clock
 
-    sessions = Sessions(config)  # one builder, so one speech engine, for every session the daemon plays
-    worker = Worker(events.put, lambda r: sessions.prepare(r, answers.listening), output,
-                    backends.system_clock(), refresh=refresh, slower=sessions.slower,
-                    on_tick=gate.update, listen=answers.listener, on_close=sessions.close)
+    def slower(request: StartRequest, session: Session, timeline: Timeline) -> Callable[[Player], None]:
+        say = functools.partial(_said, request)
+        return live.slower(session, sessions.compiler(request, timeline), say=say).request
+
+    worker = Worker(events.put, lambda r: sessions.prepare(r, answers.listening), output, clock, refresh=refresh,
+                    slower=slower, on_tick=live.tick, listen=answers.listener, on_close=live.close)
     daemon = Daemon(config, events, worker, SystemWallClock(), triggers)
     daemon.volume = volume
     holder.append(daemon)
     return daemon
+
+
+def _said(request: StartRequest, text: str) -> None:
+    """What "slower" tells the person, in the log (the daemon has no screen)."""
+    log.info("%s: %s", request.session, text)
 
 
 def serve(config_file: Path | None = None) -> int:

@@ -15,12 +15,9 @@ import logging
 from collections.abc import Callable
 from types import TracebackType
 
-from ..compile import DEFAULT_RATE
 from ..engine.builder import SessionBuilder, load_session
 from ..engine.options import ShapingOptions, SpeechOptions
 from ..model import Session
-from ..player import Player
-from ..slowing import Slower
 from ..timeline import Timeline
 from . import isolated
 from .config import DaemonConfig
@@ -75,14 +72,10 @@ class Sessions:
         listening = listens is not None and listens(session)
         return session, self._isolating(request, listening)(session)
 
-    def slower(self, request: StartRequest, session: Session, timeline: Timeline,
-               run_in: Callable[[Callable[[], None]], object] | None = None) -> Callable[[Player], None]:
-        """What acts on "slower" during ``session`` (as prepared for ``request`` into ``timeline``): the
-        rest is compiled again slower, exactly as :meth:`prepare` compiled it, and taken over at the next
-        breath or part (``run_in``: where that work runs; default a background thread)."""
-        build = self._isolating(request, bool(timeline.gates))
-        return Slower(session, build, DEFAULT_RATE, say=lambda text: log.info("%s: %s", request.session, text),
-                      run_in=run_in).request
+    def compiler(self, request: StartRequest, timeline: Timeline) -> Callable[[Session], Timeline]:
+        """How a session of ``request`` compiles exactly as :meth:`prepare` compiled it into ``timeline``
+        (for "slower", which compiles the rest again, slower)."""
+        return self._isolating(request, bool(timeline.gates))
 
     def _isolating(self, request: StartRequest, listening: bool) -> Callable[[Session], Timeline]:
         """The builder's compile, with the speech first rendered in a child process when the engine is a
