@@ -84,7 +84,7 @@ def _play(options: SessionOptions, run: RunOptions, session: Session, build: Ses
                 raise
             log.debug("closing the microphone after the output went away failed", exc_info=True)
         if listener is not None:
-            if not listener.listener.close(timeout=60):
+            if not listener.close(timeout=60):  # the microphone was let go already; the words may be coming
                 console.print("Some answers are not transcribed yet; 'voiceguide journal retranscribe' can finish "
                               "them.")
             if listener.entries:

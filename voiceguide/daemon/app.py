@@ -31,6 +31,10 @@ from .worker import Worker, refresh_portaudio
 
 log = logging.getLogger(__name__)
 
+EXIT_WAIT = 0.4
+"""Seconds the exiting daemon waits for the session worker to end (and close its speech engines): long
+enough after a normal stop, short enough that SIGTERM still exits within 2 s if the worker is busy."""
+
 
 def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
     """The daemon with its real worker thread, control socket and configured triggers."""
@@ -101,5 +105,6 @@ def serve(config_file: Path | None = None) -> int:
     try:
         return daemon.run()
     finally:
+        daemon.worker.close(timeout=EXIT_WAIT)  # after its last job the worker closes the speech engines
         for number, handler in previous.items():
             signal.signal(number, handler)
