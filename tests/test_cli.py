@@ -18,8 +18,8 @@ from conftest import SCRIPTS, script
 from voiceguide import cli, library, parse
 from voiceguide.backends import sounddevice_out
 from voiceguide.backends.fake import FakeSpeaker
-from voiceguide.commands import estimate_minutes
 from voiceguide.compile import compile_session
+from voiceguide.engine.builder import estimate_minutes
 from voiceguide.errors import AudioUnavailable
 from voiceguide.mix import Mixer
 from voiceguide.view import clock_text

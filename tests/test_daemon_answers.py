@@ -14,7 +14,7 @@ from voiceguide.backends.fake_input import FakeInput
 from voiceguide.backends.fake_stt import FakeRecognizer
 from voiceguide.daemon import answers as answers_module
 from voiceguide.daemon import sessions
-from voiceguide.daemon.answers import Answers
+from voiceguide.daemon.answers import Answers, live_session
 from voiceguide.daemon.config_read import loads_config
 from voiceguide.daemon.events import Ended, Event, Prepared, StartRequest
 from voiceguide.daemon.worker import Worker
@@ -43,8 +43,8 @@ def _play(tmp_path: Path, extra: str = "", mic: type[FakeInput] = FakeInput) -> 
     _, listening = sessions.prepare(config, StartRequest(str(script), "ctl"), lambda s: True)
     window = listening.gates[0] / listening.sample_rate
     clock = FakeClock()
-    answers = Answers(config, SharedInput(mic(clock, speech_like(2.0, window + 1.0, window + 6.0))), clock,
-                      threaded=False)
+    microphone = SharedInput(mic(clock, speech_like(2.0, window + 1.0, window + 6.0)))
+    answers = Answers(config, live_session(config, sessions.builder(config), microphone, clock, threaded=False))
 
     def open_output(request: StartRequest) -> tuple[AudioOutput, Clock]:
         return FakeOutput(clock), clock

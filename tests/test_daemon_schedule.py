@@ -20,7 +20,11 @@ from voiceguide.daemon.daemon import MAX_WAIT, Daemon
 from voiceguide.daemon.events import Ended, Event, Prepared, Shutdown, Start, StartRequest
 from voiceguide.daemon.schedule import Scheduler, latest_at_or_before, next_after
 from voiceguide.daemon.worker import Worker
+from voiceguide.model import Session
+from voiceguide.playback.live_session import LiveSession
+from voiceguide.player import Player
 from voiceguide.seams import AudioOutput, Clip, Clock, SpeechParams
+from voiceguide.timeline import Timeline
 
 MONDAY = dt.datetime(2026, 11, 30)  # a Monday
 CONFIG = """
@@ -212,8 +216,14 @@ def test_slower_in_the_daemon_recompiles_the_rest_as_prepare_compiled_it() -> No
         clock.at(20.0, lambda: holder[0].command(Command.SLOWER))
         return FakeOutput(clock, blocksize=400), clock
 
-    worker = Worker(events.append, lambda r: sessions.prepare(config, r), open_output, FakeClock(), threaded=False,
-                    slower=lambda r, s, t: sessions.slower(config, r, s, t, run_in=lambda work: work()))
+    played = sessions.Sessions(config)  # the daemon's one builder: prepare and "slower" compile alike
+    live = LiveSession(played.builder, clock)
+
+    def slower(r: StartRequest, s: Session, t: Timeline) -> Callable[[Player], None]:
+        return live.slower(s, played.compiler(r, t), run_in=lambda work: work()).request
+
+    worker = Worker(events.append, played.prepare, open_output, FakeClock(), threaded=False, slower=slower,
+                    on_close=live.close)
     holder.append(worker)
     worker.submit("play", request)
     prepared, ended = events[0], events[-1]

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceguide import backends, cli, commands
+from voiceguide import backends, cli
 from voiceguide.backends.espeak_tts import EspeakSpeaker, parse_voices
 from voiceguide.errors import BackendError, SpeechError
 from voiceguide.seams import SpeechParams
@@ -170,12 +170,13 @@ def test_a_piper_voice_from_the_voices_list_works_without_tts(capsys: pytest.Cap
 def test_the_daemon_config_voice_picks_its_backend(tmp_path: Path) -> None:
     from voiceguide.daemon.config_read import loads_config
     from voiceguide.daemon.events import StartRequest
-    from voiceguide.daemon.sessions import run_options
+    from voiceguide.daemon.sessions import Sessions
 
     joe = _piper_voice()
     config = loads_config(f'[speech]\nvoice = "{joe}"\n')
     assert config.speech.tts is None
-    options = run_options(config, StartRequest("demo", "ctl"))
-    assert options.tts is None and options.voice == joe
-    session = commands._session(options)
-    assert commands._speaker(options, session).name == "piper"
+    with Sessions(config) as sessions:
+        options = sessions.builder.speech
+        assert options.tts is None and options.voice == joe
+        session = sessions.load(StartRequest("demo", "ctl"))
+        assert sessions.builder.speaker(session).name == "piper"

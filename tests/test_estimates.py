@@ -10,8 +10,8 @@ from conftest import beyond_validation, script, session_of
 
 from voiceguide import cli
 from voiceguide.backends.fake import FakeSpeaker, FakeTimer
-from voiceguide.commands import estimate_minutes
 from voiceguide.compile import compile_session
+from voiceguide.engine.builder import estimate_minutes
 from voiceguide.mix import Mixer
 
 WORDS = " ".join(f"calm{i % 50}" for i in range(3500))

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import compiled
 
-from voiceguide import cli, live
+from voiceguide import cli
+from voiceguide.backends import rig
 from voiceguide.backends.fake import FakeClock, FakeOutput
 from voiceguide.backends.sounddevice_out import LossGauge
 from voiceguide.daemon.events import Ended, Event, Prepared, StartRequest
@@ -31,7 +32,7 @@ def test_run_keeps_the_timeline_and_exits_2_when_the_output_goes_away(
     clock = FakeClock()
     output = FakeOutput(clock, record=False)
     output.vanish(20.0)
-    monkeypatch.setattr(live, "_output", lambda args: (output, clock))
+    monkeypatch.setitem(rig.RIGS, "fake", lambda device: rig.Rig(output, clock, real_time=False))
     played = tmp_path / "played.json"
     code = cli.main(["run", "box", "--backend", "fake", "--timeline", str(played)])
     err = capsys.readouterr().err

@@ -55,6 +55,9 @@ class _Timed:
     def resolve_voice(self, params: SpeechParams) -> str:
         return self.inner.resolve_voice(params)
 
+    def close(self) -> None:
+        self.inner.close()
+
     @property
     def real_time_factor(self) -> float:
         """Seconds of work per second of speech; pessimistically 1.0 until something was measured."""

@@ -7,111 +7,40 @@ import dataclasses
 import json
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from . import adjust, backends, library, lint, outputs, parse, wording
+from . import backends, library, lint, outputs, parse, wording
+from .cli_options import SessionOptions, session_options
 from .compile import compile_session
-from .errors import ScriptError, VoiceguideError
+from .engine.builder import SessionBuilder, estimate_minutes, load_session
+from .errors import ScriptError
 from .model import Affirm, Breathe, Chime, Listen, Pause, Say, Session, Sleep
 from .patterns import PATTERNS
 from .safe_text import terminal_safe
-from .seams import Speaker, SpeechParams
 from .timeline import Timeline
 from .view import clock_text
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
 
-def _session(args: argparse.Namespace) -> Session:
-    session = parse.load(library.find(args.session))
-    changes: dict[str, Any] = {}
-    if getattr(args, "rate", None) is not None:
-        if not parse.RATE_RANGE[0] <= args.rate <= parse.RATE_RANGE[1]:
-            raise VoiceguideError(f"--rate must be from {parse.RATE_RANGE[0]} to {parse.RATE_RANGE[1]}")
-        changes["rate"] = args.rate
-    if getattr(args, "volume", None) is not None:
-        if not 0.0 <= args.volume <= 1.0:
-            raise VoiceguideError("--volume must be from 0 to 1")
-        changes["volume"] = args.volume
-    if getattr(args, "voice", None):
-        changes["voice"] = args.voice
-    changes.update(_voice_shaping(args))
-    return dataclasses.replace(session, **changes)
+def _notify(text: str) -> None:
+    """A note for the person while a session is prepared (e.g. a backend fell back to the default one)."""
+    print(f"voiceguide: {text}", file=sys.stderr)
 
 
-def _voice_shaping(args: argparse.Namespace) -> dict[str, Any]:
-    """Session changes from --pitch, --sentence-gap and --soften."""
-    changes: dict[str, Any] = {}
-    if getattr(args, "pitch", None) is not None:
-        low, high = parse.PITCH_RANGE
-        if not low <= args.pitch <= high:
-            raise VoiceguideError(f"--pitch must be from {low} to {high} (50 is the voice's normal pitch)")
-        changes["pitch"] = args.pitch
-    if getattr(args, "sentence_gap", None) is not None:
-        if not 0.0 <= args.sentence_gap <= parse.SENTENCE_GAP_MAX:
-            raise VoiceguideError(f"--sentence-gap must be from 0 to {parse.SENTENCE_GAP_MAX:g} seconds")
-        changes["sentence_gap"] = args.sentence_gap
-    if getattr(args, "soften", False):
-        changes["soften"] = True
-    return changes
+def builder(options: SessionOptions) -> SessionBuilder:
+    """The session builder for these options: its notes go to stderr."""
+    return SessionBuilder(options.speech, options.shaping.sample_rate, notify=_notify)
 
 
-def _speaker(args: argparse.Namespace, session: Session) -> Speaker:
-    name = args.tts or ("fake" if args.backend == "fake" else None)  # None: the voice's backend, or the default
-    cache = Path(args.cache_dir) if args.cache_dir else library.cache_dir()
-    chosen, fallback = backends.speaker_for(name, SpeechParams(session.language, session.voice), cache)
-    if fallback is not None:  # e.g. Piper has no voice for the session's language
-        print(f"voiceguide: {fallback}", file=sys.stderr)
-    return chosen
-
-
-def _adjusted(args: argparse.Namespace, session: Session) -> Session:
-    """The session with the breathing and sound options applied."""
-    if not 8000 <= args.sample_rate <= 192000:
-        raise VoiceguideError("--sample-rate must be from 8000 to 192000")
-    if args.cycles is not None:
-        session = adjust.with_cycles(session, args.cycles)
-    if args.bpm is not None:
-        session = adjust.with_bpm(session, args.bpm)
-    if args.no_holds:
-        session = adjust.without_holds(session)
-    session = adjust.with_ambient(session, args.ambient, args.ambient_volume)
-    if args.minutes is not None:
-        if not 0 < args.minutes <= 24 * 60:
-            raise VoiceguideError("--minutes must be more than 0 and at most 1440")
-        session = adjust.with_minutes(session, args.minutes, estimate_minutes(session) * 60)
-    return session
-
-
-def _builder(args: argparse.Namespace, listening: bool = False) -> Callable[[Session], Timeline]:
-    """How these options compile a session (already adjusted): its voice, sample rate and, with
-    ``listening``, listen windows. The same function compiles a slowed version of it later."""
-    def build(session: Session) -> Timeline:
-        return compile_session(session, _speaker(args, session), args.sample_rate, listening=listening)
-
-    return build
-
-
-def _compile(args: argparse.Namespace, session: Session) -> tuple[Session, Timeline]:
-    """The session with the breathing and sound options applied, and its timeline."""
-    session = _adjusted(args, session)
-    return session, _builder(args)(session)
-
-
-def estimate_minutes(session: Session) -> float:
-    """Session length with the fake voice (speech timed from word count and rate): for listings."""
-    from .backends.fake import FakeTimer
-
-    return compile_session(session, FakeTimer(), sample_rate=8000).seconds / 60.0
+def load(options: SessionOptions) -> Session:
+    """The session these options name, with the speech, breathing and sound options applied."""
+    return load_session(options.session, options.speech, options.shaping)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -170,13 +99,15 @@ def _describe(step_action: object) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    session = _adjusted(args, _session(args))
-    if (args.tts or ("fake" if args.backend == "fake" else None)) == "fake":
+    options = session_options(args)
+    session = load(options)
+    if options.speech.tts == "fake":
         from .backends.fake import FakeSpeaker, FakeTimer  # the fake voice's lengths, without its sound
 
-        timeline = compile_session(session, FakeTimer(FakeSpeaker.sample_rate), args.sample_rate)
+        timeline = compile_session(session, FakeTimer(FakeSpeaker.sample_rate), options.shaping.sample_rate)
     else:
-        timeline = _builder(args)(session)
+        with builder(options) as build:
+            timeline = build.build(session)
     rate = timeline.sample_rate
     console = Console(highlight=False, soft_wrap=True)
     console.print(Text.assemble((terminal_safe(session.title), "bold"),
@@ -200,16 +131,18 @@ def cmd_render(args: argparse.Namespace) -> int:
     fmt = outputs.sound_format(args.output)
     if args.timeline:
         outputs.check_writable(args.timeline, "timeline", (script, target))
-    session = _session(args)
-    session, timeline = _compile(args, session)
+    options = session_options(args)
+    session = load(options)
+    with builder(options) as build:
+        timeline = build.build(session)
     outputs.write_sound(timeline, target, fmt)
     if args.timeline:
-        _write_timeline(timeline, args.timeline, None)
+        write_timeline(timeline, args.timeline, None)
     print(f"wrote {args.output} ({clock_text(timeline.seconds)}, {timeline.sample_rate} Hz)")
     return 0
 
 
-def _write_timeline(timeline: Timeline, path: str, events: Any) -> None:
+def write_timeline(timeline: Timeline, path: str, events: Any) -> None:
     """The timeline JSON written through a temporary file, so a failure never leaves half of one."""
     with outputs.replacing(outputs.check_writable(path, "timeline")) as tmp:
         timeline.write_json(tmp, events)

@@ -58,9 +58,7 @@ def installed() -> frozenset[str] | None:
         try:
             codes.update(base(code) for voice in speaker.voices() for code in voice.languages)
         finally:
-            close = getattr(speaker, "close", None)
-            if close is not None:
-                close()
+            speaker.close()
         asked = True
     except VoiceguideError as exc:
         log.info("cannot list the pyttsx3 voices: %s", exc)

@@ -16,89 +16,87 @@ from rich.console import Console
 
 from . import backends, library, outputs
 from .ahead import Ahead
-from .commands import _adjusted, _session, _speaker, _write_timeline
-from .compile import DEFAULT_RATE
+from .backends.rig import Rig, open_rig
+from .cli_options import RunOptions, SessionOptions, run_options, session_options
+from .commands import builder, load, write_timeline
+from .engine.builder import SessionBuilder
+from .engine.options import ListeningOptions
 from .errors import AudioError, OutputLost, VoiceguideError
-from .listen.capture import SAMPLE_RATE
 from .listen.shared_input import SharedInput
 from .model import Session
-from .playback.control import Command, Snapshot
-from .run import play
+from .playback.control import Command
+from .playback.live_session import HeldListener, LiveSession
 from .safe_text import terminal_safe
-from .seams import AudioInput, AudioOutput, Clock
-from .slowing import Slower
+from .seams import AudioInput, Recognizer
 from .speaking import SpeakingGate
 from .timeline import Timeline
 from .view import SessionView, clock_text
 
 if TYPE_CHECKING:
-    from .listening import SessionListener
+    from .journal.db import Journal
 
 log = logging.getLogger(__name__)
 
 
-def _output(args: argparse.Namespace) -> tuple[AudioOutput, Clock]:
-    if args.backend == "fake":
-        from .backends.fake import FakeClock, FakeOutput
-
-        clock = FakeClock()
-        return FakeOutput(clock, record=False), clock
-    out = backends.output("sounddevice", args.device)
-    check = getattr(out, "check", None)
-    if check is not None:
-        check()  # fail before spending time on speech
-    return out, backends.system_clock()
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    from .keys import KeyReader
-
     if args.timeline:  # found unwritable only after the session had played, it would be lost
         outputs.check_writable(args.timeline, "timeline", (library.find(args.session),))
-    session = _adjusted(args, _session(args))
-    output, clock = _output(args)
+    options, run = session_options(args), run_options(args)
+    session = load(options)
+    with builder(options) as build:
+        rig = open_rig(options.rig, run.device)  # checked: fails before any time is spent on speech
+        try:
+            return _play(options, run, session, build, rig)
+        finally:
+            rig.close()
+
+
+def _play(options: SessionOptions, run: RunOptions, session: Session, build: SessionBuilder, rig: Rig) -> int:
+    from .keys import KeyReader
+
     console = Console(highlight=False, soft_wrap=True)
     controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
-    microphone = _microphone(args)
-    listener = _listener(args, session, clock, controls, console, microphone)
-    voice_on = listener is not None and not args.no_voice_commands
-    session = dataclasses.replace(session, stop_ways=("keys", "voice") if voice_on else ("keys",))  # for {stop}
-    # speech is prepared while the first steps play
-    ahead = Ahead(session, _speaker(args, session), args.sample_rate, listening=listener is not None)
-    first, _ = ahead.wait_ready()
-    source: Timeline | Ahead = ahead if args.backend != "fake" else ahead.result()  # a fake clock outruns any compile
-    slower = Slower(session, ahead.compile, DEFAULT_RATE, ready=ahead.result, say=console.print)
-    gate = SpeakingGate()
-    voice = _voice_commands(args, listener, controls, gate, console, microphone)
-    held = microphone.held(SAMPLE_RATE) if listener is not None else _null()  # no cold start at a question
-    lost: OutputLost | None = None
+    listening = run.listening
+    microphone = _microphone(listening)
+    live = LiveSession(build, rig.clock, microphone, journal=lambda: _journal(listening),
+                       recognizer=lambda language: _recognizer(listening, language), notify=console.print)
     try:
-        with KeyReader(controls) if args.backend != "fake" else _null(), SessionView(first, console) as view, voice, \
-                held, _stop_on_signals(controls):
-
-            def tick(snap: Snapshot) -> None:
-                view.update(snap)
-                gate.update(snap)
-
-            try:
-                result = play(source, output, clock, controls, tick, listener.on_hold if listener else None,
-                              slower.request)
-            except OutputLost as exc:  # keep what played: the answers so far and the timeline, then exit 2
-                lost, result = exc, exc.result
-    except AudioError:  # the microphone shares the server that went away: closing it may fail too
-        if lost is None:
-            raise
-        log.debug("closing the microphone after the output went away failed", exc_info=True)
-    if listener is not None:
-        if not listener.close(timeout=60):
-            console.print("Some answers are not transcribed yet; 'voiceguide journal retranscribe' can finish them.")
-        if listener.entries:
-            kept = len(listener.entries)
-            console.print(f"{kept} answer{'s' if kept != 1 else ''} kept in your journal ('voiceguide journal list').")
+        listens = _listens(rig, listening, session, live, console)
+        voice_on = listens and listening.voice_commands
+        session = dataclasses.replace(session, stop_ways=("keys", "voice") if voice_on else ("keys",))  # for {stop}
+        # speech is prepared while the first steps play
+        ahead = Ahead(session, build.speaker(session), options.shaping.sample_rate, listening=listens)
+        first, _ = ahead.wait_ready()
+        source: Timeline | Ahead = ahead if rig.real_time else ahead.result()  # a fake clock outruns any compile
+        slower = live.slower(session, ahead.compile, ready=ahead.result, say=console.print)
+        listener = live.listener(session, controls) if listens else None  # held: no cold start at a question
+        voice = _voice_commands(listening, listener, controls, live.gate, console, microphone)
+        lost: OutputLost | None = None
+        try:
+            with KeyReader(controls) if rig.real_time else _null(), SessionView(first, console) as view, voice, \
+                    live.holding(listener), _stop_on_signals(controls):
+                try:
+                    result = live.play(source, rig.output, controls, view.update, listener, slower)
+                except OutputLost as exc:  # keep what played: the answers so far and the timeline, then exit 2
+                    lost, result = exc, exc.result
+        except AudioError:  # the microphone shares the server that went away: closing it may fail too
+            if lost is None:
+                raise
+            log.debug("closing the microphone after the output went away failed", exc_info=True)
+        if listener is not None:
+            if not listener.close(timeout=60):  # the microphone was let go already; the words may be coming
+                console.print("Some answers are not transcribed yet; 'voiceguide journal retranscribe' can finish "
+                              "them.")
+            if listener.entries:
+                kept = len(listener.entries)
+                console.print(f"{kept} answer{'s' if kept != 1 else ''} kept in your journal ('voiceguide journal "
+                              "list').")
+    finally:
+        live.close()
     if ahead.error is not None:
         raise ahead.error
-    if args.timeline:
-        _write_timeline(result.timeline, args.timeline, result.events)
+    if run.timeline:
+        write_timeline(result.timeline, run.timeline, result.events)
     if lost is not None:
         raise lost
     played = result.frames / result.timeline.sample_rate
@@ -129,40 +127,45 @@ def _stop_on_signals(controls: queue.SimpleQueue[Command]) -> Iterator[None]:
             log.info("stopped by %s", signal.Signals(received[0]).name)
 
 
-def _microphone(args: argparse.Namespace) -> SharedInput:
+def _microphone(listening: ListeningOptions) -> SharedInput:
     """The microphone, shared by the answers and the voice commands (a device may open only once)."""
-    return SharedInput(backends.audio_input("sounddevice", args.input))
+    return SharedInput(backends.audio_input("sounddevice", listening.input))
 
 
-def _listener(args: argparse.Namespace, session: Session, clock: Clock, controls: queue.SimpleQueue[Command],
-              console: Console, microphone: SharedInput) -> SessionListener | None:
-    """A listener for the session's listen steps, or None (no such steps, --no-listen, no microphone)."""
-    if args.no_listen or args.backend == "fake" or not session.asks:
-        return None
-    from .errors import AudioUnavailable
-    from .journal.db import Journal
-    from .listening import SessionListener
+def _journal(listening: ListeningOptions) -> Journal:
+    from .journal.db import Journal  # loaded only when a session listens
 
-    try:
-        microphone.check()
-    except AudioUnavailable as exc:
-        console.print(f"No microphone ({exc}). Listen steps become quiet pauses to answer in your own mind.")
-        return None
-    journal = Journal(args.journal, keep_audio=not args.no_keep_audio)
+    return Journal(listening.journal, keep_audio=listening.keep_audio)
+
+
+def _recognizer(listening: ListeningOptions, language: str) -> Recognizer:
     from .listen.stt_worker import off_audio_path
 
-    recognizer = off_audio_path(args.recognizer, args.model, session.language)
+    return off_audio_path(listening.recognizer, listening.model, language)
+
+
+def _listens(rig: Rig, listening: ListeningOptions, session: Session, live: LiveSession, console: Console) -> bool:
+    """Whether the session's listen steps take spoken answers (not with no such steps, --no-listen, the fake
+    rig or no microphone); if so, the journal and the recognizer are opened now."""
+    if not listening.listen or not rig.real_time or not session.asks:
+        return False
+    problem = live.microphone_problem()
+    if problem is not None:
+        console.print(f"No microphone ({problem}). Listen steps become quiet pauses to answer in your own mind.")
+        return False
+    journal = live.journal
+    live.recognizer(session.language)
     console.print(f"This session listens for your spoken answers and keeps them privately in your journal "
                   f"({journal.path}). To answer silently instead, run it with --no-listen.")
-    return SessionListener(session, microphone, clock, recognizer, journal, controls, console.print)
+    return True
 
 
 @contextlib.contextmanager
-def _voice_commands(args: argparse.Namespace, listener: SessionListener | None,
+def _voice_commands(listening: ListeningOptions, listener: HeldListener | None,
                     controls: queue.SimpleQueue[Command], gate: SpeakingGate, console: Console,
                     microphone: AudioInput) -> Iterator[None]:
     """Spoken commands while a listening session plays; if the microphone fails, the keys still work."""
-    if listener is None or args.no_voice_commands:
+    if listener is None or not listening.voice_commands:
         yield None
         return
     from .listen.voice_commands import CommandListener

@@ -91,6 +91,10 @@ class Speaker(Protocol):
         """The id of the voice ``synthesize`` would use for these params."""
         ...
 
+    def close(self) -> None:
+        """Release the engine (its thread, process or files); the speaker is not used after this."""
+        ...
+
 
 @dataclass(frozen=True)
 class Transcript:
@@ -112,6 +116,10 @@ class Recognizer(Protocol):
         """The words heard in ``clip`` (any sample rate; backends resample as they need)."""
         ...
 
+    def close(self) -> None:
+        """Release the model or worker process (a model shared by the process stays loaded)."""
+        ...
+
 
 class AudioOutput(Protocol):
     """A device that pulls audio from a callback on its own schedule."""
@@ -120,12 +128,30 @@ class AudioOutput(Protocol):
         """Start one long-lived stream calling ``fill``; closing the context stops it."""
         ...
 
+    def check(self) -> str | None:
+        """Raise :class:`~voiceguide.errors.AudioUnavailable` if the device is not there (before time is spent
+        on speech); else its name, or None when there is none to tell."""
+        ...
+
+    def close(self) -> None:
+        """Release what the output holds between streams (each stream closes with its ``open`` context)."""
+        ...
+
 
 class AudioInput(Protocol):
     """A microphone delivering blocks of mono audio (used by the listening feature)."""
 
     def open(self, sample_rate: int, deliver: Callable[[Samples], None]) -> AbstractContextManager[object]:
         """Start capturing; ``deliver`` receives each block."""
+        ...
+
+    def check(self) -> str | None:
+        """Raise :class:`~voiceguide.errors.AudioUnavailable` if the microphone is not there; else its name,
+        or None when there is none to tell."""
+        ...
+
+    def close(self) -> None:
+        """Release what the input holds between streams (each stream closes with its ``open`` context)."""
         ...
 
 
@@ -138,4 +164,8 @@ class Clock(Protocol):
 
     def wait(self, event: threading.Event, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for ``event``; return whether it is set."""
+        ...
+
+    def close(self) -> None:
+        """Release what the clock holds (the real and the fake clocks hold nothing)."""
         ...

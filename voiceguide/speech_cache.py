@@ -75,6 +75,10 @@ class CachedSpeaker:
         """The wrapped backend's voices."""
         return self.inner.voices()
 
+    def close(self) -> None:
+        """Close the wrapped speaker."""
+        self.inner.close()
+
     def resolve_voice(self, params: SpeechParams) -> str:
         """The wrapped backend's choice."""
         return self.inner.resolve_voice(params)

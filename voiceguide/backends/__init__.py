@@ -81,9 +81,7 @@ def _has_voice(name: str, voice: str) -> bool:
     except SpeechError:
         return False
     finally:
-        close = getattr(backend, "close", None)
-        if callable(close):
-            close()
+        backend.close()
 
 
 def tts_for(name: str | None, voice: str | None) -> str:
@@ -100,15 +98,18 @@ def tts_for(name: str | None, voice: str | None) -> str:
     raise SpeechError(f"no voice called '{voice}'; 'voiceguide voices' lists the voices here")
 
 
-def speaker_for(name: str | None, params: SpeechParams, cache: Path | None = None) -> tuple[Speaker, str | None]:
+def speaker_for(name: str | None, params: SpeechParams, cache: Path | None = None,
+                get: Callable[[str], Speaker] | None = None) -> tuple[Speaker, str | None]:
     """The backend for a session spoken with ``params`` (``name``, or else chosen by :func:`tts_for`), and a
-    note if it had to fall back.
+    note if it had to fall back. ``get(name)`` gives the backend called ``name`` (default: a new one, with
+    the ``cache``); a caller that keeps its backends for their life (``engine.builder``) passes its own.
 
     When a named backend other than the default has no voice for ``params.language`` (no voice named), the
     session is spoken by the default backend instead; the note is one line saying so, for the person to see.
     """
+    make = get if get is not None else (lambda backend: speaker(backend, cache))
     chosen_name = tts_for(name, params.voice)
-    chosen = speaker(chosen_name, cache)
+    chosen = make(chosen_name)
     default = default_tts()
     if chosen_name == default or params.voice:
         return chosen, None
@@ -117,7 +118,7 @@ def speaker_for(name: str | None, params: SpeechParams, cache: Path | None = Non
     except SpeechError as exc:
         note = f"{chosen_name} has no voice for language '{params.language}'; using {default} for this session"
         log.info("%s (%s)", note, exc)
-        return speaker(default, cache), note
+        return make(default), note
     return chosen, None
 
 

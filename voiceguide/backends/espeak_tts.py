@@ -65,6 +65,9 @@ class EspeakSpeaker:
             self._voices = parse_voices(out.decode("utf-8", "replace"))
         return list(self._voices)
 
+    def close(self) -> None:
+        """Nothing to release: each line's ``espeak-ng`` process has ended with it."""
+
     def resolve_voice(self, params: SpeechParams) -> str:
         """A voice by id or name if given, else the best match for the language."""
         from .pyttsx3_tts import pick_voice

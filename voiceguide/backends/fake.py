@@ -58,6 +58,9 @@ class FakeSpeaker:
         """``fake-<language>`` unless a voice is named."""
         return params.voice or f"fake-{params.language}"
 
+    def close(self) -> None:
+        """Nothing to release."""
+
 
 class FakeTimer(FakeSpeaker):
     """The fake voice's timing without its sound: silent clips of the same length, made at 8 kHz.
@@ -103,6 +106,9 @@ class FakeClock:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
+    def close(self) -> None:
+        """Nothing to release."""
+
     def wait(self, event: threading.Event, timeout: float) -> bool:
         """Advance by ``timeout`` (or less, up to the next timer) unless ``event`` is already set."""
         if event.is_set():
@@ -145,6 +151,12 @@ class FakeOutput:
     def active(self) -> bool:
         """Like PortAudio's ``Stream.active``: False once the device has vanished."""
         return self._vanish_at is None or self.clock.now < self._vanish_at
+
+    def check(self) -> None:
+        """Always there (a vanished fake output is noticed while it plays); no name to tell."""
+
+    def close(self) -> None:
+        """Nothing to release."""
 
     def vanish(self, at: float) -> None:
         """From fake time ``at`` on, never call the callback again (the sound server was stopped)."""

@@ -36,6 +36,12 @@ class FakeInput:
         self.is_open = False
         """True while a stream is open."""
 
+    def check(self) -> None:
+        """Always there (an ``unavailable`` one fails when opened, as a microphone unplugged late does)."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
     @contextmanager
     def open(self, sample_rate: int, deliver: Callable[[Samples], None]) -> Iterator[object]:
         """Deliver blocks from the recording to ``deliver`` as fake time advances."""

@@ -25,6 +25,9 @@ class FakeRecognizer:
         self._queue = list(texts)
         self.calls: list[Clip] = []
 
+    def close(self) -> None:
+        """Nothing to release."""
+
     def transcribe(self, clip: Clip) -> Transcript:
         """The next configured text."""
         if self.die:

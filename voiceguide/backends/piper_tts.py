@@ -159,6 +159,9 @@ class PiperSpeaker:
         """Every Piper voice found."""
         return [v.as_voice() for v in self._voices]
 
+    def close(self) -> None:
+        """Nothing of this speaker's own to release: loaded voices are shared by the process (one each)."""
+
     def resolve_voice(self, params: SpeechParams) -> str:
         """A model path or voice id if given, else the best voice for the language."""
         voice = self._voice(params)

@@ -17,6 +17,7 @@ import contextlib
 import io
 import logging
 import queue
+import shutil
 import tempfile
 import threading
 import time
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 MIN_CLIP_SECONDS = 0.1
 """Anything shorter is a failed synthesis, never cached."""
 FINISH_TIMEOUT = 30.0
+CLOSE_TIMEOUT = 5.0
+"""Longest :meth:`Pyttsx3Speaker.close` waits for the engine thread to finish its line and end."""
 IDLE_TIMEOUT = 2.0
 """Longest wait for espeak-ng to finish queued work before the next line."""
 RETRIES = 4
@@ -58,10 +61,15 @@ class Pyttsx3Speaker:
         self._done = threading.Condition()
         self._finished_count = 0
         self._count = 0
+        self._closed = False
         self._tmp = Path(tempfile.mkdtemp(prefix="voiceguide-tts-"))
         self._thread = threading.Thread(target=self._run, name="voiceguide-tts", daemon=True)
         self._thread.start()
-        self._voices: list[Voice] = self._call("voices", None)
+        try:
+            self._voices: list[Voice] = self._call("voices", None)
+        except BaseException:  # no engine: leave no thread or folder behind
+            self.close()
+            raise
 
     # --- the engine thread -------------------------------------------------
     def _run(self) -> None:
@@ -70,7 +78,7 @@ class Pyttsx3Speaker:
         engine: Any = None
         while True:
             job = self._jobs.get()
-            if job is None:
+            if job is None:  # closed: returning drops the one strong reference to the engine
                 return
             kind, arg, future = job
             try:
@@ -189,8 +197,15 @@ class Pyttsx3Speaker:
         return clip
 
     def close(self) -> None:
-        """Stop the engine thread."""
+        """Stop the engine thread (dropping the engine it holds) and remove the temporary folder."""
+        if self._closed:
+            return
+        self._closed = True
         self._jobs.put(None)
+        self._thread.join(CLOSE_TIMEOUT)
+        if self._thread.is_alive():
+            log.warning("the pyttsx3 engine thread did not end within %g s", CLOSE_TIMEOUT)
+        shutil.rmtree(self._tmp, ignore_errors=True)
 
 
 def pick_voice(voices: list[Voice], language: str) -> str:

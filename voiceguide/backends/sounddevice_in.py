@@ -53,6 +53,9 @@ class SoundDeviceInput:
             raise AudioUnavailable(f"No usable microphone ({exc}). {MIC_HELP}") from exc
         return str(info["name"])
 
+    def close(self) -> None:
+        """Nothing to release: each stream closes with its ``open`` context."""
+
     @contextmanager
     def open(self, sample_rate: int, deliver: Callable[[Samples], None]) -> Iterator[object]:
         """Open, start and finally close one input stream calling ``deliver`` with each block."""

@@ -128,6 +128,9 @@ class SoundDeviceOutput:
             raise AudioUnavailable(f"No usable output device ({exc}). {MISSING_HELP}") from exc
         return str(info["name"])
 
+    def close(self) -> None:
+        """Nothing to release: each stream closes with its ``open`` context."""
+
     @contextmanager
     def open(self, sample_rate: int, fill: FillCallback) -> Iterator[object]:
         """Open, start and finally close one output stream."""

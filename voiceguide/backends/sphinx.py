@@ -168,6 +168,9 @@ class SphinxRecognizer:
         """The shared pocketsphinx decoder (loads it if needed)."""
         return _load(self.model, self.tuning).decoder
 
+    def close(self) -> None:
+        """Nothing of its own to release: the loaded model is shared by the process."""
+
     def transcribe(self, clip: Clip) -> Transcript:
         """Decode ``clip`` as one utterance; the confidence is the mean posterior of the words heard."""
         loaded = _load(self.model, self.tuning)

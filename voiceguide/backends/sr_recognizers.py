@@ -58,6 +58,9 @@ class SRSphinxRecognizer:
 
     name = "sphinx-sr"
 
+    def close(self) -> None:
+        """Nothing of its own to release: its model, if any, is shared by the process."""
+
     def transcribe(self, clip: Clip) -> Transcript:
         """Recognize ``clip`` with ``recognize_sphinx``."""
         sr = _need("speech_recognition", "'voiceguide[listen]'")
@@ -86,6 +89,9 @@ class VoskRecognizer:
                                   "https://alphacephei.com/vosk/models and unpack it there")
         self._vosk = _need("vosk", "vosk")
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Nothing of its own to release: its model, if any, is shared by the process."""
 
     def transcribe(self, clip: Clip) -> Transcript:
         """Recognize ``clip``; the confidence is the mean of Vosk's word confidences."""
@@ -142,6 +148,9 @@ class WhisperRecognizer:
         self.path = path
         self.options: dict[str, Any] = {"language": language, "fp16": False} if language else {"fp16": False}
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Nothing of its own to release: its model, if any, is shared by the process."""
 
     def transcribe(self, clip: Clip) -> Transcript:
         """Recognize ``clip``."""

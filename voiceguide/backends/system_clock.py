@@ -16,3 +16,6 @@ class SystemClock:
     def wait(self, event: threading.Event, timeout: float) -> bool:
         """Block on ``event`` for up to ``timeout`` seconds."""
         return event.wait(timeout)
+
+    def close(self) -> None:
+        """Nothing to release."""

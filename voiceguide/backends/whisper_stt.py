@@ -132,6 +132,11 @@ class FasterWhisperRecognizer:
             raise RecognizerError(f"cannot load the Whisper model {source}: {exc}") from exc
         return self._model
 
+    def close(self) -> None:
+        """Let go of the loaded model (a later :meth:`transcribe` loads it again)."""
+        with self._lock:
+            self._model = None
+
     def transcribe(self, clip: Clip) -> Transcript:
         """The words in ``clip``, with Whisper's stock phrases for silence and noise dropped."""
         audio = _as_16k(clip)

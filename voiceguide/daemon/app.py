@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from ..backends.sounddevice_in import SoundDeviceInput
-from ..backends.system_clock import SystemClock
+from .. import backends
+from ..backends.rig import open_rig
 from ..listen.shared_input import SharedInput
+from ..model import Session
+from ..player import Player
 from ..seams import AudioOutput, Clock
-from ..speaking import SpeakingGate
-from .answers import Answers
+from ..timeline import Timeline
+from .answers import Answers, live_session
 from .clock import SystemWallClock
 from .config import DaemonConfig
 from .config_read import load_config
 from .control import ControlServer
 from .daemon import Daemon
 from .events import Event, Shutdown, StartRequest, Trigger
-from .sessions import open_output, prepare, slower
+from .sessions import Sessions
 from .volume import Volume, VolumeOutput
 from .wake import WakeTrigger
 from .worker import Worker, refresh_portaudio
 
 log = logging.getLogger(__name__)
+
+EXIT_WAIT = 0.4
+"""Seconds the exiting daemon waits for the session worker to end (and close its speech engines): long
+enough after a normal stop, short enough that SIGTERM still exits within 2 s if the worker is busy."""
 
 
 def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
@@ -47,12 +55,15 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
         from .button import ButtonTrigger
 
         triggers.append(ButtonTrigger(config.button, playing=playing))
-    gate = SpeakingGate()
-    microphone = SharedInput(SoundDeviceInput(config.audio.input))  # one stream: wake phrase, commands, answers
+    clock = backends.system_clock()
+    sessions = Sessions(config)  # one builder, so one speech engine, for every session the daemon plays
+    # one microphone stream: wake phrase, commands, answers
+    microphone = SharedInput(backends.audio_input("sounddevice", config.audio.input))
+    live = live_session(config, sessions.builder, microphone, clock)
     if config.wake is not None:
-        wake = WakeTrigger(config.wake, config, playing=playing, microphone=microphone, speaking=gate)
+        wake = WakeTrigger(config.wake, config, playing=playing, microphone=microphone, speaking=live.gate)
         triggers.append(wake)
-    answers = Answers(config, microphone, SystemClock())
+    answers = Answers(config, live)
 
     def refresh() -> None:  # re-initialising PortAudio would break the open microphone stream
         if wake is None or not wake.listening:
@@ -61,16 +72,24 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
     volume = Volume()
 
     def output(request: StartRequest) -> tuple[AudioOutput, Clock]:
-        out, clock = open_output(config, request)
-        return VolumeOutput(out, volume), clock
+        rig = open_rig("sounddevice", config.audio.output)  # checked: AudioUnavailable until it is there
+        return VolumeOutput(rig.output, volume), rig.clock
 
-    worker = Worker(events.put, lambda r: prepare(config, r, answers.listening), output,
-                    SystemClock(), refresh=refresh, slower=lambda r, s, t: slower(config, r, s, t),
-                    on_tick=gate.update, listen=answers.listener)
+    def slower(request: StartRequest, session: Session, timeline: Timeline) -> Callable[[Player], None]:
+        say = functools.partial(_said, request)
+        return live.slower(session, sessions.compiler(request, timeline), say=say).request
+
+    worker = Worker(events.put, lambda r: sessions.prepare(r, answers.listening), output, clock, refresh=refresh,
+                    slower=slower, on_tick=live.tick, listen=answers.listener, on_close=live.close)
     daemon = Daemon(config, events, worker, SystemWallClock(), triggers)
     daemon.volume = volume
     holder.append(daemon)
     return daemon
+
+
+def _said(request: StartRequest, text: str) -> None:
+    """What "slower" tells the person, in the log (the daemon has no screen)."""
+    log.info("%s: %s", request.session, text)
 
 
 def serve(config_file: Path | None = None) -> int:
@@ -86,5 +105,6 @@ def serve(config_file: Path | None = None) -> int:
     try:
         return daemon.run()
     finally:
+        daemon.worker.close(timeout=EXIT_WAIT)  # after its last job the worker closes the speech engines
         for number, handler in previous.items():
             signal.signal(number, handler)

@@ -21,6 +21,14 @@ class RampedOutput:
         self.inner = inner
         self.ramp = ramp
 
+    def check(self) -> str | None:
+        """The wrapped output's check."""
+        return self.inner.check()
+
+    def close(self) -> None:
+        """Close the wrapped output."""
+        self.inner.close()
+
     def open(self, sample_rate: int, fill: FillCallback) -> AbstractContextManager[object]:
         """Open the wrapped output with a fill that applies the ramp."""
         total = max(1, int(self.ramp.seconds * sample_rate))

@@ -36,6 +36,14 @@ class VolumeOutput:
         self.inner = inner
         self.volume = volume
 
+    def check(self) -> str | None:
+        """The wrapped output's check."""
+        return self.inner.check()
+
+    def close(self) -> None:
+        """Close the wrapped output."""
+        self.inner.close()
+
     def open(self, sample_rate: int, fill: FillCallback) -> AbstractContextManager[object]:
         """Open the wrapped output with a fill that applies the level."""
         per_sample = 1.0 / max(1.0, GLIDE_SECONDS * sample_rate)

@@ -98,10 +98,12 @@ class Worker:
     def __init__(self, post: Callable[[Event], None], prepare: Prepare, open_output: OpenOutput,
                  wait_clock: Clock, *, threaded: bool = True, refresh: Callable[[], None] = refresh_portaudio,
                  retry: Callable[[], Iterator[float]] = backoff, slower: MakeSlower | None = None,
-                 on_tick: Callable[[Snapshot], None] | None = None, listen: MakeListener | None = None) -> None:
+                 on_tick: Callable[[Snapshot], None] | None = None, listen: MakeListener | None = None,
+                 on_close: Callable[[], None] | None = None) -> None:
         """``slower``: how "slower" is acted on (None: it is not); ``on_tick``: called with each player
         snapshot, a few times a second while a session plays (the speaking gate of voice commands);
-        ``listen``: what captures answers when the timeline was compiled with listen windows."""
+        ``listen``: what captures answers when the timeline was compiled with listen windows;
+        ``on_close``: what to release once the last job is done (the daemon's session builder)."""
         self._post = post
         self._prepare = prepare
         self._open_output = open_output
@@ -111,6 +113,7 @@ class Worker:
         self._slower = slower
         self._on_tick = on_tick
         self._listen = listen
+        self._on_close = on_close
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._controls: queue.SimpleQueue[Command] | None = None
         self._cancel = threading.Event()
@@ -151,18 +154,29 @@ class Worker:
         self._cancel.set()
         self._jobs.put(None)
         self._news.set()
-        if self._thread is not None and timeout > 0:
+        if self._thread is None:
+            self._closed()
+        elif timeout > 0:
             self._thread.join(timeout)
 
     # --- the worker thread -----------------------------------------------------------------------
     def _loop(self) -> None:
-        while True:
-            if self._lost is not None:
-                self._await_output(self._lost)
-            job = self._jobs.get()
-            if job is None:
-                return
-            self._do(job)
+        try:
+            while True:
+                if self._lost is not None:
+                    self._await_output(self._lost)
+                job = self._jobs.get()
+                if job is None:
+                    return
+                self._do(job)
+        finally:
+            self._closed()
+
+    def _closed(self) -> None:
+        """Release what the jobs used (once), after the last of them."""
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
 
     def _do(self, job: Job) -> None:
         assert job is not None

@@ -68,10 +68,13 @@ class SharedInput:
         self._history: _History | None = None
         self._history_lock = threading.Lock()  # orders history against the blocks delivered live
 
-    def check(self, *args: object) -> object:
-        """The inner input's ``check`` (which names the device or raises), if it has one."""
-        check = getattr(self.inner, "check", None)
-        return None if check is None else check(*args)
+    def check(self) -> str | None:
+        """The inner input's ``check`` (which names the device or raises)."""
+        return self.inner.check()
+
+    def close(self) -> None:
+        """Close the inner input (once no one listens: a stream still open closes with its ``open``)."""
+        self.inner.close()
 
     @property
     def listeners(self) -> int:

@@ -1,2 +1,1 @@
-"""Playback: the control vocabulary (:mod:`.control`) shared by the player, the play loop and everything that
-steers them (keys, voice commands, the daemon's triggers). Importing this package imports nothing else."""
+"""Playback: a compiled session played live. Importing this package imports nothing else."""
