@@ -11,8 +11,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import compiled
 
+from tests.helpers import compiled
 from voiceguide import cli, live
 from voiceguide.backends.fake import FakeClock, FakeOutput
 from voiceguide.backends.sounddevice_out import LossGauge
