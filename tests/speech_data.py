@@ -20,7 +20,7 @@ from typing import NoReturn
 
 import pytest
 
-from voiceguide.bench_stt import LabeledClip, default_cache, fetch_librivox, pip_download
+from tests.speech_clips import LabeledClip, default_cache, fetch_librivox, pip_download
 from voiceguide.errors import VoiceguideError
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import HEADER, TWENTY_MINUTES, compiled, max_jump
 
+from tests.helpers import HEADER, TWENTY_MINUTES, compiled, max_jump
 from voiceguide.backends.fake import FakeClock, FakeOutput
 from voiceguide.catchup import CUES, MIN_QUIET_SECONDS, QuietIndex
 from voiceguide.mix import Mixer

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile
-from conftest import SCRIPTS, script
 
+from tests.helpers import SCRIPTS, script
 from voiceguide import cli, library, parse
 from voiceguide.backends import sounddevice_out
 from voiceguide.backends.fake import FakeSpeaker

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TWENTY_MINUTES, compiled, session_of
 
+from tests.helpers import TWENTY_MINUTES, compiled, session_of
 from voiceguide import sounds
 from voiceguide.backends.fake import FakeSpeaker
 from voiceguide.compile import CUE_WORDS, DEFAULT_RATE, compile_session

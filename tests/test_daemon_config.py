@@ -6,8 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 
+from tests.helpers import REPO
 from voiceguide.daemon.config import DaemonConfig, QuietHours
 from voiceguide.daemon.config_read import load_config, loads_config
 from voiceguide.errors import ConfigError

@@ -11,8 +11,8 @@ from typing import Literal
 
 import numpy as np
 import pytest
-from conftest import compiled
 
+from tests.helpers import compiled
 from voiceguide.backends.fake import FakeClock, FakeOutput
 from voiceguide.daemon.clock import FakeWallClock
 from voiceguide.daemon.config import DaemonConfig, Ramp
@@ -259,8 +259,7 @@ def test_voice_commands_skip_repeat_and_slower_reach_a_playing_session() -> None
 
 
 def test_the_worker_slows_a_session_down_when_asked() -> None:
-    from conftest import session_of
-
+    from tests.helpers import session_of
     from voiceguide.backends.fake import FakeSpeaker
     from voiceguide.compile import DEFAULT_RATE, compile_session
     from voiceguide.slowing import Slower

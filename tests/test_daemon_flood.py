@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import full_listen_queue
 from voiceguide.daemon.clock import SystemWallClock
 from voiceguide.daemon.config import DaemonConfig
 from voiceguide.daemon.control import ControlServer, private_dir, request, socket_path
@@ -71,44 +72,29 @@ def test_two_hundred_clients_at_once_all_get_a_reply(daemon: Daemon) -> None:
 
 def test_a_full_queue_is_tried_again_until_the_daemon_accepts(runtime: Path) -> None:
     """A server that accepts nothing for a while (queue of 1, already full): ctl waits, then gets its reply."""
-    path = socket_path()
-    private_dir(path.parent)
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(str(path))
-    server.listen(0)
-    fillers = []
-    for _ in range(4):  # fill the queue: further connects get EAGAIN
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.setblocking(False)
+    with full_listen_queue(socket_path()) as (server, fillers):
+        started = threading.Event()
+
+        def serve() -> None:
+            started.wait()
+            for _ in range(len(fillers) + 1):
+                conn, _ = server.accept()
+                with conn:
+                    if conn.recv(100):
+                        conn.sendall(b'{"ok": true, "state": "idle"}\n')
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        timer = threading.Timer(0.3, started.set)
+        timer.start()
         try:
-            s.connect(str(path))
-        except BlockingIOError:
-            s.close()
-            break
-        fillers.append(s)
-    started = threading.Event()
-
-    def serve() -> None:
-        started.wait()
-        for _ in range(len(fillers) + 1):
-            conn, _ = server.accept()
-            with conn:
-                if conn.recv(100):
-                    conn.sendall(b'{"ok": true, "state": "idle"}\n')
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    timer = threading.Timer(0.3, started.set)
-    timer.start()
-    try:
-        for s in fillers:
-            s.close()  # accepted later, read as empty
-        assert request({"command": "status"}, timeout=5.0) == {"ok": True, "state": "idle"}
-    finally:
-        timer.cancel()
-        started.set()
-        thread.join(5)
-        server.close()
+            for s in fillers:
+                s.close()  # accepted later, read as empty
+            assert request({"command": "status"}, timeout=5.0) == {"ok": True, "state": "idle"}
+        finally:
+            timer.cancel()
+            started.set()
+            thread.join(5)
 
 
 def test_a_socket_nobody_listens_on_is_tried_briefly_then_reported(runtime: Path) -> None:

@@ -6,7 +6,6 @@ import functools
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import full_listen_queue
 from voiceguide import backends
 from voiceguide.backends.fake import FakeClock, FakeSpeaker
 from voiceguide.daemon import isolated, sessions
@@ -196,25 +196,7 @@ def test_only_a_socket_is_ever_replaced(runtime: Path, tmp_path: Path, kind: str
 
 def test_a_live_socket_that_is_busy_is_not_taken_for_a_stale_one(runtime: Path) -> None:
     path = socket_path()
-    private_dir(path.parent)
-    live = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    live.bind(str(path))
-    live.listen(0)
-    queued = []
-    try:
-        for _ in range(4):
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.setblocking(False)
-            try:
-                s.connect(str(path))
-            except BlockingIOError:
-                s.close()
-                break
-            queued.append(s)
+    with full_listen_queue(path):
         with pytest.raises(DaemonError, match="another voiceguide daemon"):
             ControlServer().start(lambda e: None)
         assert path.exists(), "a running daemon's socket was removed"
-    finally:
-        for s in queued:
-            s.close()
-        live.close()

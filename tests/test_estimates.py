@@ -6,8 +6,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from conftest import beyond_validation, script, session_of
 
+from tests.helpers import beyond_validation, script, session_of
 from voiceguide import cli
 from voiceguide.backends.fake import FakeSpeaker, FakeTimer
 from voiceguide.compile import compile_session

@@ -11,8 +11,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import compiled
 
+from tests.helpers import compiled
 from voiceguide import cli
 from voiceguide.backends import rig
 from voiceguide.backends.fake import FakeClock, FakeOutput

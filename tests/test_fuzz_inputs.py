@@ -13,8 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import fuzz_cases
 import pytest
+
+from tests import fuzz_cases
 
 SEED = 20261201
 COUNT = 240

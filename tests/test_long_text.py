@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import beyond_validation, session_of
 
+from tests.helpers import beyond_validation, session_of
 from voiceguide import voice_shaping
 from voiceguide.backends.fake import FakeSpeaker
 from voiceguide.compile import compile_session

@@ -6,8 +6,8 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import compiled
 
+from tests.helpers import compiled
 from voiceguide.mix import Mixer
 from voiceguide.seams import Samples
 from voiceguide.timeline import Event, Timeline

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import HEADER, SCRIPTS, script, session_of
 
+from tests.helpers import HEADER, SCRIPTS, script, session_of
 from voiceguide import cli, library, parse
 from voiceguide.errors import ScriptError
 from voiceguide.model import Breathe, Chime, Listen, Pause, Phase, Say

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 
 import numpy as np
 import pytest
-from conftest import max_jump, one_clip_timeline, position_ramp
 
+from tests.helpers import max_jump, one_clip_timeline, position_ramp
 from voiceguide.mix import Mixer
 from voiceguide.playback.control import Command, State
 from voiceguide.player import FADE_SECONDS, MAX_BLOCK, STOP_FADE_SECONDS, Player

@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.measure import find_onsets
 from voiceguide import adjust, affirmations, ambient, library, parse, sounds
 from voiceguide.backends.fake import FakeSpeaker
 from voiceguide.cli import main
 from voiceguide.compile import compile_session
 from voiceguide.mix import Mixer
 from voiceguide.model import Breathe
-from voiceguide.onsets import find_onsets
 from voiceguide.patterns import PATTERNS
 
 REPO = Path(__file__).resolve().parent.parent

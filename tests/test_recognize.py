@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soxr
-from speech_data import librivox_or_skip
 
+from tests.measure import wer, word_errors
+from tests.speech_clips import LabeledClip, load_clip
+from tests.speech_data import librivox_or_skip
 from voiceguide import backends
 from voiceguide.backends import sphinx
-from voiceguide.bench_stt import LabeledClip, load_clip, wer, word_errors
 from voiceguide.cli import main
 from voiceguide.errors import BackendError, RecognizerError
 from voiceguide.seams import Clip, Transcript

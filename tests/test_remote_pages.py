@@ -11,8 +11,7 @@ import pytest
 
 pytest.importorskip("starlette")
 
-from remote_helpers import CONFIG, make_remote, seed_journal
-
+from tests.remote_helpers import CONFIG, make_remote, seed_journal
 from voiceguide import library
 from voiceguide.daemon.config_read import load_config
 from voiceguide.remote import chart

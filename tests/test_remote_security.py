@@ -10,8 +10,7 @@ import pytest
 
 pytest.importorskip("starlette")
 
-from remote_helpers import ORIGIN, make_remote
-
+from tests.remote_helpers import ORIGIN, make_remote
 from voiceguide.journal.db import JOURNAL_FILE
 from voiceguide.remote.devices import Devices, digest
 from voiceguide.remote.guard import COOKIE

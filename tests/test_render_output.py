@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from conftest import HEADER, script
 
+from tests.helpers import HEADER, script
 from voiceguide import cli, outputs, parse
 from voiceguide.backends.fake import FakeSpeaker, FakeTimer
 from voiceguide.compile import compile_session

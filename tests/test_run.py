@@ -9,8 +9,8 @@ from contextlib import contextmanager
 
 import numpy as np
 import pytest
-from conftest import TWENTY_MINUTES, compiled, max_jump, session_of
 
+from tests.helpers import TWENTY_MINUTES, compiled, max_jump, session_of
 from voiceguide.backends.fake import FakeClock, FakeOutput, FakeSpeaker
 from voiceguide.compile import compile_session
 from voiceguide.errors import OutputLost

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import HEADER, session_of
 
+from tests.helpers import HEADER, session_of
 from voiceguide.adjust import SLOWEST_RATE, slowed
 from voiceguide.backends.fake import FakeClock, FakeOutput, FakeSpeaker
 from voiceguide.compile import DEFAULT_RATE, compile_session

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from conftest import AUDIO
 
+from tests.helpers import AUDIO
 from voiceguide import sounds
 from voiceguide.errors import AudioError
 from voiceguide.seams import Clip

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import HEADER
 
+from tests.helpers import HEADER
 from voiceguide import affirmations, languages, parse
 from voiceguide.cli import main
 from voiceguide.errors import ScriptError

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import compiled, session_of
 
+from tests.helpers import compiled, session_of
 from voiceguide import cli, parse, voice_shaping
 from voiceguide.backends.fake import FakeSpeaker
 from voiceguide.compile import compile_session

@@ -76,9 +76,8 @@ def test_any_ctranslate2_folder_given_as_model_is_used(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def librivox() -> list[tuple[str, object]]:
-    from speech_data import librivox_or_skip, whisper_or_skip
-
-    from voiceguide.bench_stt import load_clip
+    from tests.speech_clips import load_clip
+    from tests.speech_data import librivox_or_skip, whisper_or_skip
 
     whisper_or_skip()
     return [(c.reference, load_clip(c.path)) for c in librivox_or_skip()]
@@ -87,7 +86,7 @@ def librivox() -> list[tuple[str, object]]:
 @pytest.mark.parametrize(("model", "most"), [("tiny.en", 0.06), ("base", 0.06)])
 def test_the_packaged_models_get_real_speech_right(librivox: list[tuple[str, object]], model: str,
                                                    most: float) -> None:
-    from voiceguide.bench_stt import wer
+    from tests.measure import wer
 
     rec = FasterWhisperRecognizer(model, "en")
     heard = [(reference, rec.transcribe(clip).text) for reference, clip in librivox]  # type: ignore[arg-type]
@@ -96,6 +95,6 @@ def test_the_packaged_models_get_real_speech_right(librivox: list[tuple[str, obj
 
 @pytest.mark.parametrize("model", ["tiny.en", "base"])
 def test_nothing_is_invented_in_silence_or_room_noise(librivox: object, model: str) -> None:
-    from voiceguide.bench_listen import invented_answers
+    from tests.measure import invented_answers
 
     assert invented_answers(FasterWhisperRecognizer(model, "en"), tries=20) == {"silence": [], "room noise": []}

@@ -23,7 +23,7 @@ from typing import IO
 import numpy as np
 import pytest
 
-from voiceguide.onsets import find_onset
+from tests.measure import find_onset
 
 from .audio_helpers import RATE, Pulse, global_lag, measure_fade, read_wav, run_voiceguide, voiceguide
 

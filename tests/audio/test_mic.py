@@ -24,9 +24,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.measure import matches
 from voiceguide.backends.sounddevice_in import SoundDeviceInput
 from voiceguide.backends.system_clock import SystemClock
-from voiceguide.bench_commands import matches
 from voiceguide.listen.capture import Answer, capture_answer
 from voiceguide.listen.vad import EndReason
 from voiceguide.listen.voice_commands import DEFAULT_WORDS, CommandListener, VoiceCommands

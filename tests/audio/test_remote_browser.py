@@ -50,7 +50,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def remote_daemon(pulse: Pulse, tmp_path: Path, speech_cache: Path) -> Iterator[tuple[Daemon, int, Path]]:
-    from remote_helpers import seed_journal
+    from tests.remote_helpers import seed_journal
 
     port = _free_port()
     seed_journal(tmp_path / "home" / "data" / "voiceguide").close()

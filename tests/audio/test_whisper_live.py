@@ -19,8 +19,8 @@ import soundfile as sf
 from tests.audio.audio_helpers import Pulse
 from tests.audio.test_listen_session import SCRIPT, answer_at, run_and_speak
 from tests.audio.test_mic import virtual_mic  # noqa: F401  (the fixture)
+from tests.measure import word_errors
 from tests.speech_data import librivox_or_skip, whisper_or_skip
-from voiceguide.bench_stt import word_errors
 
 pytestmark = pytest.mark.audio
 

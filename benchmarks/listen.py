@@ -1,9 +1,8 @@
-"""Measurements of listening beyond word error rate, used by ``python -m voiceguide.bench_stt`` and tests.
+"""Measurements of listening beyond word error rate, used by ``python -m benchmarks.stt``.
 
-* :func:`invented_answers`: how often a recognizer "hears" words in silence or room noise (Whisper is
-  known to write "Thank you." or "you" there).
-* :func:`room_noise`: a synthetic room: a steady fan-like hiss, mains hum, and a rustle that rises loud
-  enough for the endpointer to take it as the start of an answer (the case that reaches the recognizer).
+* invented answers: how often a recognizer "hears" words in silence or room noise (Whisper is known to write
+  "Thank you." or "you" there), counted by ``tests.measure.invented_answers`` on its synthetic rooms (the
+  tests use them too).
 * :func:`in_worker`: end of answer to words, cold and warm, and the worker's peak RSS.
 * :func:`underruns_while_transcribing`: the real output's underflows while answers are transcribed.
 * :func:`daemon_memory`: RSS of a daemon-like process with the model loaded, and after the worker's idle exit.
@@ -21,49 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from .seams import Clip, Recognizer, Samples
+from tests.measure import invented_answers
+from voiceguide.seams import Clip, Samples
 
-RATE = 16000
-"""Sample rate of the clips made here."""
-
-
-def silence(seconds: float = 3.0, seed: int = 0) -> Clip:
-    """A quiet room through a real microphone: faint white noise around -70 dBFS (never exact zeros)."""
-    rng = np.random.default_rng(seed)
-    return Clip((rng.standard_normal(int(seconds * RATE)) * 3e-4).astype(np.float32), RATE)
-
-
-def room_noise(seconds: float = 3.0, seed: int = 0) -> Clip:
-    """Hiss and hum with a rustle (band-passed noise, a slow swell) in the middle; different per ``seed``."""
-    rng = np.random.default_rng(seed)
-    n = int(seconds * RATE)
-    t = np.arange(n) / RATE
-    hiss = np.cumsum(rng.standard_normal(n)) * 2e-4  # brown: a fan or traffic far away
-    hiss -= np.convolve(hiss, np.ones(801) / 801, mode="same")
-    hum = 0.004 * np.sin(2 * np.pi * 50 * t + rng.uniform(0, 6)) + 0.002 * np.sin(2 * np.pi * 100 * t)
-    white = rng.standard_normal(n)
-    spectrum = np.fft.rfft(white)
-    freqs = np.fft.rfftfreq(n, 1 / RATE)
-    low, high = rng.uniform(300, 1500), rng.uniform(2500, 6000)
-    spectrum[(freqs < low) | (freqs > high)] = 0
-    rustle = np.fft.irfft(spectrum, n)
-    rustle /= np.max(np.abs(rustle)) + 1e-9
-    centre, width = rng.uniform(0.35, 0.65) * seconds, rng.uniform(0.3, 0.8)
-    swell = np.exp(-0.5 * ((t - centre) / width) ** 2)
-    loud = rng.uniform(0.03, 0.15)
-    audio = hiss + hum + loud * rustle * swell
-    return Clip(audio.astype(np.float32), RATE)
-
-
-def invented_answers(recognizer: Recognizer, tries: int = 20) -> dict[str, list[str]]:
-    """What ``recognizer`` wrote for ``tries`` clips each of silence and room noise (non-empty = invented)."""
-    found: dict[str, list[str]] = {"silence": [], "room noise": []}
-    for seed in range(tries):
-        for kind, make in (("silence", silence), ("room noise", room_noise)):
-            text = recognizer.transcribe(make(2.0 + (seed % 3), seed)).text
-            if text.strip():
-                found[kind].append(text)
-    return found
+from . import REPO
 
 
 def _status_mb(pid: int | str, field: str) -> float | None:
@@ -92,7 +52,7 @@ class WorkerRun:
 
 def in_worker(backend: str, config: dict[str, Any], clips: list[Clip]) -> WorkerRun:
     """Transcribe ``clips`` through a :class:`RecognizerProcess` the way a session does; time and measure it."""
-    from .listen.stt_worker import RecognizerProcess
+    from voiceguide.listen.stt_worker import RecognizerProcess
 
     worker = RecognizerProcess(backend, config, backend)
     try:
@@ -115,8 +75,8 @@ def underruns_while_transcribing(backend: str, config: dict[str, Any], clips: li
                                  seconds: float, device: str | None = None) -> tuple[int, int, float]:
     """Play a quiet tone for ``seconds`` on the real output while the worker transcribes ``answers`` clips
     one after another; (underflows, answers transcribed, seconds played)."""
-    from .backends.sounddevice_out import SoundDeviceOutput
-    from .listen.stt_worker import RecognizerProcess
+    from voiceguide.backends.sounddevice_out import SoundDeviceOutput
+    from voiceguide.listen.stt_worker import RecognizerProcess
 
     rate = 48000
     phase = 0
@@ -146,7 +106,7 @@ def underruns_while_transcribing(backend: str, config: dict[str, Any], clips: li
 
 MEMORY_PROBE = """
 import json, sys, time
-from voiceguide.bench_listen import _status_mb
+from benchmarks.listen import _status_mb
 from voiceguide.daemon import app, daemon  # what the daemon process imports
 from voiceguide.journal.audio import load
 from voiceguide.listen.stt_worker import off_audio_path
@@ -165,8 +125,8 @@ def daemon_memory(clip: Path, idle: float, after: float | None = None) -> dict[s
     """The figures of :data:`MEMORY_PROBE`, with the worker's idle time set to ``idle`` seconds, the second
     ``after`` seconds after the answer (default: 3 s after the idle time)."""
     wait = idle + 3 if after is None else after
-    done = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(clip), str(idle), str(wait)],
-                          capture_output=True, text=True, timeout=wait + 300, check=True)
+    done = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(clip.resolve()), str(idle), str(wait)],
+                          capture_output=True, text=True, timeout=wait + 300, check=True, cwd=REPO)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
@@ -174,8 +134,8 @@ def daemon_memory(clip: Path, idle: float, after: float | None = None) -> dict[s
 def report(clip_paths: list[Path], device: str | None, session_seconds: float, answers: int,
            idle: float) -> list[str]:
     """The listening benchmark's Markdown lines (each measurement once: Whisper decoding is heavy)."""
-    from .backends import recognizer
-    from .journal.audio import load
+    from voiceguide.backends import recognizer
+    from voiceguide.journal.audio import load
 
     clips = [load(p) for p in clip_paths]
     lines = ["", "### Invented answers (20 tries each of silence and room noise)", "",

@@ -1,10 +1,10 @@
-"""Measure what really came out of an audio sink: record a PulseAudio monitor, locate cues in it.
+"""Measure what really came out of an audio sink: record a PulseAudio monitor, on a null sink of its own.
 
-``find_onsets`` finds where a known clip starts in a recording by normalised cross-correlation
-(FFT-based, one window per expected cue). ``MonitorRecorder`` runs ``parec`` on a sink's monitor and
-timestamps every chunk as it arrives, so a recording sample can be mapped to ``time.monotonic()``.
-``private_sink`` gives a run a null sink of its own. Used by the benchmark (``python -m voiceguide.bench``)
-and usable by real-audio tests.
+``MonitorRecorder`` runs ``parec`` on a sink's monitor and timestamps every chunk as it arrives, so a
+recording sample can be mapped to ``time.monotonic()``. ``private_sink`` gives a run a null sink of its own.
+Where a known clip starts in the recording is found by ``tests.measure.find_onsets`` (normalised
+cross-correlation; the tests use it too). Used by the benchmarks (``python -m benchmarks.live``,
+``benchmarks.remote``, ``benchmarks.startup``).
 """
 
 from __future__ import annotations
@@ -15,64 +15,17 @@ import os
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
 import numpy as np
 import numpy.typing as npt
 
+from tests.measure import Audio
+
 log = logging.getLogger(__name__)
 
-Audio = npt.NDArray[np.floating]
-
-
-def _correlate(window: npt.NDArray[np.float64], template: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """``out[k] = sum_j window[k + j] * template[j]`` for every full overlap, via the FFT."""
-    n = len(window) + len(template) - 1
-    size = 1 << (n - 1).bit_length()
-    spec = np.fft.rfft(window, size) * np.conj(np.fft.rfft(template, size))
-    full: npt.NDArray[np.float64] = np.fft.irfft(spec, size)
-    return full[: len(window) - len(template) + 1]
-
-
-def find_onset(recording: Audio, template: Audio, expected: int, search: int,
-               lead: int = 0) -> tuple[int, float]:
-    """Where ``template`` best matches ``recording`` within ``expected ± search`` samples, and how well.
-
-    The score is the normalised cross-correlation (1.0 for an exact, scaled copy); a low score
-    (below ~0.5) means the cue was probably not in the window. ``lead`` > 0 matches that many samples
-    of silence before the template too: use it for a cue that starts after quiet and is self-similar
-    (a bell repeats itself almost exactly every few ms; without a lead, a match one 'period' late scores
-    0.99). Raises ``ValueError`` if the window lies outside the recording.
-    """
-    tpl = np.concatenate((np.zeros(max(0, lead)), np.asarray(template, dtype=np.float64)))
-    length = len(tpl)
-    expected -= max(0, lead)
-    lo = max(0, expected - search)
-    hi = min(len(recording), expected + search + length)
-    if length == 0 or hi - lo < length:
-        raise ValueError(f"no room to look for a {length}-sample cue near sample {expected} "
-                         f"(recording has {len(recording)} samples)")
-    window = np.asarray(recording[lo:hi], dtype=np.float64)
-    corr = _correlate(window, tpl)
-    energy_t = float(np.dot(tpl, tpl))
-    sums = np.concatenate(([0.0], np.cumsum(window * window)))
-    local = sums[length:] - sums[:-length]
-    norm = np.sqrt(np.maximum(local, 1e-6 * energy_t) * energy_t)
-    score = corr / norm
-    best = int(np.argmax(score))
-    return lo + best + max(0, lead), float(score[best])
-
-
-def find_onsets(recording: Audio, template: Audio, expected_starts: Sequence[int], search: int,
-                lead: int = 0) -> list[int]:
-    """The sample where ``template`` starts near each of ``expected_starts`` (within ``± search`` samples).
-
-    Each expected start is searched independently, so ``search`` should stay below half the spacing
-    of cues. Accuracy is one sample for a clean copy of the template. ``lead``: see :func:`find_onset`.
-    """
-    return [find_onset(recording, template, e, search, lead)[0] for e in expected_starts]
 
 
 def first_above(recording: Audio, threshold: float, start: int = 0) -> int | None:

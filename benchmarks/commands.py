@@ -1,6 +1,6 @@
 """Voice command benchmark: detection rate and false triggers of ``VoiceCommands``, now and before.
 
-``python -m voiceguide.bench_commands`` builds repeatable test audio with the Piper voice (the
+``python -m benchmarks.commands`` builds repeatable test audio with the Piper voice (the
 ``piper`` extra): every command word at 11 speaking rates (100-200 words per minute), each at a
 random level, with 1.5-3.5 s gaps, in a quiet (-50 dBFS) and a noisy (-40 dBFS) room; and the
 session speech of a few bundled scripts rendered at 16 kHz (kept in a cache folder, so later runs
@@ -25,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .bench_stt import default_cache
-from .listen.voice_commands import DEFAULT_WORDS, CommandConfig, VoiceCommands
-from .playback.control import Command
-from .seams import Samples, SpeechParams
+from tests.measure import matches
+from tests.speech_clips import default_cache
+from voiceguide.listen.voice_commands import DEFAULT_WORDS, CommandConfig, VoiceCommands
+from voiceguide.playback.control import Command
+from voiceguide.seams import Samples, SpeechParams
 
 RATE = 16000
 BLOCK = 1600
@@ -67,7 +68,7 @@ def renderings() -> list[tuple[str, Samples]]:
     """Every command word at every rate, peak-normalised, 16 kHz."""
     import soxr
 
-    from .backends.piper_tts import PiperSpeaker
+    from voiceguide.backends.piper_tts import PiperSpeaker
 
     speaker = PiperSpeaker(variation=0.0)  # identical renderings every run
     items = []
@@ -102,7 +103,7 @@ def session_speech(name: str, cache: Path) -> tuple[Path, Path]:
                                "--timeline", str(timeline), "--sample-rate", str(RATE),
                                "--cache-dir", str(cache / "speech")], capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            raise SystemExit(f"bench_commands: rendering {name} failed: {done.stderr.strip()}")
+            raise SystemExit(f"benchmarks.commands: rendering {name} failed: {done.stderr.strip()}")
     return wav, timeline
 
 
@@ -115,20 +116,6 @@ def _feed(config: CommandConfig, audio: Samples,
         talking = speaking is not None and bool(speaking[i:i + BLOCK].any())
         heard += [(c, i + BLOCK) for c in vc.feed(audio[i:i + BLOCK], talking)]
     return heard, (time.process_time() - cpu) / (len(audio) / RATE)
-
-
-def matches(spoken: list[tuple[Command, int, int]], heard: list[tuple[Command, int]]) -> list[bool]:
-    """For each spoken (command, start, end), whether its command came out between the word's start and
-    2 s after its end; each command heard (command, sample when it came out) counts once."""
-    used: set[int] = set()
-    found = []
-    for command, start, end in spoken:
-        match = next((k for k, (c, at) in enumerate(heard)
-                      if k not in used and c is command and start <= at <= end + 2 * RATE), None)
-        if match is not None:
-            used.add(match)
-        found.append(match is not None)
-    return found
 
 
 def detect(overrides: dict[str, object], stream: Samples, spans: list[Span]) -> Detection:
@@ -156,7 +143,7 @@ def false_triggers(overrides: dict[str, object], wav: Path, timeline: Path) -> t
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print Markdown tables."""
-    parser = argparse.ArgumentParser(prog="python -m voiceguide.bench_commands", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.commands", description=__doc__)
     parser.add_argument("--data", type=Path, help="cache folder (default ~/.cache/voiceguide-test-data)")
     parser.add_argument("--sessions", nargs="*", default=list(SESSIONS), help="scripts for the false-trigger test")
     args = parser.parse_args(argv)

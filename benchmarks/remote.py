@@ -1,6 +1,6 @@
 """Benchmark the phone remote: the daemon's memory and idle CPU with and without it, and a load test.
 
-``python -m voiceguide.remote.bench [--requests 2000] [--clients 20]`` (``tools/bench remote``) needs a
+``python -m benchmarks.remote [--requests 2000] [--clients 20]`` (``tools/bench remote``) needs a
 running PulseAudio server; the daemon plays into a null sink of its own. It starts ``voiceguide daemon``
 (fake voice) in temporary user folders twice: without ``[remote]`` and with it on 127.0.0.1. The load
 test sends ``--requests`` GETs of the main pages and the status API from ``--clients`` concurrent clients
@@ -15,7 +15,6 @@ import os
 import re
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -24,6 +23,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from .daemon import Running, pulse_server
+from .daemon import daemon as running_daemon
 
 PAGES = ("/", "/api/status", "/journal", "/mood?by=day", "/schedule", "/sessions", "/static/remote.css",
          "/journal/1")
@@ -50,66 +52,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class Running:
-    """A ``voiceguide daemon`` subprocess and its log."""
-
-    def __init__(self, proc: subprocess.Popen[str], env: dict[str, str]) -> None:
-        self.proc, self.env, self.log = proc, env, []  # type: ignore[var-annotated]
-        self._seen = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            with self._seen:
-                self.log.append(line)
-                self._seen.notify_all()
-
-    def wait_for(self, text: str, timeout: float = 60.0) -> None:
-        with self._seen:
-            if not self._seen.wait_for(lambda: any(text in line for line in self.log), timeout):
-                raise SystemExit(f"bench: the daemon did not log {text!r}:\n{''.join(self.log)}")
-
-    def ctl(self, *args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "voiceguide", "ctl", *args], env=self.env,
-                              capture_output=True, text=True, timeout=200, check=False)
-        return done.stdout + done.stderr
-
-
 @contextmanager
 def daemon(folder: Path, remote_port: int | None) -> Iterator[Running]:
     """The daemon with the fake voice on the default (private) sink, in user folders under ``folder``."""
-    config = folder / "config" / "voiceguide" / "config.toml"
-    config.parent.mkdir(parents=True, exist_ok=True)
-    (folder / "run").mkdir(mode=0o700, exist_ok=True)
     text = f'[audio]\noutput = "pulse"\n[speech]\ntts = "fake"\ncache_dir = "{folder / "speech"}"\n'
     if remote_port is not None:
         text += f"[remote]\nport = {remote_port}\n"
-    config.write_text(text, encoding="utf-8")
     env = dict(os.environ, XDG_CONFIG_HOME=str(folder / "config"), XDG_RUNTIME_DIR=str(folder / "run"),
-               XDG_DATA_HOME=str(folder / "data"), XDG_CACHE_HOME=str(folder / "cache"), PULSE_SERVER=_server())
-    proc = subprocess.Popen([sys.executable, "-m", "voiceguide", "daemon"], env=env, text=True,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    running = Running(proc, env)
-    try:
-        running.wait_for("ready")
+               XDG_DATA_HOME=str(folder / "data"), XDG_CACHE_HOME=str(folder / "cache"), PULSE_SERVER=pulse_server())
+    with running_daemon(folder, text, env) as running:
         yield running
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _server() -> str:
-    """The running PulseAudio server's address (a private XDG_RUNTIME_DIR would hide its default socket)."""
-    if os.environ.get("PULSE_SERVER"):
-        return os.environ["PULSE_SERVER"]
-    info = subprocess.run(["pactl", "info"], capture_output=True, text=True, check=True).stdout
-    server = next(line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("Server String:"))
-    return f"unix:{server}" if server.startswith("/") else server
 
 
 def _idle(running: Running) -> dict[str, float]:
@@ -123,8 +75,8 @@ def _idle(running: Running) -> dict[str, float]:
 
 def _seed(folder: Path) -> str:
     """A journal of 60 entries over 30 days, and a device token for the load clients."""
-    from ..journal.db import JOURNAL_FILE, Journal
-    from .devices import Devices
+    from voiceguide.journal.db import JOURNAL_FILE, Journal
+    from voiceguide.remote.devices import Devices
 
     journal = Journal(folder / "data" / "voiceguide" / JOURNAL_FILE)
     for day in range(30):
@@ -174,12 +126,12 @@ def _load(port: int, token: str, requests: int, clients: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m voiceguide.remote.bench", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m benchmarks.remote", description=__doc__)
     p.add_argument("--requests", type=int, default=2000)
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = p.parse_args(argv)
-    from ..onsets import private_sink
+    from .onsets import private_sink
 
     result: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp, private_sink(f"vg_remote_bench_{os.getpid()}"):

@@ -1,9 +1,9 @@
 """Speech-to-text benchmark: WER and speed of recognize_sphinx, our kept pocketsphinx decoder, and
-faster-whisper with the packaged tiny.en and base models; then (``bench_listen``) invented answers on
+faster-whisper with the packaged tiny.en and base models; then (``benchmarks.listen``) invented answers on
 silence and noise, end of answer to words in the worker process, underruns of the real output while
 answers are transcribed, and the memory of a daemon-like process loaded and idle.
 
-``python -m voiceguide.bench_stt`` runs the recognizers, interleaved, on the five public-domain LibriVox clips
+``python -m benchmarks.stt`` runs the recognizers, interleaved, on the five public-domain LibriVox clips
 that ship in pocketsphinx's source archive (fetched once with ``pip download`` into a cache folder:
 this developer tool uses the network, the voiceguide program never does).
 """
@@ -13,130 +13,17 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import subprocess
 import sys
-import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import VoiceguideError
-from .seams import Clip, Recognizer
-
-PACKAGE = "pocketsphinx==5.1.1"
-"""The source archive whose test/data/librivox holds the clips."""
-
-CLIP_COUNT = 5
-"""How many clips it holds."""
-
-
-def default_cache() -> Path:
-    """``$VOICEGUIDE_TEST_DATA`` or ``~/.cache/voiceguide-test-data``."""
-    return Path(os.environ.get("VOICEGUIDE_TEST_DATA") or Path.home() / ".cache" / "voiceguide-test-data")
-
-
-@dataclass(frozen=True)
-class LabeledClip:
-    """A recording with what was said in it."""
-
-    name: str
-    """File stem, e.g. ``sense_and_sensibility_01_austen_64kb-0880``."""
-    path: Path
-    """The WAV file."""
-    reference: str
-    """The words spoken, lowercase."""
-
-
-SPELLED_OUT: dict[str, str] = {"mr": "mister", "mrs": "missus", "dr": "doctor"}
-"""Abbreviations Whisper writes for words the transcripts spell out ("Mr." for "mister")."""
-
-
-def normalise(text: str) -> list[str]:
-    """Lowercase words without punctuation (apostrophes inside words stay; "Mr." is "mister")."""
-    return [SPELLED_OUT.get(w, w) for w in re.findall(r"[a-z0-9]+(?:'[a-z0-9]+)*", text.lower())]
-
-
-def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
-    """(substitutions + deletions + insertions, reference word count): word-level edit distance."""
-    ref, hyp = normalise(reference), normalise(hypothesis)
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        diagonal, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (r != h))
-    return row[-1], len(ref)
-
-
-def wer(pairs: list[tuple[str, str]]) -> float:
-    """Word error rate over (reference, hypothesis) pairs: total errors / total reference words."""
-    errors = words = 0
-    for reference, hypothesis in pairs:
-        e, n = word_errors(reference, hypothesis)
-        errors, words = errors + e, words + n
-    return errors / words if words else 0.0
-
-
-def _clips_in(folder: Path) -> list[LabeledClip]:
-    clips = []
-    for wav in sorted(folder.glob("*.wav")):
-        txt = wav.with_suffix(".txt")
-        if txt.is_file():
-            clips.append(LabeledClip(wav.stem, wav, " ".join(normalise(txt.read_text(encoding="utf-8")))))
-    return clips
-
-
-def pip_download(spec: str, pattern: str, cache: Path, *options: str, timeout: float = 1200.0) -> Path:
-    """The file matching ``pattern`` in ``cache``, fetched there with ``pip download --no-deps OPTIONS SPEC``
-    the first time; :class:`VoiceguideError` when pip cannot get it."""
-    found = sorted(cache.glob(pattern))
-    if not found:
-        cache.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", *options, spec, "-d", str(cache), "--quiet"]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise VoiceguideError(f"cannot run pip download: {exc}") from exc
-        found = sorted(cache.glob(pattern))
-        if done.returncode != 0 or not found:
-            raise VoiceguideError(f"pip download {spec} failed: {done.stderr.strip()[-500:]}")
-    return found[0]
-
-
-def fetch_librivox(cache: Path | None = None, timeout: float = 1200.0) -> list[LabeledClip]:
-    """The LibriVox clips, downloading pocketsphinx's source archive with pip the first time.
-
-    Raises :class:`VoiceguideError` when the archive cannot be had."""
-    cache = cache or default_cache()
-    folder = cache / "librivox"
-    clips = _clips_in(folder) if folder.is_dir() else []
-    if len(clips) >= CLIP_COUNT:
-        return clips
-    cache.mkdir(parents=True, exist_ok=True)
-    archives = [pip_download(PACKAGE, "pocketsphinx-5.1.1.tar.gz", cache, "--no-binary=:all:", timeout=timeout)]
-    folder.mkdir(exist_ok=True)
-    try:
-        with tarfile.open(archives[0]) as tar:
-            for member in tar.getmembers():
-                parts = Path(member.name).parts
-                if member.isfile() and parts[-2:-1] == ("librivox",) and member.name.endswith((".wav", ".txt")):
-                    source = tar.extractfile(member)
-                    if source is not None:
-                        (folder / parts[-1]).write_bytes(source.read())
-    except (OSError, tarfile.TarError) as exc:
-        raise VoiceguideError(f"cannot unpack {archives[0]}: {exc}") from exc
-    clips = _clips_in(folder)
-    if len(clips) < CLIP_COUNT:
-        raise VoiceguideError(f"{archives[0]} held {len(clips)} LibriVox clips, expected {CLIP_COUNT}")
-    return clips
-
-
-def load_clip(path: Path) -> Clip:
-    """A WAV as a float32 mono clip."""
-    from .journal.audio import load
-
-    return load(path)
+from tests.measure import wer, word_errors
+from tests.speech_clips import LabeledClip, fetch_librivox, load_clip
+from voiceguide.errors import VoiceguideError
+from voiceguide.seams import Clip, Recognizer
 
 
 @dataclass(frozen=True)
@@ -180,10 +67,10 @@ def run(recognizers: dict[str, Recognizer], clips: list[LabeledClip], rounds: in
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print a Markdown table."""
-    from .backends import recognizer
-    from .backends.sphinx import SphinxRecognizer
+    from voiceguide.backends import recognizer
+    from voiceguide.backends.sphinx import SphinxRecognizer
 
-    parser = argparse.ArgumentParser(prog="python -m voiceguide.bench_stt", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.stt", description=__doc__)
     parser.add_argument("--rounds", type=int, default=3, help="repetitions; the best time counts (default 3)")
     parser.add_argument("--data", type=Path, help="cache folder for the clips (default ~/.cache/voiceguide-test-data)")
     parser.add_argument("--no-listen", action="store_true", help="only the WER table, not the listening figures")
@@ -212,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             recs[whisper.name] = whisper
         results = run(recs, clips, args.rounds, progress=lambda line: print(line, file=sys.stderr))
     except VoiceguideError as exc:
-        print(f"bench_stt: {exc}", file=sys.stderr)
+        print(f"benchmarks.stt: {exc}", file=sys.stderr)
         return 1
     base = next(r for r in results if r.name == "recognize_sphinx")
     print(f"{len(clips)} LibriVox clips, {audio_seconds:.1f} s of speech; {platform.machine()}, "
@@ -231,12 +118,12 @@ def main(argv: list[str] | None = None) -> int:
             errors, words = word_errors(c.reference, heard)
             print(f"  {c.name[-4:]}  {errors}/{words}  {heard}")
     if not args.no_listen:
-        from .bench_listen import report
+        from .listen import report
 
         try:
             print("\n".join(report([c.path for c in clips], args.device, args.seconds, args.answers, args.idle)))
         except (VoiceguideError, OSError, subprocess.SubprocessError) as exc:
-            print(f"bench_stt: the listening figures failed: {exc}", file=sys.stderr)
+            print(f"benchmarks.stt: the listening figures failed: {exc}", file=sys.stderr)
             return 1
     return 0
 

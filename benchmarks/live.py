@@ -1,6 +1,6 @@
 """Benchmark the live path against the issue's targets: cue timing, start-up, CPU and memory.
 
-``python -m voiceguide.bench [--minutes 5] [--markdown FILE]`` needs a running PulseAudio server
+``python -m benchmarks.live [--minutes 5] [--markdown FILE]`` needs a running PulseAudio server
 (``tools/bench`` starts one); it plays into a null sink of its own. The figures: ``docs/benchmarks.md``.
 """
 
@@ -22,11 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from . import parse
-from .compile import compile_session
-from .onsets import MonitorRecorder, find_onset, private_sink
-from .seams import Samples
-from .timeline import Timeline
+from tests.measure import find_onset
+from voiceguide import parse
+from voiceguide.compile import compile_session
+from voiceguide.seams import Samples
+from voiceguide.timeline import Timeline
+
+from . import REPO
+from .onsets import MonitorRecorder, private_sink
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,7 @@ def bench_script(minutes: float) -> str:
 
 def bench_timeline(minutes: float) -> tuple[Timeline, list[int], Samples]:
     """The compiled benchmark session, the planned bell onsets (samples) and the bell clip."""
-    from .backends.fake import FakeSpeaker  # the session has no speech; a speaker is still required
+    from voiceguide.backends.fake import FakeSpeaker  # the session has no speech; a speaker is still required
 
     session = parse.loads(bench_script(minutes), name="bench.toml")
     timeline = compile_session(session, FakeSpeaker(), RATE)
@@ -85,9 +88,9 @@ def locate(rec: Samples, clip: Samples, expected: list[int], search_s: float) ->
 
 def live_child(minutes: float, device: str) -> Result:
     """Runs in a fresh process: play the session through the real path; CPU while playing, peak RSS."""
-    from .backends.sounddevice_out import SoundDeviceOutput
-    from .backends.system_clock import SystemClock
-    from .run import play
+    from voiceguide.backends.sounddevice_out import SoundDeviceOutput
+    from voiceguide.backends.system_clock import SystemClock
+    from voiceguide.run import play
 
     t0 = time.monotonic()
     timeline, _, _ = bench_timeline(minutes)
@@ -106,7 +109,7 @@ def live_child(minutes: float, device: str) -> Result:
 
 def edges_lost(rec: Samples, timeline: Timeline, onset: int) -> tuple[float, float]:
     """Milliseconds of the session missing at its start and end in the recording (session sample 0 at ``onset``)."""
-    from .mix import Mixer
+    from voiceguide.mix import Mixer
 
     quiet = 2.0 / 32768  # above 16-bit rounding
     head, tail = np.zeros(RATE, dtype=np.float32), np.zeros(RATE, dtype=np.float32)
@@ -133,9 +136,9 @@ def keep(audio_dir: Path | None, name: str, audio: Samples) -> None:
 def measure_live(minutes: float, device: str, source: str, audio_dir: Path | None = None) -> Result:
     """Items 1, 4, 5: the real path in a child process, recorded from the sink's monitor."""
     timeline, planned, clip = bench_timeline(minutes)
-    cmd = [sys.executable, "-m", "voiceguide.bench", "--live-child", "--minutes", str(minutes), "--device", device]
+    cmd = [sys.executable, "-m", "benchmarks.live", "--live-child", "--minutes", str(minutes), "--device", device]
     with MonitorRecorder(source) as rec:
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=REPO)
         time.sleep(0.5)
     if proc.returncode != 0:
         raise RuntimeError(f"live run failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
@@ -277,7 +280,7 @@ def report(r: Result) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run every measurement and print the table (optionally also write it as markdown)."""
-    p = argparse.ArgumentParser(prog="python -m voiceguide.bench", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m benchmarks.live", description=__doc__)
     p.add_argument("--minutes", type=float, default=5.0, help="session length for the timing runs (default 5)")
     p.add_argument("--device", default="pulse", help="PortAudio output device (default pulse)")
     p.add_argument("--repeats", type=int, default=5, help="runs of the first-sample measurement (default 5)")
