@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 
 from tests.measure import find_onset
-from voiceguide import parse
-from voiceguide.compile import compile_session
+from voiceguide.engine.compile import compile_session
+from voiceguide.engine.timeline import Timeline
+from voiceguide.script import parse
 from voiceguide.seams import Samples
-from voiceguide.timeline import Timeline
 
 from . import REPO
 from .onsets import MonitorRecorder, private_sink
@@ -90,7 +90,7 @@ def live_child(minutes: float, device: str) -> Result:
     """Runs in a fresh process: play the session through the real path; CPU while playing, peak RSS."""
     from voiceguide.backends.sounddevice_out import SoundDeviceOutput
     from voiceguide.backends.system_clock import SystemClock
-    from voiceguide.run import play
+    from voiceguide.playback.loop import play
 
     t0 = time.monotonic()
     timeline, _, _ = bench_timeline(minutes)
@@ -109,7 +109,7 @@ def live_child(minutes: float, device: str) -> Result:
 
 def edges_lost(rec: Samples, timeline: Timeline, onset: int) -> tuple[float, float]:
     """Milliseconds of the session missing at its start and end in the recording (session sample 0 at ``onset``)."""
-    from voiceguide.mix import Mixer
+    from voiceguide.engine.mix import Mixer
 
     quiet = 2.0 / 32768  # above 16-bit rounding
     head, tail = np.zeros(RATE, dtype=np.float32), np.zeros(RATE, dtype=np.float32)

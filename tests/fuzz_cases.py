@@ -160,7 +160,7 @@ def _child(argv: list[str], output: Path) -> int:
             with contextlib.suppress(ConfigError):
                 load_config(Path(argv[1]))
             return 0
-        from voiceguide.cli import main
+        from voiceguide.cli.main import main
 
         try:
             return main(argv)
@@ -220,7 +220,7 @@ def cases(seed: int, count: int, folder: Path) -> list[list[str]]:
 
 
 def main(seed: int, count: int, folder: Path) -> int:
-    import voiceguide.cli
+    import voiceguide.cli.main
     import voiceguide.daemon.config_read  # noqa: F401
 
     failed = 0

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceguide import parse
 from voiceguide.backends.fake import FakeSpeaker
-from voiceguide.compile import compile_session
 from voiceguide.daemon.control import private_dir
-from voiceguide.model import Session
+from voiceguide.engine.compile import compile_session
+from voiceguide.engine.timeline import Event, Timeline
+from voiceguide.script import parse
+from voiceguide.script.model import Session
 from voiceguide.seams import Samples
-from voiceguide.timeline import Event, Timeline
 
 REPO = Path(__file__).resolve().parent.parent
 """The repository root."""
@@ -54,7 +54,7 @@ def beyond_validation(session: Session, texts: dict[str, str]) -> Session:
     validation limits (for engine tests of text that a script could not carry, e.g. 22,000 characters)."""
     import dataclasses
 
-    from voiceguide.model import Say
+    from voiceguide.script.model import Say
 
     steps = tuple(dataclasses.replace(st, action=dataclasses.replace(st.action, text=texts[st.action.text]))
                   if isinstance(st.action, Say) and st.action.text in texts else st for st in session.steps)

@@ -12,18 +12,18 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .compile import compile_session
-    from .errors import VoiceguideError
-    from .mix import Mixer
-    from .model import Session
-    from .parse import load, loads
-    from .playback.control import Command
-    from .player import Player
-    from .timeline import Timeline
+    from voiceguide.engine.compile import compile_session
+    from voiceguide.engine.mix import Mixer
+    from voiceguide.engine.timeline import Timeline
+    from voiceguide.errors import VoiceguideError
+    from voiceguide.playback.control import Command
+    from voiceguide.playback.player import Player
+    from voiceguide.script.model import Session
+    from voiceguide.script.parse import load, loads
 
-_LAZY = {"compile_session": "compile", "VoiceguideError": "errors", "Mixer": "mix", "Session": "model",
-         "load": "parse", "loads": "parse", "Command": "playback.control", "Player": "player",
-         "Timeline": "timeline"}
+_LAZY = {"compile_session": "engine.compile", "VoiceguideError": "errors", "Mixer": "engine.mix",
+         "Session": "script.model", "load": "script.parse", "loads": "script.parse",
+         "Command": "playback.control", "Player": "playback.player", "Timeline": "engine.timeline"}
 """Each public name and the module (under this package) that defines it."""
 
 __all__ = ["Command", "Mixer", "Player", "Session", "Timeline", "VoiceguideError", "__version__",

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .run import PlayResult
+    from voiceguide.playback.loop import PlayResult
 
 
 class VoiceguideError(Exception):

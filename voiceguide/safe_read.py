@@ -13,7 +13,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import InputFileError
+from voiceguide.errors import InputFileError
 
 SCRIPT_LIMIT = 1_000_000
 """Largest session script, included part or ``config.toml``, in bytes (the bundled ones are under 10 kB)."""

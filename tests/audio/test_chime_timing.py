@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceguide import sounds
+from voiceguide.sound import sounds
 
 from .audio_helpers import (
     DATA,

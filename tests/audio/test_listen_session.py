@@ -41,9 +41,9 @@ say = "Thank you for telling me."
 def answer_at(script: Path) -> float:
     """Seconds into the run at which to begin answering: 3 s after the listening cue (the fake voice's
     timing, the same in the run), so the answer never falls in the spoken privacy notice before it."""
-    from voiceguide import parse
     from voiceguide.backends.fake import FakeSpeaker
-    from voiceguide.compile import compile_session
+    from voiceguide.engine.compile import compile_session
+    from voiceguide.script import parse
 
     timeline = compile_session(parse.load(script), FakeSpeaker(), 16000, listening=True)
     cue = next(e for e in timeline.events if e.kind == "chime" and e.text == "listening")

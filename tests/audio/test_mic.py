@@ -220,10 +220,10 @@ def test_command_words_are_detected() -> None:
 
 
 def test_the_sessions_own_speech_does_not_trigger_commands() -> None:
-    from voiceguide import library, parse
     from voiceguide.backends.piper_tts import PiperSpeaker
-    from voiceguide.compile import compile_session
-    from voiceguide.mix import Mixer
+    from voiceguide.engine.compile import compile_session
+    from voiceguide.engine.mix import Mixer
+    from voiceguide.script import library, parse
 
     _piper_words()  # skips (fails in CI) without the Piper voice
     # The Piper voice: the session's speech that fooled the ungated spotter most (espeak-ng: 0 triggers).

@@ -35,15 +35,15 @@ DRIVER = """
 import json, queue, sys, threading
 from pathlib import Path
 import soundfile
-from voiceguide import parse
+from voiceguide.script import parse
 from voiceguide.backends import system_clock
 from voiceguide.backends.fake import FakeSpeaker
 from voiceguide.backends.sounddevice_out import SoundDeviceOutput
-from voiceguide.compile import DEFAULT_RATE, compile_session
-from voiceguide.mix import Mixer
+from voiceguide.engine.compile import DEFAULT_RATE, compile_session
+from voiceguide.engine.mix import Mixer
 from voiceguide.playback.control import Command
-from voiceguide.run import play
-from voiceguide.slowing import Slower, first_difference
+from voiceguide.playback.loop import play
+from voiceguide.playback.slowing import Slower, first_difference
 
 script, out, press = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
 session, speaker, rate = parse.load(script), FakeSpeaker(), 48000

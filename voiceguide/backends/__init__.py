@@ -8,33 +8,35 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import BackendError, SpeechError, VoiceguideError
-from ..seams import AudioInput, AudioOutput, Clock, Recognizer, Speaker, SpeechParams
-from .system_clock import SystemClock as _SystemClock  # imported here so the submodule never shadows system_clock()
+from voiceguide.backends.system_clock import (
+    SystemClock as _SystemClock,  # imported here so the submodule never shadows system_clock()
+)
+from voiceguide.errors import BackendError, SpeechError, VoiceguideError
+from voiceguide.seams import AudioInput, AudioOutput, Clock, Recognizer, Speaker, SpeechParams
 
 log = logging.getLogger(__name__)
 
 
 def _espeak() -> Speaker:
-    from .espeak_tts import EspeakSpeaker
+    from voiceguide.backends.espeak_tts import EspeakSpeaker
 
     return EspeakSpeaker()
 
 
 def _pyttsx3() -> Speaker:
-    from .pyttsx3_tts import Pyttsx3Speaker
+    from voiceguide.backends.pyttsx3_tts import Pyttsx3Speaker
 
     return Pyttsx3Speaker()
 
 
 def _fake_speaker() -> Speaker:
-    from .fake import FakeSpeaker
+    from voiceguide.backends.fake import FakeSpeaker
 
     return FakeSpeaker()
 
 
 def _piper() -> Speaker:
-    from .piper_tts import PiperSpeaker
+    from voiceguide.backends.piper_tts import PiperSpeaker
 
     return PiperSpeaker()
 
@@ -63,7 +65,7 @@ def speaker(name: str, cache: Path | None = None) -> Speaker:
     backend = factory()
     if cache is None:
         return backend
-    from ..speech_cache import CachedSpeaker
+    from voiceguide.backends.speech_cache import CachedSpeaker
 
     return CachedSpeaker(backend, cache)
 
@@ -123,7 +125,7 @@ def speaker_for(name: str | None, params: SpeechParams, cache: Path | None = Non
 
 
 def _sounddevice_output(device: str | None) -> AudioOutput:
-    from .sounddevice_out import SoundDeviceOutput
+    from voiceguide.backends.sounddevice_out import SoundDeviceOutput
 
     return SoundDeviceOutput(device)
 
@@ -141,7 +143,7 @@ def output(name: str, device: str | None = None) -> AudioOutput:
 
 
 def _sounddevice_input(device: str | None) -> AudioInput:
-    from .sounddevice_in import SoundDeviceInput
+    from voiceguide.backends.sounddevice_in import SoundDeviceInput
 
     return SoundDeviceInput(device)
 
@@ -159,31 +161,31 @@ def audio_input(name: str = "sounddevice", device: str | None = None) -> AudioIn
 
 
 def _sphinx(**config: Any) -> Recognizer:
-    from .sphinx import SphinxRecognizer
+    from voiceguide.backends.sphinx import SphinxRecognizer
 
     return SphinxRecognizer(**config)
 
 
 def _sphinx_sr(**config: Any) -> Recognizer:
-    from .sr_recognizers import SRSphinxRecognizer
+    from voiceguide.backends.sr_recognizers import SRSphinxRecognizer
 
     return SRSphinxRecognizer(**config)
 
 
 def _vosk(**config: Any) -> Recognizer:
-    from .sr_recognizers import VoskRecognizer
+    from voiceguide.backends.sr_recognizers import VoskRecognizer
 
     return VoskRecognizer(**config)
 
 
 def _whisper(**config: Any) -> Recognizer:
-    from .sr_recognizers import WhisperRecognizer
+    from voiceguide.backends.sr_recognizers import WhisperRecognizer
 
     return WhisperRecognizer(**config)
 
 
 def _faster_whisper(**config: Any) -> Recognizer:
-    from .whisper_stt import FasterWhisperRecognizer
+    from voiceguide.backends.whisper_stt import FasterWhisperRecognizer
 
     return FasterWhisperRecognizer(**config)
 
@@ -192,7 +194,7 @@ def whisper_ready(language: str = "en", model: str | None = None) -> bool:
     """Whether faster-whisper is installed with a model for ``language`` (or ``model`` is a Whisper one)."""
     import importlib.util
 
-    from . import whisper_models
+    from voiceguide.backends import whisper_models
 
     if importlib.util.find_spec("faster_whisper") is None:
         return False
@@ -212,7 +214,7 @@ def _auto(model: str | None = None, language: str = "en") -> Recognizer:
 
 
 def _fake_recognizer(**config: Any) -> Recognizer:
-    from .fake_stt import FakeRecognizer
+    from voiceguide.backends.fake_stt import FakeRecognizer
 
     return FakeRecognizer(**config)
 

@@ -24,8 +24,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import BackendError, SpeechError
-from ..seams import Clip, SpeechParams, Voice
+from voiceguide.errors import BackendError, SpeechError
+from voiceguide.seams import Clip, SpeechParams, Voice
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class EspeakSpeaker:
 
     def resolve_voice(self, params: SpeechParams) -> str:
         """A voice by id or name if given, else the best match for the language."""
-        from .pyttsx3_tts import pick_voice
+        from voiceguide.backends.pyttsx3_tts import pick_voice
 
         voices = self.voices()
         if params.voice:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ..seams import Clip, FillCallback, Samples, SpeechParams, Voice
+from voiceguide.seams import Clip, FillCallback, Samples, SpeechParams, Voice
 
 
 class FakeSpeaker:

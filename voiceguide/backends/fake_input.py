@@ -11,9 +11,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ..errors import AudioUnavailable
-from ..seams import Samples
-from .fake import FakeClock
+from voiceguide.backends.fake import FakeClock
+from voiceguide.errors import AudioUnavailable
+from voiceguide.seams import Samples
 
 
 class FakeInput:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from ..seams import Clip, Transcript
+from voiceguide.seams import Clip, Transcript
 
 
 class FakeRecognizer:

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import platformdirs
 
-from .. import safe_read
-from ..errors import BackendError, InputFileError, SpeechError
-from ..seams import Clip, SpeechParams, Voice
+from voiceguide import safe_read
+from voiceguide.errors import BackendError, InputFileError, SpeechError
+from voiceguide.seams import Clip, SpeechParams, Voice
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ class PiperSpeaker:
                 if wanted == v.id.lower() or (len(parts) == 3 and wanted == parts[1]):
                     return v
             raise SpeechError(f"no Piper voice called '{params.voice}'; see 'voiceguide voices'")
-        from .pyttsx3_tts import pick_voice
+        from voiceguide.backends.pyttsx3_tts import pick_voice
 
         try:
             chosen = pick_voice([v.as_voice() for v in self._voices], params.language)

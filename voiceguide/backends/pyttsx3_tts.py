@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BackendError, SpeechError
-from ..seams import Clip, SpeechParams, Voice
+from voiceguide.errors import BackendError, SpeechError
+from voiceguide.seams import Clip, SpeechParams, Voice
 
 log = logging.getLogger(__name__)
 

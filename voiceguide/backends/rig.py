@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import BackendError
-from ..seams import AudioOutput, Clock
+from voiceguide.errors import BackendError
+from voiceguide.seams import AudioOutput, Clock
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Rig:
 
 
 def _sounddevice(device: str | None) -> Rig:
-    from . import output, system_clock
+    from voiceguide.backends import output, system_clock
 
     out = output("sounddevice", device)
     out.check()  # fail before spending time on speech (AudioUnavailable)
@@ -42,7 +42,7 @@ def _sounddevice(device: str | None) -> Rig:
 
 
 def _fake(device: str | None) -> Rig:
-    from .fake import FakeClock, FakeOutput
+    from voiceguide.backends.fake import FakeClock, FakeOutput
 
     clock = FakeClock()
     return Rig(FakeOutput(clock, record=False), clock, real_time=False)

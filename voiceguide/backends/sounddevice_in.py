@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..errors import AudioError, AudioUnavailable
-from ..seams import Samples
-from .sounddevice_out import import_sounddevice, list_devices
+from voiceguide.backends.sounddevice_out import import_sounddevice, list_devices
+from voiceguide.errors import AudioError, AudioUnavailable
+from voiceguide.seams import Samples
 
 log = logging.getLogger(__name__)
 

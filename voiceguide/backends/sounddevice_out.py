@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from ..errors import AudioError, AudioUnavailable
-from ..seams import FillCallback
+from voiceguide.errors import AudioError, AudioUnavailable
+from voiceguide.seams import FillCallback
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BackendError, RecognizerError
-from ..seams import Clip, Transcript
+from voiceguide.errors import BackendError, RecognizerError
+from voiceguide.seams import Clip, Transcript
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import BackendError, RecognizerError
-from ..seams import Clip, Transcript
-from .sphinx import SAMPLE_RATE, pcm16
+from voiceguide.backends.sphinx import SAMPLE_RATE, pcm16
+from voiceguide.errors import BackendError, RecognizerError
+from voiceguide.seams import Clip, Transcript
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import RecognizerError
+from voiceguide.errors import RecognizerError
 
 log = logging.getLogger(__name__)
 

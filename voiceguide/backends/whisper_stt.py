@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BackendError, RecognizerError
-from ..seams import Clip, Transcript
-from . import whisper_models
+from voiceguide.backends import whisper_models
+from voiceguide.errors import BackendError, RecognizerError
+from voiceguide.seams import Clip, Transcript
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The bedside daemon: sessions started by a schedule, a GPIO button, a wake phrase or ``voiceguide ctl``.
 
 Triggers put events on one queue; :class:`Daemon` handles them one at a time and hands sessions to a
-worker thread that plays them with :func:`voiceguide.run.play`. Importing the package is light (``voiceguide
+worker thread that plays them with :func:`voiceguide.playback.loop.play`. Importing the package is light (``voiceguide
 ctl`` loads no engine): the names below are imported on first use.
 """
 
@@ -11,9 +11,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .config import DaemonConfig
-    from .config_read import load_config, loads_config
-    from .daemon import Daemon
+    from voiceguide.daemon.config import DaemonConfig
+    from voiceguide.daemon.config_read import load_config, loads_config
+    from voiceguide.daemon.daemon import Daemon
 
 _LAZY = {"Daemon": "daemon", "DaemonConfig": "config", "load_config": "config_read", "loads_config": "config_read"}
 """Each public name and the module (in this package) that defines it."""

@@ -14,17 +14,17 @@ from __future__ import annotations
 import logging
 import queue
 
-from ..engine.builder import SessionBuilder
-from ..errors import VoiceguideError
-from ..journal.db import JOURNAL_FILE, Journal
-from ..listen.shared_input import SharedInput
-from ..listen.stt_worker import off_audio_path
-from ..model import Session
-from ..playback.control import Command
-from ..playback.live_session import HeldListener, LiveSession
-from ..seams import Clock, Recognizer
-from .config import DaemonConfig
-from .events import StartRequest
+from voiceguide.daemon.config import DaemonConfig
+from voiceguide.daemon.events import StartRequest
+from voiceguide.engine.builder import SessionBuilder
+from voiceguide.errors import VoiceguideError
+from voiceguide.journal.db import JOURNAL_FILE, Journal
+from voiceguide.listen.shared_input import SharedInput
+from voiceguide.listen.stt_worker import off_audio_path
+from voiceguide.live.session import HeldListener, LiveSession
+from voiceguide.playback.control import Command
+from voiceguide.script.model import Session
+from voiceguide.seams import Clock, Recognizer
 
 log = logging.getLogger(__name__)
 

@@ -10,24 +10,24 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from .. import backends
-from ..backends.rig import open_rig
-from ..listen.shared_input import SharedInput
-from ..model import Session
-from ..player import Player
-from ..seams import AudioOutput, Clock
-from ..timeline import Timeline
-from .answers import Answers, live_session
-from .clock import SystemWallClock
-from .config import DaemonConfig
-from .config_read import load_config
-from .control import ControlServer
-from .daemon import Daemon
-from .events import Event, Shutdown, StartRequest, Trigger
-from .sessions import Sessions
-from .volume import Volume, VolumeOutput
-from .wake import WakeTrigger
-from .worker import Worker, refresh_portaudio
+from voiceguide import backends
+from voiceguide.backends.rig import open_rig
+from voiceguide.daemon.answers import Answers, live_session
+from voiceguide.daemon.clock import SystemWallClock
+from voiceguide.daemon.config import DaemonConfig
+from voiceguide.daemon.config_read import load_config
+from voiceguide.daemon.control import ControlServer
+from voiceguide.daemon.daemon import Daemon
+from voiceguide.daemon.events import Event, Shutdown, StartRequest, Trigger
+from voiceguide.daemon.sessions import Sessions
+from voiceguide.daemon.volume import Volume, VolumeOutput
+from voiceguide.daemon.wake import WakeTrigger
+from voiceguide.daemon.worker import Worker, refresh_portaudio
+from voiceguide.engine.timeline import Timeline
+from voiceguide.listen.shared_input import SharedInput
+from voiceguide.playback.player import Player
+from voiceguide.script.model import Session
+from voiceguide.seams import AudioOutput, Clock
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +47,12 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
 
     triggers: list[Trigger] = [ControlServer(socket)]
     if config.remote is not None:  # the phone remote talks to this daemon through that socket
-        from ..remote.server import RemoteServer
+        from voiceguide.remote.server import RemoteServer
 
         triggers.append(RemoteServer(config, socket))
     wake: WakeTrigger | None = None
     if config.button is not None:
-        from .button import ButtonTrigger
+        from voiceguide.daemon.button import ButtonTrigger
 
         triggers.append(ButtonTrigger(config.button, playing=playing))
     clock = backends.system_clock()

@@ -13,10 +13,10 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import BackendError
-from ..playback.control import Command
-from .config import Button
-from .events import Control, Event, Start, StartRequest
+from voiceguide.daemon.config import Button
+from voiceguide.daemon.events import Control, Event, Start, StartRequest
+from voiceguide.errors import BackendError
+from voiceguide.playback.control import Command
 
 log = logging.getLogger(__name__)
 

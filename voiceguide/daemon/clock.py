@@ -10,7 +10,7 @@ import datetime as dt
 import queue
 from typing import Protocol
 
-from .events import Event, EventQueue
+from voiceguide.daemon.events import Event, EventQueue
 
 
 class WallClock(Protocol):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import platformdirs
 
-from ..library import APP
+from voiceguide.script.library import APP
 
 CONFIG_NAME = "config.toml"
 """The file name inside the user config directory."""

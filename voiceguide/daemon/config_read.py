@@ -9,10 +9,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .. import library, parse, safe_read
-from ..checks import NESTED_TOO_DEEPLY, Checker, describe, too_deep
-from ..errors import ConfigError, InputFileError, Problem, ScriptError, SessionNotFound
-from .config import (
+from voiceguide import safe_read
+from voiceguide.daemon.config import (
     ACTIONS,
     Audio,
     Button,
@@ -25,6 +23,9 @@ from .config import (
     Wake,
     config_path,
 )
+from voiceguide.errors import ConfigError, InputFileError, Problem, ScriptError, SessionNotFound
+from voiceguide.script import library, parse
+from voiceguide.script.checks import NESTED_TOO_DEEPLY, Checker, describe, too_deep
 
 TABLES = {"audio", "speech", "journal", "ramp", "quiet_hours", "schedule", "button", "wake", "remote"}
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -98,7 +99,7 @@ def _audio(check: Checker, t: dict[str, Any]) -> Audio:
 
 
 def _speech(check: Checker, t: dict[str, Any]) -> Speech:
-    from ..backends import MODEL_OPTION, RECOGNIZERS, TTS
+    from voiceguide.backends import MODEL_OPTION, RECOGNIZERS, TTS
 
     where = "[speech]"
     check.unknown(where, set(t), {"tts", "voice", "rate", "volume", "recognizer", "cache_dir", "model"})
@@ -272,7 +273,7 @@ def _wake(check: Checker, t: object) -> Wake | None:
         else default.sensitivity
     session = _session(check, where, t["session"]) if "session" in t else default.session
     minutes = _minutes(check, where, t)
-    from ..listen.command_config import DEFAULT_WORDS
+    from voiceguide.listen.command_config import DEFAULT_WORDS
 
     if commands is True and phrase is not None and phrase.lower() in DEFAULT_WORDS:
         check.add(where, f"phrase {phrase!r} is also a voice command; choose other words, or set commands = false")

@@ -24,11 +24,11 @@ from typing import Any
 
 import platformdirs
 
-from ..checks import NESTED_TOO_DEEPLY, too_deep
-from ..errors import DaemonError
-from ..library import APP
-from ..playback.control import Command
-from .events import Control, Event, Reload, Reply, ReplySlot, SetVolume, Start, StartRequest, Status
+from voiceguide.daemon.events import Control, Event, Reload, Reply, ReplySlot, SetVolume, Start, StartRequest, Status
+from voiceguide.errors import DaemonError
+from voiceguide.playback.control import Command
+from voiceguide.script.checks import NESTED_TOO_DEEPLY, too_deep
+from voiceguide.script.library import APP
 
 log = logging.getLogger(__name__)
 

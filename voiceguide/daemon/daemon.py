@@ -17,11 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Literal, Protocol
 
-from ..errors import BackendError
-from ..playback.control import Command, Snapshot
-from .clock import WallClock
-from .config import DaemonConfig
-from .events import (
+from voiceguide.daemon.clock import WallClock
+from voiceguide.daemon.config import DaemonConfig
+from voiceguide.daemon.events import (
     Control,
     Ended,
     Event,
@@ -36,8 +34,10 @@ from .events import (
     Status,
     Trigger,
 )
-from .schedule import Due, Scheduler
-from .volume import Volume
+from voiceguide.daemon.schedule import Due, Scheduler
+from voiceguide.daemon.volume import Volume
+from voiceguide.errors import BackendError
+from voiceguide.playback.control import Command, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -174,8 +174,8 @@ class Daemon:
 
     def _reload(self, event: Reload) -> None:
         """Take up the config file's schedule and quiet hours again (the rest needs a restart)."""
-        from ..errors import ConfigError
-        from .config_read import load_config
+        from voiceguide.daemon.config_read import load_config
+        from voiceguide.errors import ConfigError
 
         if self.config.path is None:
             _answer(event.reply, {"ok": False, "error": "the daemon runs without a config file; restart it"})

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from .. import backends, library, parse
-from ..errors import ConfigError, VoiceguideError
-from ..seams import Samples, SpeechParams
-from . import service, wake
-from .config import DaemonConfig, config_path
-from .config_read import load_config
+from voiceguide import backends
+from voiceguide.daemon import service, wake
+from voiceguide.daemon.config import DaemonConfig, config_path
+from voiceguide.daemon.config_read import load_config
+from voiceguide.errors import ConfigError, VoiceguideError
+from voiceguide.script import library, parse
+from voiceguide.seams import Samples, SpeechParams
 
 Level = Literal["ok", "warn", "fail"]
 APT = "sudo apt install"
@@ -78,7 +79,7 @@ def _config(path: Path | None) -> tuple[DaemonConfig, Finding]:
 
 
 def _portaudio() -> Finding:
-    from ..backends.sounddevice_out import import_sounddevice
+    from voiceguide.backends.sounddevice_out import import_sounddevice
 
     try:
         sd = import_sounddevice()
@@ -88,7 +89,7 @@ def _portaudio() -> Finding:
 
 
 def _output(config: DaemonConfig, open_it: bool) -> Finding:
-    from ..backends.sounddevice_out import SoundDeviceOutput
+    from voiceguide.backends.sounddevice_out import SoundDeviceOutput
 
     wanted = config.audio.output
     out = SoundDeviceOutput(wanted)
@@ -113,7 +114,7 @@ def _silence(out: Samples, lost: int = 0) -> None:
 def _input(config: DaemonConfig) -> list[Finding]:
     if config.audio.input is None and config.wake is None:
         return []
-    from ..backends.sounddevice_out import import_sounddevice
+    from voiceguide.backends.sounddevice_out import import_sounddevice
 
     sd = import_sounddevice()
     level: Level = "fail" if config.wake is not None else "warn"

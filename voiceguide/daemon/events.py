@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..playback.control import Command
-from .config import Ramp
+from voiceguide.daemon.config import Ramp
+from voiceguide.playback.control import Command
 
 Reply = dict[str, Any]
 """A JSON-able answer for ``voiceguide ctl``."""

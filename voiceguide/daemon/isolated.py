@@ -14,7 +14,7 @@ import signal
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 
-from ..errors import SpeechError, VoiceguideError
+from voiceguide.errors import SpeechError, VoiceguideError
 
 TIMEOUT = 600.0
 """Longest a child may take before it is taken to be hung and killed (uncached speech of a long

@@ -10,8 +10,8 @@ from contextlib import AbstractContextManager
 
 import numpy as np
 
-from ..seams import AudioOutput, FillCallback, Samples
-from .config import Ramp
+from voiceguide.daemon.config import Ramp
+from voiceguide.seams import AudioOutput, FillCallback, Samples
 
 
 class RampedOutput:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .config import ScheduleEntry
+from voiceguide.daemon.config import ScheduleEntry
 
 LATE_LIMIT = dt.timedelta(minutes=5)
 """A session found due later than this (suspend, a clock jump, a slow boot) is skipped, not started late."""

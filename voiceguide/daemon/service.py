@@ -18,7 +18,7 @@ from pathlib import Path
 
 import platformdirs
 
-from ..errors import VoiceguideError
+from voiceguide.errors import VoiceguideError
 
 UNIT_NAME = "voiceguide.service"
 LINGER_DIR = Path("/var/lib/systemd/linger")

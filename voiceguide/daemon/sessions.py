@@ -15,13 +15,13 @@ import logging
 from collections.abc import Callable
 from types import TracebackType
 
-from ..engine.builder import SessionBuilder, load_session
-from ..engine.options import ShapingOptions, SpeechOptions
-from ..model import Session
-from ..timeline import Timeline
-from . import isolated
-from .config import DaemonConfig
-from .events import StartRequest
+from voiceguide.daemon import isolated
+from voiceguide.daemon.config import DaemonConfig
+from voiceguide.daemon.events import StartRequest
+from voiceguide.engine.builder import SessionBuilder, load_session
+from voiceguide.engine.options import ShapingOptions, SpeechOptions
+from voiceguide.engine.timeline import Timeline
+from voiceguide.script.model import Session
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 
 import numpy as np
 
-from ..seams import AudioOutput, FillCallback, Samples
+from voiceguide.seams import AudioOutput, FillCallback, Samples
 
 GLIDE_SECONDS = 0.3
 """How long a change from silence to full volume takes; smaller changes take proportionally less."""

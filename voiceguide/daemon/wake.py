@@ -20,11 +20,11 @@ import queue
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import BackendError, VoiceguideError
-from ..playback.control import Command
-from ..seams import AudioInput
-from .config import DaemonConfig, Wake
-from .events import Control, Event, Start, StartRequest
+from voiceguide.daemon.config import DaemonConfig, Wake
+from voiceguide.daemon.events import Control, Event, Start, StartRequest
+from voiceguide.errors import BackendError, VoiceguideError
+from voiceguide.playback.control import Command
+from voiceguide.seams import AudioInput
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def unavailable() -> str | None:
 
 def listen_config(wake: Wake) -> Any:
     """What the listener hears: the phrase, and the voice commands when ``wake.commands``."""
-    from ..listen.command_config import DEFAULT_SENSITIVITY, DEFAULT_WORDS, CommandConfig
+    from voiceguide.listen.command_config import DEFAULT_SENSITIVITY, DEFAULT_WORDS, CommandConfig
 
     words, sensitivity = {wake.phrase: TOKEN}, {wake.phrase: wake.sensitivity}
     if wake.commands:
@@ -122,7 +122,7 @@ class WakeTrigger:
             return self._playing() and self._speaking()
         microphone = self._microphone
         if microphone is None:
-            from ..backends.sounddevice_in import SoundDeviceInput
+            from voiceguide.backends.sounddevice_in import SoundDeviceInput
 
             microphone = SoundDeviceInput(self.config.audio.input)
         listener = vc.CommandListener(microphone, _Heard(heard), is_speaking=gated,

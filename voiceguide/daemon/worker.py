@@ -1,7 +1,7 @@
 """The session worker: one thread that prepares and plays one session at a time, and renders ahead.
 
 It blocks on its job queue while idle. A session is compiled (speech from the cache), then played with
-:func:`voiceguide.run.play` and a control queue the daemon feeds (stop, pause, resume, and the voice
+:func:`voiceguide.playback.loop.play` and a control queue the daemon feeds (stop, pause, resume, and the voice
 commands skip, repeat and slower). An audio server
 that is not up yet (at boot) is retried with backoff, re-scanning PortAudio's devices each time. An output
 lost in the middle of a session ends that session; the worker then waits for the output to come back the
@@ -17,15 +17,15 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Literal, Protocol
 
-from ..errors import AudioUnavailable, OutputLost, VoiceguideError
-from ..model import Session
-from ..playback.control import Command, Snapshot
-from ..player import Player
-from ..run import PlayResult, play
-from ..seams import AudioOutput, Clock
-from ..timeline import Timeline
-from .events import Ended, Event, Prepared, StartRequest
-from .ramp import RampedOutput
+from voiceguide.daemon.events import Ended, Event, Prepared, StartRequest
+from voiceguide.daemon.ramp import RampedOutput
+from voiceguide.engine.timeline import Timeline
+from voiceguide.errors import AudioUnavailable, OutputLost, VoiceguideError
+from voiceguide.playback.control import Command, Snapshot
+from voiceguide.playback.loop import PlayResult, play
+from voiceguide.playback.player import Player
+from voiceguide.script.model import Session
+from voiceguide.seams import AudioOutput, Clock
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ MakeSlower = Callable[[StartRequest, Session, Timeline], Callable[[Player], None
 
 
 class AnswerListener(Protocol):
-    """Captures the answers at a session's listen windows (``voiceguide.listening.SessionListener``)."""
+    """Captures the answers at a session's listen windows (``voiceguide.listen.answers.SessionListener``)."""
 
     def on_hold(self, step: int, over: threading.Event) -> None:
         """The player holds at the listen window of ``step``: capture, then release it (unless ``over``)."""
@@ -75,7 +75,7 @@ def backoff(first: float = RETRY_FIRST, longest: float = RETRY_LONGEST,
 def refresh_portaudio() -> None:
     """Make PortAudio scan devices again: it lists none if the sound server was down when it started."""
     try:
-        from ..backends.sounddevice_out import import_sounddevice
+        from voiceguide.backends.sounddevice_out import import_sounddevice
 
         sd = import_sounddevice()
         sd._terminate()

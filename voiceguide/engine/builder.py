@@ -15,12 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from .. import adjust, backends, library, parse
-from ..compile import compile_session
-from ..model import Session
-from ..seams import Speaker, SpeechParams
-from ..timeline import Timeline
-from .options import ShapingOptions, SpeechOptions
+from voiceguide import backends
+from voiceguide.engine.compile import compile_session
+from voiceguide.engine.options import ShapingOptions, SpeechOptions
+from voiceguide.engine.timeline import Timeline
+from voiceguide.script import adjust, library, parse
+from voiceguide.script.model import Session
+from voiceguide.seams import Speaker, SpeechParams
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def shaped(session: Session, shaping: ShapingOptions) -> Session:
 
 def estimate_minutes(session: Session) -> float:
     """Session length with the fake voice (speech timed from word count and rate): for listings."""
-    from ..backends.fake import FakeTimer
+    from voiceguide.backends.fake import FakeTimer
 
     return compile_session(session, FakeTimer(), sample_rate=8000).seconds / 60.0
 

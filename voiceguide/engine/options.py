@@ -1,6 +1,6 @@
 """What a session is played with: frozen options, each range checked once, when they are made.
 
-The command line fills these from its arguments (``voiceguide.cli_options``), the daemon from its config
+The command line fills these from its arguments (``voiceguide.cli.options``), the daemon from its config
 file (``voiceguide.daemon.sessions``); nothing below them sees an ``argparse.Namespace``. A value out of
 range is a :class:`VoiceguideError` naming the command-line option, as the CLI has always said it.
 """
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import VoiceguideError
-from ..steps import PITCH_RANGE, RATE_RANGE, SENTENCE_GAP_MAX
+from voiceguide.errors import VoiceguideError
+from voiceguide.script.steps import PITCH_RANGE, RATE_RANGE, SENTENCE_GAP_MAX
 
 SAMPLE_RATES = (8000, 192000)
 """The lowest and highest stream sample rate in Hz."""

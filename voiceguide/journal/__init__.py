@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .db import Entry, Journal, default_path
+    from voiceguide.journal.db import Entry, Journal, default_path
 
 __all__ = ["Entry", "Journal", "default_path"]
 
@@ -18,7 +18,7 @@ def __getattr__(name: str) -> Any:
     """Import :mod:`.db` for its public names on first use (PEP 562)."""
     if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from . import db
+    from voiceguide.journal import db
 
     value = getattr(db, name)
     globals()[name] = value

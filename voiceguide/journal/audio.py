@@ -9,10 +9,10 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import JournalError
+from voiceguide.errors import JournalError
 
 if TYPE_CHECKING:
-    from ..seams import Clip
+    from voiceguide.seams import Clip
 
 AUDIO_DIR = "audio"
 """Folder, next to the journal database, that holds answer audio."""
@@ -75,8 +75,8 @@ def load(path: Path) -> Clip:
     """Read an audio file (FLAC, WAV ...) as a mono clip."""
     import numpy as np
 
-    from ..seams import Clip
-    from ..sounds import read_file
+    from voiceguide.seams import Clip
+    from voiceguide.sound.sounds import read_file
 
     data, rate = read_file(path, "audio")  # a regular file of bounded size only
     return Clip(np.asarray(data.mean(axis=1), dtype=np.float32), int(rate))

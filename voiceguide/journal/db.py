@@ -11,14 +11,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..errors import JournalError
-from ..rating import parse_rating
-from . import audio as answer_audio
-from . import health, rows, salvage
-from .schema import migrate, version
+from voiceguide.errors import JournalError
+from voiceguide.journal import audio as answer_audio
+from voiceguide.journal import health, rows, salvage
+from voiceguide.journal.rating import parse_rating
+from voiceguide.journal.schema import migrate, version
 
 if TYPE_CHECKING:
-    from ..seams import Clip
+    from voiceguide.seams import Clip
 
 log = logging.getLogger(__name__)
 

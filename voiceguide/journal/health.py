@@ -13,8 +13,8 @@ import stat
 from pathlib import Path
 from urllib.parse import quote
 
-from ..errors import JournalError
-from .rows import decode
+from voiceguide.errors import JournalError
+from voiceguide.journal.rows import decode
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 """The first 16 bytes of every SQLite database file."""

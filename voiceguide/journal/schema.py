@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from ..errors import JournalError
+from voiceguide.errors import JournalError
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 0 -> 1: the first journal

@@ -22,9 +22,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..errors import MicrophoneSilent
-from ..seams import AudioInput, Clip, Clock, Samples
-from .vad import Endpointer, EndReason, VadConfig
+from voiceguide.errors import MicrophoneSilent
+from voiceguide.listen.vad import Endpointer, EndReason, VadConfig
+from voiceguide.seams import AudioInput, Clip, Clock, Samples
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def capture_answer(input: AudioInput, clock: Clock, timeout: float = 8.0, limit:
 
 def _capture(input: AudioInput, clock: Clock, timeout: float, limit: float, trailing_silence: float,
              config: VadConfig | None, stop: threading.Event | None, before: float) -> Answer | None:
-    from .shared_input import SharedInput
+    from voiceguide.listen.shared_input import SharedInput
 
     blocks = _Blocks()
     opened: AbstractContextManager[object]

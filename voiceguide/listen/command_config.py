@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..playback.control import Command
+from voiceguide.playback.control import Command
 
 DEFAULT_WORDS: Mapping[str, Command] = {
     "pause": Command.PAUSE, "resume": Command.RESUME, "skip": Command.SKIP,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..seams import Samples
+from voiceguide.seams import Samples
 
 FRAME = 160
 """Samples per level frame: 10 ms at 16 kHz."""

@@ -26,8 +26,8 @@ from contextlib import ExitStack, contextmanager
 
 import numpy as np
 
-from ..errors import AudioError
-from ..seams import AudioInput, Samples
+from voiceguide.errors import AudioError
+from voiceguide.seams import AudioInput, Samples
 
 log = logging.getLogger(__name__)
 

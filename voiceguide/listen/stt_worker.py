@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import RecognizerError, VoiceguideError
-from ..seams import Clip, Recognizer, Transcript
+from voiceguide.errors import RecognizerError, VoiceguideError
+from voiceguide.seams import Clip, Recognizer, Transcript
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ def serve(conn: Connection, backend: str, config: dict[str, Any], idle: float, n
     """The worker's loop: build the recognizer, answer requests, exit after ``idle`` s without one."""
     with contextlib.suppress(OSError):
         os.nice(niceness)
-    from .. import backends
+    from voiceguide import backends
 
     recognizer: Any = None
     while conn.poll(idle):
@@ -177,7 +177,7 @@ def off_audio_path(name: str, model: str | None = None, language: str | None = N
     """The recognizer ``name`` (``--recognizer``/``[speech]``) for answers in ``language``, run in a worker
     process; built here first, cheaply, so a missing model is an error now and the journal gets its name.
     The ``fake`` recognizer stays in this process (tests configure it here)."""
-    from .. import backends
+    from voiceguide import backends
 
     config = backends.recognizer_config(name, model, language)
     local = backends.recognizer(name, **config)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from ..seams import Samples
+from voiceguide.seams import Samples
 
 SILENT_DB = -100.0
 """The level reported for digital silence (all zeros)."""

@@ -34,11 +34,16 @@ from typing import Protocol
 
 import numpy as np
 
-from ..playback.control import Command
-from ..seams import AudioInput, Samples
-from .command_config import DEFAULT_SENSITIVITY, DEFAULT_SENSITIVITY_OTHER, DEFAULT_WORDS, CommandConfig
-from .isolation import FRAME, Isolation, Verdict, frame_db, judge, level_db
-from .spotter import SAMPLE_RATE, PocketsphinxChecker, PocketsphinxSpotter, Spotted
+from voiceguide.backends.spotter import SAMPLE_RATE, PocketsphinxChecker, PocketsphinxSpotter, Spotted
+from voiceguide.listen.command_config import (
+    DEFAULT_SENSITIVITY,
+    DEFAULT_SENSITIVITY_OTHER,
+    DEFAULT_WORDS,
+    CommandConfig,
+)
+from voiceguide.listen.isolation import FRAME, Isolation, Verdict, frame_db, judge, level_db
+from voiceguide.playback.control import Command
+from voiceguide.seams import AudioInput, Samples
 
 __all__ = ["DEFAULT_SENSITIVITY", "DEFAULT_SENSITIVITY_OTHER", "DEFAULT_WORDS", "Checker", "CommandConfig",
            "CommandListener", "Spotter", "VoiceCommands"]

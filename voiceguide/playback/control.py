@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from ..timeline import Timeline
+    from voiceguide.engine.timeline import Timeline
 
 
 class Command(enum.Enum):
@@ -77,8 +77,8 @@ class Snapshot:
 class TimelineSource(Protocol):
     """What a play loop plays from: a timeline that may still be growing while it plays.
 
-    A compiled :class:`~voiceguide.timeline.Timeline` is one (ready at once, final, never grows);
-    :class:`~voiceguide.ahead.Ahead` is one that compiles speech while the first steps play.
+    A compiled :class:`~voiceguide.engine.timeline.Timeline` is one (ready at once, final, never grows);
+    :class:`~voiceguide.engine.ahead.Ahead` is one that compiles speech while the first steps play.
     """
 
     def wait_ready(self) -> tuple[Timeline, bool]:

@@ -20,11 +20,11 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from ..daemon.config import Remote
-from ..journal.db import JOURNAL_FILE, Journal
-from .devices import Attempts, Devices
-from .guard import Guard
-from .link import Link
+from voiceguide.daemon.config import Remote
+from voiceguide.journal.db import JOURNAL_FILE, Journal
+from voiceguide.remote.devices import Attempts, Devices
+from voiceguide.remote.guard import Guard
+from voiceguide.remote.link import Link
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -100,7 +100,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 
 def create_app(ctx: Context) -> Starlette:
     """The whole application."""
-    from . import routes_api, routes_journal, routes_main
+    from voiceguide.remote import routes_api, routes_journal, routes_main
 
     routes: list[BaseRoute] = [*routes_main.routes(), *routes_api.routes()]
     if ctx.remote.journal:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import library, parse
-from ..errors import Problem, ScriptError
-from ..model import Affirm, Breathe, Listen, Session
+from voiceguide.errors import Problem, ScriptError
+from voiceguide.script import library, parse
+from voiceguide.script.model import Affirm, Breathe, Listen, Session
 
 MAX_SCRIPT = 256 * 1024
 """Largest script accepted from the page, in bytes."""

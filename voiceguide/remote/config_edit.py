@@ -16,8 +16,8 @@ import tomlkit
 from tomlkit.items import AoT, Table
 from tomlkit.toml_document import TOMLDocument
 
-from ..daemon.config_read import loads_config
-from ..errors import ConfigError, Problem
+from voiceguide.daemon.config_read import loads_config
+from voiceguide.errors import ConfigError, Problem
 
 MAX_CONFIG = 1024 * 1024
 """Largest config file read."""

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import platformdirs
 
-from ..errors import VoiceguideError
-from ..library import APP
+from voiceguide.errors import VoiceguideError
+from voiceguide.script.library import APP
 
 log = logging.getLogger(__name__)
 

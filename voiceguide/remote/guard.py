@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp
 
-from .devices import Devices
+from voiceguide.remote.devices import Devices
 
 COOKIE = "vg_remote"
 """The device token's cookie."""

@@ -12,8 +12,8 @@ from typing import Any
 
 from anyio import to_thread
 
-from ..daemon import control
-from ..errors import DaemonError
+from voiceguide.daemon import control
+from voiceguide.errors import DaemonError
 
 Request = Callable[[dict[str, Any]], dict[str, Any]]
 """Sends one ctl message and returns the daemon's reply (a fake in tests)."""

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import catalog, chart
-from .app import Context
+from voiceguide.remote import catalog, chart
+from voiceguide.remote.app import Context
 
 MAX_BODY = 16 * 1024
 

@@ -16,10 +16,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..journal import export
-from ..journal.db import Entry, Journal
-from . import chart
-from .app import Context, page
+from voiceguide.journal import export
+from voiceguide.journal.db import Entry, Journal
+from voiceguide.remote import chart
+from voiceguide.remote.app import Context, page
 
 FORMATS = {"md": ("text/markdown; charset=utf-8", export.to_markdown),
            "csv": ("text/csv; charset=utf-8", export.to_csv),

@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..errors import ConfigError, Problem, VoiceguideError
-from . import catalog, config_edit
-from .app import Context, page
-from .guard import COOKIE, PRE_COOKIE, new_pre_token
+from voiceguide.errors import ConfigError, Problem, VoiceguideError
+from voiceguide.remote import catalog, config_edit
+from voiceguide.remote.app import Context, page
+from voiceguide.remote.guard import COOKIE, PRE_COOKIE, new_pre_token
 
 TIME = re.compile(r"([01]?\d|2[0-3]):[0-5]\d")
 DAYS = ("daily", "weekdays", "weekends")
@@ -221,7 +221,7 @@ async def health(request: Request) -> Response:
     def diagnose() -> list[Any]:
         if ctx.doctor is not None:
             return ctx.doctor()
-        from ..daemon.doctor import diagnose as run_doctor
+        from voiceguide.daemon.doctor import diagnose as run_doctor
 
         return run_doctor(ctx.config_path, open_output=False)
 

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..daemon.config import DaemonConfig, Remote, config_path
-from ..daemon.events import Event
-from ..errors import BackendError
+from voiceguide.daemon.config import DaemonConfig, Remote, config_path
+from voiceguide.daemon.events import Event
+from voiceguide.errors import BackendError
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,8 @@ class RemoteServer:
         try:
             import uvicorn
 
-            from .app import Context, create_app
-            from .link import Link, socket_request
+            from voiceguide.remote.app import Context, create_app
+            from voiceguide.remote.link import Link, socket_request
         except ImportError as exc:
             raise BackendError("the phone remote needs its extra: pip install 'voiceguide[remote]'") from exc
         remote = self.remote

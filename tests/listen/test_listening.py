@@ -1,0 +1,118 @@
+"""A session with a listen step, end to end with fakes: hold at the gate, capture, journal, transcribe."""
+
+from __future__ import annotations
+
+import queue
+from pathlib import Path
+
+import numpy as np
+
+from voiceguide.backends.fake import FakeClock, FakeOutput, FakeSpeaker
+from voiceguide.backends.fake_input import FakeInput
+from voiceguide.backends.fake_stt import FakeRecognizer
+from voiceguide.engine.compile import compile_session
+from voiceguide.journal.db import Journal
+from voiceguide.listen.answers import SessionListener
+from voiceguide.playback.control import Command
+from voiceguide.playback.loop import play
+from voiceguide.script import parse
+
+SCRIPT = ('[session]\ntitle = "Listening"\n[[step]]\nsay = "Hello."\n'
+          '[[step]]\nlisten = "What can you hear right now?"\ntimeout = 6\n'
+          '[[step]]\nlisten = "How are you feeling, from one to ten?"\nkind = "rating"\ntimeout = 4\n'
+          '[[step]]\nsay = "Thank you for sharing."\n')
+RATE = 16000
+
+
+def speech_like(seconds: float, start: float, total: float) -> np.ndarray:
+    """Quiet room noise with a loud, voiced burst from ``start`` for ``seconds``."""
+    rng = np.random.default_rng(7)
+    audio = (rng.standard_normal(int(total * RATE)) * 0.002).astype(np.float32)
+    t = np.arange(int(seconds * RATE)) / RATE
+    burst = 0.3 * np.sin(2 * np.pi * 180 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
+    a = int(start * RATE)
+    audio[a:a + len(burst)] += burst.astype(np.float32)
+    return audio
+
+
+def run_session(tmp_path: Path, microphone_audio: np.ndarray | None, unavailable: bool = False
+                ) -> tuple[object, SessionListener, Journal, list[str]]:
+    session = parse.loads(SCRIPT)
+    timeline = compile_session(session, FakeSpeaker(), RATE, listening=True)
+    assert len(timeline.gates) == 2
+    clock = FakeClock()
+    output = FakeOutput(clock)
+    mic = FakeInput(clock, microphone_audio, unavailable=unavailable)
+    journal = Journal(tmp_path / "journal.sqlite3")
+    controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
+    said: list[str] = []
+    listener = SessionListener(session, mic, clock, FakeRecognizer(texts=["the rain on the window", "about a six"]),
+                               journal, controls, said.append, threaded=False)
+    result = play(timeline, output, clock, controls, on_hold=listener.on_hold)
+    assert listener.close(timeout=10)
+    return result, listener, journal, said
+
+
+def test_answers_are_kept_in_the_journal_and_the_windows_in_the_timeline(tmp_path: Path) -> None:
+    mic = np.concatenate([speech_like(2.0, 1.0, 5.0), speech_like(1.0, 0.5, 4.0)])
+    result, listener, journal, said = run_session(tmp_path, mic)
+    entries = journal.all()
+    assert [e.prompt for e in entries] == ["What can you hear right now?", "How are you feeling, from one to ten?"]
+    assert entries[0].transcript == "the rain on the window" and entries[0].kind == "reflection"
+    assert entries[1].rating == 6 and entries[1].kind == "rating"
+    assert entries[0].session_title == "Listening" and entries[0].step == 2
+    assert entries[0].duration is not None and 2.0 <= entries[0].duration <= 4.0
+    windows = [e for e in result.events if e.kind == "listen"]  # type: ignore[attr-defined]
+    assert len(windows) == 2
+    first = (windows[0].end - windows[0].start) / RATE
+    assert 3.0 <= first <= 5.0, first  # 1 s of quiet, 2 s of answer, then the trailing silence
+    assert not said and not listener.disabled
+
+
+def test_silence_times_out_and_the_session_goes_on(tmp_path: Path) -> None:
+    result, _, journal, _ = run_session(tmp_path, None)
+    assert journal.all() == []
+    windows = [e for e in result.events if e.kind == "listen"]  # type: ignore[attr-defined]
+    assert [round((w.end - w.start) / RATE) for w in windows] == [6, 4]  # each step's timeout
+    assert not result.stopped_early  # type: ignore[attr-defined]
+
+
+def test_no_microphone_is_said_once_and_nothing_crashes(tmp_path: Path) -> None:
+    result, listener, journal, said = run_session(tmp_path, None, unavailable=True)
+    assert listener.disabled and len(said) == 1 and "microphone" in said[0]
+    assert journal.all() == [] and not result.stopped_early  # type: ignore[attr-defined]
+    windows = [e for e in result.events if e.kind == "listen"]  # type: ignore[attr-defined]
+    # the first window fails at once; the next is a quiet pause as long as its step would have listened
+    assert [round((w.end - w.start) / RATE) for w in windows] == [0, 4]
+
+
+def test_a_muted_microphone_is_said_once_and_listening_goes_on(tmp_path: Path) -> None:
+    result, listener, journal, said = run_session(tmp_path, np.zeros(RATE * 20, dtype=np.float32))
+    assert said == ["Nothing at all can be heard from the microphone (no sound at all came from the microphone "
+                    "in 6 s; it may be muted). The session goes on; to answer aloud, unmute it."]
+    assert not listener.disabled and journal.all() == []
+    windows = [e for e in result.events if e.kind == "listen"]  # type: ignore[attr-defined]
+    assert [round((w.end - w.start) / RATE) for w in windows] == [6, 4]
+
+
+def test_skipping_a_question_keeps_nothing_and_does_not_cut_the_next_one_short(tmp_path: Path) -> None:
+    session = parse.loads(SCRIPT)
+    timeline = compile_session(session, FakeSpeaker(), RATE, listening=True)
+    clock = FakeClock()
+    # room noise; speech from 2.0 s of what the microphone delivers (it only runs while a window listens)
+    mic = FakeInput(clock, speech_like(1.5, 2.0, 12.0))
+    journal = Journal(tmp_path / "journal.sqlite3")
+    controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
+    listener = SessionListener(session, mic, clock, FakeRecognizer(texts=["about a six"]), journal, controls,
+                               [].append, threaded=False)
+    first_window = timeline.gates[0] / RATE
+    clock.at(first_window + 1.0, lambda: controls.put(Command.SKIP))  # 1 s into the first question
+    result = play(timeline, FakeOutput(clock), clock, controls, on_hold=listener.on_hold)
+    assert listener.close(timeout=10)
+    entries = journal.all()
+    assert [e.prompt for e in entries] == ["How are you feeling, from one to ten?"], "the skipped one kept nothing"
+    assert entries[0].rating == 6
+    windows = [e for e in result.events if e.kind == "listen"]
+    assert (windows[0].end - windows[0].start) / RATE < 1.5, "listening ended with the skip"
+    # the second window ran its course: the answer (1.5 s) and the trailing silence, not cut short
+    assert (windows[1].end - windows[1].start) / RATE > 2.5

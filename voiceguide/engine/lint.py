@@ -1,0 +1,41 @@
+"""Warnings about a valid script: what depends on this machine, or looks like an accident (``validate``).
+
+None of them stops a session from playing: a missing recording is spoken instead, a language may have
+no voice installed here yet (the error comes when it is spoken), control characters are not spoken, and
+what the engine's safety limits cap (:mod:`limits`) or a placeholder it cannot fill (:mod:`wording`) is said.
+"""
+
+from __future__ import annotations
+
+from voiceguide.engine import recorded
+from voiceguide.safe_text import controls_in
+from voiceguide.script import languages, limits, wording
+from voiceguide.script.model import Listen, Say, Session
+
+
+def warnings(session: Session) -> list[str]:
+    """One located line per warning: the session's first, then the steps'."""
+    out: list[str] = []
+    voice = languages.warning(session.language) if not session.voice else None
+    if voice is not None:
+        out.append(f"[session]: {voice}")
+    for key, text in (("title", session.title), ("description", session.description or "")):
+        out.extend(_controls("[session]", key, text))
+    out.extend(recorded.warnings(session))
+    out.extend(limits.hold_warnings(session))
+    out.extend(wording.placeholder_warnings(session))
+    for step in session.steps:
+        act = step.action
+        if isinstance(act, Say):
+            out.extend(_controls(f"step {step.index} (say)", "say", act.text))
+        elif isinstance(act, Listen):
+            out.extend(_controls(f"step {step.index} (listen)", "listen", act.prompt))
+    return out
+
+
+def _controls(where: str, key: str, text: str) -> list[str]:
+    found = controls_in(text)
+    if not found:
+        return []
+    return [f"{where}: warning: {key} contains control characters ({' '.join(found)}); they are not text "
+            "and are shown escaped"]

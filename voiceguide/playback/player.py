@@ -1,0 +1,306 @@
+"""The live player: feeds the mixer's output to an audio callback and applies control with fades.
+
+``fill`` runs on the audio thread. It never blocks, reads files or allocates audio buffers:
+commands arrive through a lock-free ``SimpleQueue`` read with ``get_nowait``, and every gain
+ramp is computed into a buffer allocated once here.
+"""
+
+from __future__ import annotations
+
+import bisect
+import queue
+import threading
+
+import numpy as np
+
+from voiceguide.engine.mix import Mixer
+from voiceguide.engine.timeline import Segment, Timeline
+from voiceguide.playback.catchup import CATCH_UP_FADE_SECONDS, CatchUp, QuietIndex
+from voiceguide.playback.control import Command, Hold, Snapshot, State
+from voiceguide.seams import Samples
+
+FADE_SECONDS = 0.05
+"""Fade used for pause, resume and skip: long enough to be click-free, short enough to feel instant."""
+STOP_FADE_SECONDS = 0.4
+"""Fade-out on stop (always finished within 0.5 s)."""
+MAX_BLOCK = 1 << 15
+
+
+class Player:
+    """Plays one :class:`Timeline` through any output that calls :meth:`fill`."""
+
+    def __init__(self, timeline: Timeline, controls: queue.SimpleQueue[Command] | None = None,
+                 fade: float = FADE_SECONDS, stop_fade: float = STOP_FADE_SECONDS, final: bool = True) -> None:
+        """``final=False`` starts with the first part of a timeline still being compiled (see :meth:`extend`)."""
+        self._scaled: dict[tuple[int, float], tuple[Samples, Samples]] = {}
+        self._fade = max(1, int(fade * timeline.sample_rate))
+        self._view = (timeline, Mixer(timeline, self._scaled), final, QuietIndex.of(timeline, self._fade))
+        self.starved = 0
+        """Samples of silence played because the compiler had not caught up (should stay 0)."""
+        self.controls: queue.SimpleQueue[Command] = controls if controls is not None else queue.SimpleQueue()
+        self.done = threading.Event()
+        self.wake = threading.Event()
+        """Set when the player finishes or reaches a gate, so the control loop reacts at once."""
+        self.segments: list[Segment] = []
+        self.holds: list[Hold] = []
+        self.hold_over = threading.Event()
+        """Set when the current (or last) hold at a gate ends, however it ends: the listener's release,
+        skip, repeat or stop. A new one is made as each hold begins."""
+        self._gates = sorted(timeline.gates)
+        self._gate_index = 0
+        self._hold_start = 0
+        self.stopped_early = False
+        self.slower = 0
+        """How many times "slower" was asked for (acted on off the audio thread)."""
+        self.position = 0
+        self.stream_frames = 0
+        self.state = State.PLAYING
+        self.catch_up = CatchUp()
+        """Frames lost in underruns and how they were made up (see ``catchup``)."""
+        self._catch_fade = max(1, int(CATCH_UP_FADE_SECONDS * timeline.sample_rate))
+        self._jump = 0
+        self._wait_left = 0
+        self._stop_fade = max(1, int(stop_fade * timeline.sample_rate))
+        self._gain = 1.0
+        self._target = 1.0
+        self._step = 0.0
+        self._ramp_left = 0
+        self._skip_to = 0
+        self._forward = True
+        self._seg_start: tuple[int, int] | None = (0, 0)
+        self._idx = np.arange(1, MAX_BLOCK + 1, dtype=np.float32)
+        self._gbuf = np.empty(MAX_BLOCK, dtype=np.float32)
+
+    @property
+    def timeline(self) -> Timeline:
+        """The timeline being played (it grows while a session is still being compiled)."""
+        return self._view[0]
+
+    @property
+    def mixer(self) -> Mixer:
+        """The mixer over :attr:`timeline`."""
+        return self._view[1]
+
+    def extend(self, timeline: Timeline, final: bool) -> None:
+        """Swap in a longer version of the timeline (same start, more steps); called off the audio thread."""
+        mixer = Mixer(timeline, self._scaled)
+        self._gates = sorted(timeline.gates)
+        quiet = QuietIndex.of(timeline, self._fade)
+        self._view = (timeline, mixer, final, quiet)  # one reference assignment: the callback sees old or new
+
+    def snapshot(self) -> Snapshot:
+        """The current position and state."""
+        return Snapshot(self.position, self.state, self.timeline)
+
+    def cut(self) -> None:
+        """End the session where it stands because the output is gone; only once the callback has stopped."""
+        self.stopped_early = self.stopped_early or self.state is not State.FINISHED
+        self._finish()
+
+    # --- control -------------------------------------------------------------
+    def _ramp(self, target: float, frames: int, state: State, exact: bool = False) -> None:
+        """Glide the gain to ``target``; a fade-out from a lower gain is shortened in proportion unless
+        ``exact`` (a gate's fade must end on its sample)."""
+        if target == 0.0 and not exact:
+            frames = int(frames * abs(target - self._gain))
+        frames = max(1, frames)
+        self._target = target
+        self._step = (target - self._gain) / frames
+        self._ramp_left = frames
+        self.state = state
+
+    def _handle(self, cmd: Command) -> None:
+        s = self.state
+        if s in (State.FINISHED, State.STOPPING):
+            return
+        if s is State.CATCHING and cmd not in (Command.RELEASE, Command.SLOWER):
+            self._jump, self._wait_left, s = 0, 0, State.PLAYING  # the person's command comes first
+            if self._seg_start is None:
+                self._seg_start = (self.stream_frames, self.position)
+        if s in (State.GATING, State.HOLDING) and cmd not in (Command.STOP, Command.RELEASE, Command.SKIP):
+            return  # while listening, only stop, skip and the listener's release apply
+        if cmd is Command.RELEASE:
+            if s is State.HOLDING:
+                self._release()
+            return
+        if cmd is Command.SLOWER:
+            self.slower += 1  # the control loop re-paces the rest of the session (see slowing.py)
+            self.wake.set()
+            return
+        if cmd is Command.TOGGLE:
+            cmd = Command.RESUME if s in (State.PAUSED, State.PAUSING) else Command.PAUSE
+        if cmd is Command.STOP:
+            self.stopped_early = True
+            if s in (State.PAUSED, State.HOLDING):
+                self._finish()
+            else:
+                self._ramp(0.0, self._stop_fade, State.STOPPING)
+        elif cmd is Command.PAUSE and s in (State.PLAYING, State.RESUMING):
+            self._ramp(0.0, self._fade, State.PAUSING)
+        elif cmd is Command.RESUME and s in (State.PAUSED, State.PAUSING):
+            if s is State.PAUSED:
+                self._seg_start = (self.stream_frames, self.position)
+            self._ramp(1.0, self._fade, State.RESUMING)
+        elif cmd in (Command.SKIP, Command.REPEAT):
+            starts = self.timeline.step_starts
+            i = bisect.bisect_right(starts, self.position)
+            self._forward = cmd is Command.SKIP
+            if self._forward:
+                self._skip_to = starts[i] if i < len(starts) else self.timeline.length
+            else:
+                self._skip_to = starts[i - 1] if i > 0 else 0
+            if s is State.HOLDING:
+                self._release()
+                self._ramp(0.0, 1, State.SKIPPING)
+            elif s is State.PAUSED:
+                self.position = self._skip_to
+                self._gate_index = bisect.bisect_left(self._gates, self.position)
+            elif s in (State.PLAYING, State.RESUMING, State.GATING):
+                self._ramp(0.0, self._fade, State.SKIPPING)
+
+    def _release(self) -> None:
+        self.holds.append(Hold(self.position, self._hold_start, self.stream_frames))
+        self.hold_over.set()
+        self._gate_index += 1
+        self._seg_start = (self.stream_frames, self.position)
+        self._ramp(1.0, self._fade, State.RESUMING)
+
+    def _close_segment(self) -> None:
+        if self._seg_start is not None:
+            stream, start = self._seg_start
+            if self.position > start:
+                self.segments.append(Segment(stream, start, self.position))
+            self._seg_start = None
+
+    def _finish(self) -> None:
+        if self.state is State.HOLDING:
+            self.holds.append(Hold(self.position, self._hold_start, self.stream_frames))
+            self.hold_over.set()
+        self._close_segment()
+        self.state = State.FINISHED
+        self.done.set()
+        self.wake.set()
+
+    def _ramp_done(self) -> None:
+        self._gain = self._target
+        s = self.state
+        if s is State.PAUSING:
+            self._close_segment()
+            self.catch_up.forgive()
+            self.state = State.PAUSED
+        elif s is State.STOPPING:
+            self._finish()
+        elif s is State.SKIPPING:
+            self._close_segment()
+            # a skip's fade may run past the next step's start: never jump back for it; repeat does go back
+            self.position = max(self._skip_to, self.position) if self._forward else self._skip_to
+            self._gate_index = bisect.bisect_left(self._gates, self.position)
+            self._seg_start = (self.stream_frames, self.position)
+            self.catch_up.forgive()
+            self._ramp(1.0, self._fade, State.RESUMING)
+        elif s is State.CATCHING:
+            self._shift(self._jump)
+            self._jump = 0
+            if not self._wait_left:
+                self._ramp(1.0, self._catch_fade, State.RESUMING)
+        elif s is State.GATING:
+            self._close_segment()
+            self.catch_up.forgive()
+            self.hold_over = threading.Event()  # before the state: whoever sees HOLDING gets this one
+            self.state = State.HOLDING
+            self._hold_start = self.stream_frames
+            self.wake.set()
+        elif s is State.RESUMING:
+            self.state = State.PLAYING
+
+    def _shift(self, frames: int) -> None:
+        """Take ``frames`` out of the timeline here (skip ahead), or wait ``-frames`` in silence."""
+        self._close_segment()
+        if frames > 0:
+            self.position += frames
+        self._wait_left = max(0, -frames)
+        if not self._wait_left:
+            self._seg_start = (self.stream_frames, self.position)
+
+    # --- the audio callback ----------------------------------------------------
+    def fill(self, out: Samples, lost: int = 0) -> None:
+        """Fill ``out`` completely with the next samples (silence when paused or finished); ``lost``: frames
+        the device played without us since the last call (an underrun), to be made up in a quiet stretch."""
+        if lost:
+            playing = self._seg_start is not None
+            self.catch_up.owe(lost, playing)
+            self.stream_frames += lost
+            if playing:  # the stretch being played goes on later in the stream than planned
+                self._close_segment()
+                self._seg_start = (self.stream_frames, self.position)
+        while True:
+            try:
+                self._handle(self.controls.get_nowait())
+            except queue.Empty:
+                break
+        timeline, mixer, final, quiet = self._view
+        n = len(out)
+        i = 0
+        while i < n:
+            if self._wait_left:  # ahead of the plan: wait in silence, in a quiet stretch
+                k = min(n - i, self._wait_left)
+                out[i:i + k].fill(0.0)
+                self.stream_frames += k
+                self._wait_left -= k
+                i += k
+                if not self._wait_left:
+                    self._seg_start = (self.stream_frames, self.position)
+                    if self.state is State.CATCHING:
+                        self._ramp(1.0, self._catch_fade, State.RESUMING)
+                continue
+            if self.state is State.PLAYING and not self._ramp_left and self.catch_up.debt:
+                pay = self.catch_up.due(quiet, self.position, self._catch_fade)
+                if pay and quiet.bed[quiet.find(self.position)]:
+                    self._jump = pay
+                    self._ramp(0.0, self._catch_fade, State.CATCHING)
+                elif pay:
+                    self._shift(pay)
+                    continue
+            if self.state in (State.PAUSED, State.HOLDING, State.FINISHED):
+                out[i:].fill(0.0)
+                self.stream_frames += n - i
+                return
+            left = timeline.length - self.position
+            if left <= 0:
+                if final:
+                    self._finish()
+                    continue
+                if self.state in (State.STOPPING, State.PAUSING, State.SKIPPING):
+                    self._ramp_left = 0  # nothing left to fade: the stop, pause or skip takes effect now
+                    self._ramp_done()
+                    continue
+                out[i:].fill(0.0)  # the compiler is behind: wait in silence (counted, never expected)
+                self.starved += n - i
+                self.stream_frames += n - i
+                return
+            k = min(n - i, left)
+            if self._gate_index < len(self._gates) and self.state in (State.PLAYING, State.RESUMING):
+                fade_from = self._gates[self._gate_index] - self._fade
+                if self.position >= fade_from:  # fade out so the gate is reached exactly at silence
+                    self._ramp(0.0, self._gates[self._gate_index] - self.position, State.GATING, exact=True)
+                else:
+                    k = min(k, fade_from - self.position)
+            if self._ramp_left:
+                k = min(k, self._ramp_left, MAX_BLOCK)
+            chunk = out[i:i + k]
+            mixer.mix_into(self.position, chunk)
+            if self._ramp_left:
+                gains = self._gbuf[:k]
+                np.multiply(self._idx[:k], np.float32(self._step), out=gains)
+                gains += np.float32(self._gain)
+                chunk *= gains
+                self._gain += self._step * k
+                self._ramp_left -= k
+            elif self._gain != 1.0:
+                chunk *= np.float32(self._gain)
+            self.position += k
+            self.stream_frames += k
+            i += k
+            if self._ramp_left == 0 and self.state in (State.PAUSING, State.STOPPING, State.SKIPPING,
+                                                       State.RESUMING, State.GATING, State.CATCHING):
+                self._ramp_done()

@@ -1,0 +1,62 @@
+"""Safety limits on held breath that no script or option can exceed.
+
+A held breath is the one part of paced breathing that can make a person light-headed or uneasy, and
+for someone whose body learned to brace, a long hold can feel like being unable to breathe. So the
+engine (not each script) keeps holds within bounds:
+
+- no single hold lasts longer than :data:`MAX_HOLD_SECONDS`, whatever the pattern, ``--bpm``,
+  a progression or any number of "slower" asks for;
+- a breathing step gives at most :data:`MAX_LONG_HOLD_ROUNDS` rounds with a long hold (longer than
+  :data:`LONG_HOLD_SECONDS`); later rounds of that step breathe the same pattern without the hold;
+- ``--minutes`` keeps the rounds with a long hold the script asked for and fills the extra time with
+  rounds without the hold (see :func:`voiceguide.script.adjust.with_minutes`).
+"""
+
+from __future__ import annotations
+
+MAX_HOLD_SECONDS = 10.0
+"""The longest any single hold may last, in seconds."""
+LONG_HOLD_SECONDS = 5.0
+"""A hold longer than this counts as long (4-7-8's seven seconds is long; box's four is not)."""
+LONG_HOLD_ROUNDS = 4
+"""Rounds with a long hold when nothing asks for a number (Weil's guidance for 4-7-8: begin with four)."""
+MAX_LONG_HOLD_ROUNDS = 8
+"""The most rounds with a long hold in one breathing step; later rounds are breathed without the hold."""
+
+LIGHTHEADED_WORDS: dict[str, tuple[str, ...]] = {
+    "en": ("lightheaded", "light-headed", "dizzy"),
+    "nl": ("licht in je hoofd", "duizelig", "licht in het hoofd"),
+}
+"""Words that show a script already warns about light-headedness before its long holds, by language."""
+LIGHTHEADED_NOTICE: dict[str, str] = {
+    "en": "If you feel light-headed at any point, let the hold go and breathe however is easy.",
+    "nl": "Word je ergens licht in je hoofd, laat het vasthouden dan los en adem zoals het makkelijk gaat.",
+}
+"""Said once before the first long hold of a session that does not mention light-headedness itself."""
+
+
+def hold_warnings(session: object) -> list[str]:
+    """What the limits change in ``session`` (a :class:`~voiceguide.script.model.Session`), one line per step, for
+    ``validate``: holds shortened to the cap, and rounds past the cap that are breathed without their hold."""
+    from voiceguide.script.model import Breathe, Session
+
+    assert isinstance(session, Session)
+    warnings = []
+    for step in session.steps:
+        act = step.action
+        if not isinstance(act, Breathe):
+            continue
+        where = f"step {step.index} (breathe)"
+        holds = [p.seconds for p in act.pattern.phases if p.kind == "hold"]
+        longest = max(holds, default=0.0)
+        prog = act.progress
+        if holds and prog is not None and prog.phase == "hold" and prog.by > 0:
+            longest = max(longest, prog.seconds(longest, act.cycles - 1))
+        if longest > MAX_HOLD_SECONDS:
+            warnings.append(f"{where}: warning: a hold of {longest:g} s is capped at {MAX_HOLD_SECONDS:g} s")
+        if act.long_holds and act.cycles > act.held_rounds:
+            warnings.append(f"{where}: warning: {act.cycles} rounds with a long hold asked for; the first "
+                            f"{act.held_rounds} keep the hold and the other {act.cycles - act.held_rounds} are "
+                            f"breathed without it (at most {MAX_LONG_HOLD_ROUNDS} rounds with a hold over "
+                            f"{LONG_HOLD_SECONDS:g} s)")
+    return warnings
