@@ -14,13 +14,13 @@ from voiceguide import backends
 from voiceguide.backends.rig import open_rig
 from voiceguide.daemon.answers import Answers, live_session
 from voiceguide.daemon.clock import SystemWallClock
-from voiceguide.daemon.config import DaemonConfig
+from voiceguide.daemon.config import DaemonConfig, default_journal
 from voiceguide.daemon.config_read import load_config
 from voiceguide.daemon.control import ControlServer
 from voiceguide.daemon.daemon import Daemon
 from voiceguide.daemon.events import Event, Shutdown, StartRequest, Trigger
 from voiceguide.daemon.sessions import Sessions
-from voiceguide.daemon.volume import Volume, VolumeOutput
+from voiceguide.daemon.volume import VOLUME_FILE, Volume, VolumeOutput
 from voiceguide.daemon.wake import WakeTrigger
 from voiceguide.daemon.worker import Worker, refresh_portaudio
 from voiceguide.engine.timeline import Timeline
@@ -69,7 +69,7 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
         if wake is None or not wake.listening:
             refresh_portaudio()
 
-    volume = Volume()
+    volume = Volume.kept(default_journal() / VOLUME_FILE)  # where the knob was last turned
 
     def output(request: StartRequest) -> tuple[AudioOutput, Clock]:
         rig = open_rig("sounddevice", config.audio.output)  # checked: AudioUnavailable until it is there

@@ -1,4 +1,4 @@
-"""The daemon's master volume, like a knob on the speaker: one level for every session while it runs.
+"""The daemon's master volume, like a knob on the speaker: one level for every session, kept across restarts.
 
 :class:`VolumeOutput` wraps any :class:`AudioOutput` (as the start ramp does): after the player fills a
 block, the block is scaled by the level. A change glides there over :data:`GLIDE_SECONDS` (no click, no
@@ -7,26 +7,82 @@ jump); buffers are allocated once, on the first block.
 
 from __future__ import annotations
 
+import logging
+import math
+import os
+import tempfile
 from contextlib import AbstractContextManager
+from pathlib import Path
 
 import numpy as np
 
+from voiceguide.errors import InputFileError
+from voiceguide.safe_read import read_text
 from voiceguide.seams import AudioOutput, FillCallback, Samples
+
+log = logging.getLogger(__name__)
 
 GLIDE_SECONDS = 0.3
 """How long a change from silence to full volume takes; smaller changes take proportionally less."""
+VOLUME_FILE = "volume"
+"""The file in the user data folder that keeps the level (one number, 0..1), readable by its owner only."""
+LONGEST_FILE = 64
+"""Bytes read of it at most (it holds one number)."""
 
 
 class Volume:
-    """The level asked for, 0..1 (read by the audio thread, set by the daemon loop: one float, no lock)."""
+    """The level asked for, 0..1 (read by the audio thread, set by the daemon loop: one float, no lock).
 
-    def __init__(self, level: float = 1.0) -> None:
-        self.level = min(1.0, max(0.0, level))
+    With ``path``, every :meth:`set` is written there (a temporary file renamed into place, mode 0600), and
+    :meth:`kept` reads it back when the daemon starts again: the knob stays where it was turned."""
+
+    def __init__(self, level: float = 1.0, path: Path | None = None) -> None:
+        self.level = _clamped(level)
+        self.path = path
+
+    @classmethod
+    def kept(cls, path: Path) -> Volume:
+        """The level last kept at ``path``; full volume when there is none, or what is there is not a level."""
+        try:
+            text = read_text(path, LONGEST_FILE)
+        except InputFileError as exc:
+            if not exc.missing:
+                log.info("the kept volume in %s cannot be read (%s); starting at full volume", path, exc)
+            return cls(1.0, path)
+        try:
+            level = float(text.strip())
+        except ValueError:
+            level = math.nan
+        if not 0.0 <= level <= 1.0:
+            log.info("the kept volume in %s is not a level from 0 to 1; starting at full volume", path)
+            return cls(1.0, path)
+        return cls(level, path)
 
     def set(self, level: float) -> float:
-        """Clamp to 0..1 and keep; returns the new level."""
-        self.level = min(1.0, max(0.0, float(level)))
+        """Clamp to 0..1 and keep (in the file too, if there is one); returns the new level."""
+        self.level = _clamped(level)
+        if self.path is not None:
+            self._save(self.path)
         return self.level
+
+    def _save(self, path: Path) -> None:
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            handle, tmp = tempfile.mkstemp(prefix=".volume-", dir=path.parent)  # mode 0600
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as out:
+                    out.write(f"{self.level:.3f}\n")
+                os.replace(tmp, path)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+        except OSError as exc:  # the level still applies now; it is only not kept for the next start
+            log.warning("the volume could not be kept in %s: %s", path, exc)
+
+
+def _clamped(level: float) -> float:
+    value = float(level)
+    return 1.0 if math.isnan(value) else min(1.0, max(0.0, value))
 
 
 class VolumeOutput:
