@@ -7,8 +7,6 @@ first use.
 from __future__ import annotations
 
 import importlib
-import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -32,20 +30,11 @@ __all__ = ["Command", "Mixer", "Player", "Session", "Timeline", "VoiceguideError
            "compile_session", "load", "loads"]
 
 
-def lazy_attributes(package: str, names: dict[str, str]) -> Callable[[str], Any]:
-    """A module-level ``__getattr__`` (PEP 562) for ``package``: each of ``names`` is imported from its module
-    (under ``package``) on first use and kept on the package. Here, not in a module of its own, so that the
-    light packages that use it (this one, ``daemon``, ``journal``) import nothing more for it."""
-
-    def attribute(name: str) -> Any:
-        module = names.get(name)
-        if module is None:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(f"{package}.{module}"), name)
-        setattr(sys.modules[package], name, value)
-        return value
-
-    return attribute
-
-
-__getattr__ = lazy_attributes(__name__, _LAZY)
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -7,9 +7,8 @@ ctl`` loads no engine): the names below are imported on first use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from voiceguide import lazy_attributes
+import importlib
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from voiceguide.daemon.config import DaemonConfig
@@ -21,4 +20,12 @@ _LAZY = {"Daemon": "daemon", "DaemonConfig": "config", "load_config": "config_re
 
 __all__ = ["Daemon", "DaemonConfig", "load_config", "loads_config"]
 
-__getattr__ = lazy_attributes(__name__, _LAZY)
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

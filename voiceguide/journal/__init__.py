@@ -6,9 +6,7 @@ below are imported on first use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from voiceguide import lazy_attributes
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from voiceguide.journal.db import Entry, Journal, default_path
@@ -16,4 +14,12 @@ if TYPE_CHECKING:
 __all__ = ["Entry", "Journal", "default_path"]
 
 
-__getattr__ = lazy_attributes(__name__, dict.fromkeys(__all__, "db"))  # every public name is from db
+def __getattr__(name: str) -> Any:
+    """Import :mod:`.db` for its public names on first use (PEP 562)."""
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from voiceguide.journal import db
+
+    value = getattr(db, name)
+    globals()[name] = value
+    return value
