@@ -13,7 +13,8 @@ from starlette.testclient import TestClient
 from voiceguide.daemon.config import Remote
 from voiceguide.journal.db import JOURNAL_FILE, Journal
 from voiceguide.remote.app import Context, create_app
-from voiceguide.remote.devices import Attempts, Devices
+from voiceguide.remote.attempts import Attempts
+from voiceguide.remote.devices import Devices
 from voiceguide.remote.guard import COOKIE
 from voiceguide.remote.link import Link
 from voiceguide.seams import Clip

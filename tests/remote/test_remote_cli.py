@@ -31,7 +31,8 @@ def test_pair_draws_a_qr_code_with_the_page_address(tmp_path: Path, capsys: pyte
     config.write_text('[remote]\nlisten = "192.168.1.20"\n')
     assert main(["remote", "pair", "--config", str(config)]) == 0
     out = capsys.readouterr().out
-    assert "page: http://192.168.1.20:8470/pair" in out
+    assert "page: https://192.168.1.20:8470/pair" in out, "HTTPS by default on a LAN address"
+    assert re.search(r"certificate SHA-256: ([0-9A-F]{2}:){31}[0-9A-F]{2}\n", out)
     assert len([line for line in out.splitlines() if "█" in line or "▀" in line]) > 10, "a QR code in the terminal"
 
 

@@ -6,6 +6,7 @@ Reading and validating the TOML file is in :mod:`.config_read`; this module only
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,14 +166,23 @@ class Remote:
     journal: bool = True
     """Whether the page shows the journal and the mood chart."""
     certificate: Path | None = None
-    """A TLS certificate (PEM) to serve HTTPS with; None serves plain HTTP."""
+    """A TLS certificate (PEM) of the person's own; None: the device's own when HTTPS is on (see ``https``)."""
     key: Path | None = None
     """The certificate's private key (PEM)."""
+    https: bool | None = None
+    """Serve HTTPS: None (the default) on every address but loopback; False serves plain HTTP anywhere."""
 
     @property
     def tls(self) -> bool:
-        """True when the page is served over HTTPS."""
-        return self.certificate is not None
+        """True when the page is served over HTTPS (with ``certificate``, or the device's own one)."""
+        if self.certificate is not None:
+            return True
+        if self.https is not None:
+            return self.https
+        try:
+            return not ipaddress.ip_address(self.listen).is_loopback
+        except ValueError:  # not an address: config_read refuses it
+            return True
 
 
 @dataclass(frozen=True)

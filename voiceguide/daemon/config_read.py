@@ -287,9 +287,9 @@ def _remote(check: Checker, t: object, path: Path | None) -> Remote | None:
     if not isinstance(t, dict):
         check.add("file", f"remote must be a table ([remote]), not {describe(t)}")
         return None
-    check.unknown(where, set(t), {"enabled", "listen", "port", "journal", "certificate", "key"})
+    check.unknown(where, set(t), {"enabled", "listen", "port", "journal", "certificate", "key", "https"})
     default = Remote()
-    for key in ("enabled", "journal"):
+    for key in ("enabled", "journal", "https"):
         if not isinstance(t.get(key, True), bool):
             check.add(where, f"{key} must be true or false, not {describe(t[key])}")
     listen = _optional_text(check, where, t, "listen") or default.listen
@@ -307,9 +307,13 @@ def _remote(check: Checker, t: object, path: Path | None) -> Remote | None:
             check.add(where, f"{key}: no such file: {files[key]}")
     if (files["certificate"] is None) != (files["key"] is None):
         check.add(where, "certificate and key go together: name both files, or neither")
+    if t.get("https") is False and files["certificate"] is not None:
+        check.add(where, "https = false serves plain HTTP: leave out certificate and key, or https")
     if t.get("enabled", True) is not True or port is None:
         return None
-    return Remote(listen, int(port), t.get("journal", True) is not False, files["certificate"], files["key"])
+    https = t["https"] if isinstance(t.get("https"), bool) else None
+    return Remote(listen, int(port), t.get("journal", True) is not False, files["certificate"], files["key"],
+                  https)
 
 
 class _ConfigChecker(Checker):

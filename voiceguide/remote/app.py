@@ -22,7 +22,8 @@ from starlette.templating import Jinja2Templates
 
 from voiceguide.daemon.config import Remote
 from voiceguide.journal.db import JOURNAL_FILE, Journal
-from voiceguide.remote.devices import Attempts, Devices
+from voiceguide.remote.attempts import Attempts
+from voiceguide.remote.devices import Devices
 from voiceguide.remote.guard import Guard
 from voiceguide.remote.link import Link
 
@@ -45,13 +46,15 @@ class Context:
     devices: Devices = field(default_factory=Devices)
     """Paired devices and pairing codes."""
     attempts: Attempts = field(default_factory=Attempts)
-    """Wrong pairing codes."""
+    """Wrong pairing codes, per client."""
     scripts_dir: Path | None = None
     """Where uploaded sessions go; None: the user scripts folder."""
     doctor: Callable[[], list[Any]] | None = None
     """What the Health page shows; None: ``voiceguide doctor`` without opening the output."""
     names: tuple[str, ...] = ()
     """Host names the page answers to besides IP addresses, localhost and this device's own name."""
+    fingerprint: str = ""
+    """The SHA-256 fingerprint of the certificate served (HTTPS), shown on the pairing page."""
     _journal: Journal | None = None
 
     def journal(self) -> Journal:
@@ -100,9 +103,9 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 
 def create_app(ctx: Context) -> Starlette:
     """The whole application."""
-    from voiceguide.remote import routes_api, routes_journal, routes_main
+    from voiceguide.remote import routes_api, routes_journal, routes_main, routes_pair
 
-    routes: list[BaseRoute] = [*routes_main.routes(), *routes_api.routes()]
+    routes: list[BaseRoute] = [*routes_pair.routes(), *routes_main.routes(), *routes_api.routes()]
     if ctx.remote.journal:
         routes += routes_journal.routes()
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))

@@ -24,9 +24,14 @@ from starlette.types import ASGIApp
 from voiceguide.remote.devices import Devices
 
 COOKIE = "vg_remote"
-"""The device token's cookie."""
+"""The device token's cookie over plain HTTP (on loopback); over HTTPS it is :data:`SECURE_PREFIX` + this."""
 PRE_COOKIE = "vg_pair"
-"""The pre-pairing cookie (the CSRF token of the pairing form)."""
+"""The pre-pairing cookie (the CSRF token of the pairing form); the same prefix over HTTPS."""
+SECURE_PREFIX = "__Host-"
+"""Over HTTPS a cookie named so is Secure, has Path=/ and no Domain: the browser refuses it otherwise, so no
+other name on the network (and no plain-HTTP page) can set or overwrite it."""
+COOKIE_DAYS = 90
+"""How long the browser keeps the device cookie; renewed when the device's last use is written."""
 OPEN_PATHS = ("/pair", "/static/")
 """Paths served without a paired device."""
 SAFE_METHODS = ("GET", "HEAD")
@@ -40,6 +45,17 @@ HEADERS = {
     "Cache-Control": "no-store",
 }
 """Sent with every answer."""
+
+
+def cookie_name(request: Request, base: str = COOKIE) -> str:
+    """The name of cookie ``base`` on this connection: ``__Host-`` prefixed over HTTPS."""
+    return SECURE_PREFIX + base if request.url.scheme == "https" else base
+
+
+def set_cookie(request: Request, response: Response, base: str, value: str, max_age: int) -> None:
+    """Set cookie ``base``: HttpOnly, SameSite=Strict, Path=/; Secure with the prefix over HTTPS."""
+    response.set_cookie(cookie_name(request, base), value, max_age=max_age, path="/", httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https")
 
 
 def csrf_for(token: str) -> str:
@@ -101,12 +117,12 @@ class Guard(BaseHTTPMiddleware):
             return _refuse(request, 403, "this request did not come from the remote's own page")
         if path == "/pair" or path.startswith(OPEN_PATHS[1]):
             if changes:
-                pre = request.cookies.get(PRE_COOKIE, "")
+                pre = request.cookies.get(cookie_name(request, PRE_COOKIE), "")
                 if not pre or not hmac.compare_digest(_sent_csrf(request), pre):
                     return _refuse(request, 403, "the pairing form has expired; open it again")
             return await call_next(request)
-        token = request.cookies.get(COOKIE, "")
-        device = self.devices.find(token) if token else None
+        token = request.cookies.get(cookie_name(request), "")
+        device, renewed = self.devices.use(token) if token else (None, False)
         if device is None:
             if path.startswith("/api/") or changes:
                 return _refuse(request, 401, "pair this device first (voiceguide remote pair)")
@@ -115,7 +131,10 @@ class Guard(BaseHTTPMiddleware):
         request.state.csrf = csrf_for(token)
         if changes and not hmac.compare_digest(_sent_csrf(request), request.state.csrf):
             return _refuse(request, 403, "missing or wrong CSRF token; reload the page")
-        return await call_next(request)
+        response = await call_next(request)
+        if renewed:
+            set_cookie(request, response, COOKIE, token, COOKIE_DAYS * 86400)
+        return response
 
 
 def _refuse(request: Request, status: int, message: str) -> Response:

@@ -1,4 +1,4 @@
-"""Pages: pairing, Now (what plays, start, controls), Schedule and quiet hours, My sessions, Health."""
+"""Pages: Now (what plays, start, controls), Schedule and quiet hours, My sessions, Health."""
 
 from __future__ import annotations
 
@@ -15,13 +15,11 @@ from starlette.routing import BaseRoute, Route
 from voiceguide.errors import ConfigError, Problem, VoiceguideError
 from voiceguide.remote import catalog, config_edit
 from voiceguide.remote.app import Context, page
-from voiceguide.remote.guard import COOKIE, PRE_COOKIE, new_pre_token
 
 TIME = re.compile(r"([01]?\d|2[0-3]):[0-5]\d")
 DAYS = ("daily", "weekdays", "weekends")
 MAX_FORM = 512 * 1024
 """Largest form body accepted."""
-YEAR = 365 * 24 * 3600
 
 
 def _ctx(request: Request) -> Context:
@@ -39,39 +37,6 @@ async def _form(request: Request) -> dict[str, Any]:
         return {}
     form = await request.form(max_files=1, max_fields=20)
     return dict(form)
-
-
-# --- pairing -------------------------------------------------------------------------------------------
-async def pair_page(request: Request) -> Response:
-    pre = request.cookies.get(PRE_COOKIE) or new_pre_token()
-    locked = _ctx(request).attempts.locked()
-    code = request.query_params.get("code", "")[:12]
-    response = page(request, "pair.html", pre=pre, error="", locked=locked, code=code if code.isdigit() else "")
-    response.set_cookie(PRE_COOKIE, pre, httponly=True, samesite="strict", secure=_ctx(request).remote.tls,
-                        max_age=3600)
-    return response
-
-
-async def pair(request: Request) -> Response:
-    ctx = _ctx(request)
-    pre = request.cookies.get(PRE_COOKIE, "")
-    locked = ctx.attempts.locked()
-    if locked:
-        return page(request, "pair.html", 429, pre=pre, locked=locked, code="",
-                    error=f"Too many wrong codes. Pairing is paused for {int(locked // 60) + 1} minute(s).")
-    form = await _form(request)
-    code, name = str(form.get("code", "")), str(form.get("name", "") or "a phone")
-    token = await to_thread.run_sync(ctx.devices.redeem, code, name)
-    if token is None:
-        ctx.attempts.wrong()
-        locked = ctx.attempts.locked()
-        error = ("Too many wrong codes. Pairing is paused for a few minutes." if locked else
-                 "That code is not right, or it has expired. Run 'voiceguide remote pair' for a new one.")
-        return page(request, "pair.html", 429 if locked else 400, pre=pre, locked=locked, error=error, code="")
-    response = RedirectResponse("/", status_code=303)
-    response.set_cookie(COOKIE, token, max_age=YEAR, httponly=True, samesite="strict", secure=ctx.remote.tls)
-    response.delete_cookie(PRE_COOKIE)
-    return response
 
 
 # --- now -------------------------------------------------------------------------------------------------
@@ -236,8 +201,6 @@ async def health(request: Request) -> Response:
 def routes() -> list[BaseRoute]:
     """This module's routes."""
     return [
-        Route("/pair", pair_page, methods=["GET"]),
-        Route("/pair", pair, methods=["POST"]),
         Route("/", now, methods=["GET"]),
         Route("/now/start", start, methods=["POST"]),
         Route("/now/volume", volume, methods=["POST"]),

@@ -15,11 +15,14 @@ import ssl
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voiceguide.daemon.config import DaemonConfig, Remote, config_path
 from voiceguide.daemon.events import Event
 from voiceguide.errors import BackendError
+
+if TYPE_CHECKING:
+    from voiceguide.remote.cert import Certificate
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +60,17 @@ class RemoteServer:
 
     name = "phone remote"
 
-    def __init__(self, config: DaemonConfig, control_socket: Path | None = None) -> None:
+    def __init__(self, config: DaemonConfig, control_socket: Path | None = None, tls: Certificate | None = None,
+                 folder: Path | None = None) -> None:
+        """``tls``: the certificate to serve with; None: the one ``[remote]`` names, or the device's own (made
+        on first use) when HTTPS is on. ``folder``: paired devices and the device's certificate (default:
+        :func:`~voiceguide.remote.devices.remote_dir`)."""
         assert config.remote is not None
         self.remote: Remote = config.remote
         self.config = config
         self.control_socket = control_socket
+        self.tls = tls
+        self.folder = folder
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
@@ -70,11 +79,15 @@ class RemoteServer:
         try:
             import uvicorn
 
+            from voiceguide.remote import cert
             from voiceguide.remote.app import Context, create_app
+            from voiceguide.remote.devices import Devices, remote_dir
             from voiceguide.remote.link import Link, socket_request
         except ImportError as exc:
             raise BackendError("the phone remote needs its extra: pip install 'voiceguide[remote]'") from exc
         remote = self.remote
+        folder = self.folder or remote_dir()
+        tls = self.tls or cert.for_remote(remote, folder)
         family = socket.AF_INET6 if ":" in remote.listen else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
@@ -85,10 +98,11 @@ class RemoteServer:
             sock.close()
             raise BackendError(f"cannot listen on {remote.listen}:{remote.port}: {exc.strerror or exc}") from exc
         ctx = Context(remote, self.config.path or config_path(), self.config.journal,
-                      Link(socket_request(self.control_socket)))
-        tls = {"ssl_certfile": str(remote.certificate), "ssl_keyfile": str(remote.key)} if remote.tls else {}
+                      Link(socket_request(self.control_socket)), Devices(folder),
+                      fingerprint=tls.fingerprint if tls else "")
+        files = {"ssl_certfile": str(tls.certificate), "ssl_keyfile": str(tls.key)} if tls else {}
         settings = uvicorn.Config(create_app(ctx), log_level="warning", access_log=False, lifespan="on",
-                                  server_header=False, date_header=False, **tls)  # type: ignore[arg-type]
+                                  server_header=False, date_header=False, **files)  # type: ignore[arg-type]
         try:
             settings.load()  # reads the certificate now: a bad one is reported at start, not on first request
         except (OSError, ssl.SSLError) as exc:
@@ -99,8 +113,11 @@ class RemoteServer:
         self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="voiceguide-remote",
                                         daemon=True)
         self._thread.start()
-        scheme = "https" if remote.tls else "http"
-        log.info("phone remote on %s://%s:%d", scheme, remote.listen, remote.port)
+        if tls:
+            log.info("phone remote on https://%s:%d (certificate SHA-256 %s)", remote.listen, remote.port,
+                     tls.fingerprint)
+        else:
+            log.info("phone remote on http://%s:%d", remote.listen, remote.port)
 
     def close(self) -> None:
         """Stop serving (open requests are given a moment)."""

@@ -1,0 +1,180 @@
+"""The remote's own TLS certificate: made once on this device, kept beside the paired devices, reused.
+
+No certificate authority knows a bedside device, so the device signs its own certificate (an ECDSA P-256
+key, quick to make on a Pi). A browser warns about it once; the person checks the certificate's SHA-256
+fingerprint against the one ``voiceguide remote pair`` prints (docs/remote.md, "Threat model"). The key
+never leaves the device: ``tls-key.pem``, mode 0600, in the 0700 ``remote`` folder of voiceguide's data.
+
+The certificate lives :data:`VALID_DAYS` days (Apple's devices refuse longer-lived server certificates) and
+is made anew in its last :data:`RENEW_DAYS` days; its fingerprint then changes, and the pairing page and
+``voiceguide remote pair`` show the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import ipaddress
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from voiceguide.daemon.config import Remote
+from voiceguide.errors import BackendError, InputFileError
+from voiceguide.safe_read import read_bytes
+
+log = logging.getLogger(__name__)
+
+CERT_FILE = "tls-cert.pem"
+"""The certificate's file name in the remote's folder."""
+KEY_FILE = "tls-key.pem"
+"""The private key's file name (mode 0600)."""
+VALID_DAYS = 825
+"""How long a made certificate is valid."""
+RENEW_DAYS = 30
+"""A certificate that expires within this many days is made anew."""
+MAX_PEM = 64 * 1024
+"""Largest certificate or key file read."""
+ROUTE_PROBE = "192.0.2.1"
+"""A documentation address (TEST-NET-1) used only to ask the kernel which local address routes outward:
+connecting a UDP socket sends nothing."""
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """The files uvicorn serves and what the person checks."""
+
+    certificate: Path
+    """The certificate (PEM)."""
+    key: Path
+    """Its private key (PEM, mode 0600)."""
+    fingerprint: str
+    """SHA-256 of the certificate (DER), as colon-separated upper-case hex pairs, as browsers show it."""
+
+
+def is_loopback(address: str) -> bool:
+    """Whether ``address`` (an IP address) reaches this device only."""
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def outward_address() -> str | None:
+    """This device's address on the home network (the one the default route leaves by), or None.
+
+    Nothing is sent: connecting a UDP socket only picks a route."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect((ROUTE_PROBE, 9))
+            address = str(probe.getsockname()[0])
+    except OSError:
+        return None
+    return None if address == "0.0.0.0" or is_loopback(address) else address
+
+
+def names_for(listen: str) -> tuple[list[str], list[str]]:
+    """The host names and IP addresses the certificate is made for, when listening on ``listen``."""
+    host = socket.gethostname().lower()
+    names = ["localhost", host, f"{host}.local"]
+    addresses = ["127.0.0.1", "::1"]
+    wanted = outward_address() if ipaddress.ip_address(listen).is_unspecified else listen
+    if wanted and wanted not in addresses:
+        addresses.append(wanted)
+    return list(dict.fromkeys(names)), addresses
+
+
+def fingerprint_of(der: bytes) -> str:
+    """``AB:CD:...``: the SHA-256 of a DER certificate as browsers show it."""
+    return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+
+
+def ensure(folder: Path, listen: str, now: dt.datetime | None = None) -> Certificate:
+    """The certificate in ``folder``, made now if it is missing, unreadable or about to expire."""
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives.serialization import Encoding
+    except ImportError as exc:
+        raise BackendError("HTTPS for the phone remote needs its extra: pip install 'voiceguide[remote]'") from exc
+    now = now or dt.datetime.now(dt.UTC)
+    cert_path, key_path = folder / CERT_FILE, folder / KEY_FILE
+    if not cert_path.exists() and not key_path.exists():
+        return _make(folder, listen, now)
+    try:
+        cert = x509.load_pem_x509_certificate(read_bytes(cert_path, MAX_PEM))
+        read_bytes(key_path, MAX_PEM)  # present, regular and small (uvicorn reads it)
+        if cert.not_valid_after_utc - now > dt.timedelta(days=RENEW_DAYS):
+            if key_path.stat().st_mode & 0o077:
+                key_path.chmod(0o600)
+            return Certificate(cert_path, key_path, fingerprint_of(cert.public_bytes(Encoding.DER)))
+        log.info("the remote's certificate expires on %s: making a new one", cert.not_valid_after_utc.date())
+    except (InputFileError, OSError, ValueError) as exc:
+        log.warning("the remote's certificate cannot be used (%s): making a new one", exc)
+    return _make(folder, listen, now)
+
+
+def _make(folder: Path, listen: str, now: dt.datetime) -> Certificate:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    names, addresses = names_for(listen)
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"voiceguide on {names[1]}"[:64])])
+    alt = [x509.DNSName(n) for n in names] + [x509.IPAddress(ipaddress.ip_address(a)) for a in addresses]
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=VALID_DAYS))
+            .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / CERT_FILE, folder / KEY_FILE
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.chmod(0o700)
+        _write(key_path, key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+        _write(cert_path, cert.public_bytes(Encoding.PEM))
+    except OSError as exc:
+        raise BackendError(f"cannot keep the remote's certificate in {folder}: {exc.strerror or exc}") from exc
+    made = Certificate(cert_path, key_path, fingerprint_of(cert.public_bytes(Encoding.DER)))
+    log.info("made the remote's certificate for %s (SHA-256 %s)", ", ".join(names + addresses), made.fingerprint)
+    return made
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write through a temporary file of mode 0600, then rename over ``path``."""
+    tmp = path.with_suffix(".tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()  # a left-over file would keep its own mode
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def own(certificate: Path, key: Path) -> Certificate:
+    """The person's own certificate (``[remote] certificate``/``key``), with its fingerprint."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    try:
+        cert = x509.load_pem_x509_certificate(read_bytes(certificate, MAX_PEM))
+    except (InputFileError, OSError, ValueError) as exc:
+        raise BackendError(f"cannot use the TLS certificate {certificate}: {exc}") from exc
+    return Certificate(certificate, key, fingerprint_of(cert.public_bytes(Encoding.DER)))
+
+
+def for_remote(remote: Remote, folder: Path) -> Certificate | None:
+    """What ``remote`` serves HTTPS with: its own files, the device's own certificate in ``folder`` (made on
+    first use), or None for plain HTTP."""
+    if not remote.tls:
+        return None
+    if remote.certificate is not None and remote.key is not None:
+        return own(remote.certificate, remote.key)
+    return ensure(folder, remote.listen)
