@@ -205,6 +205,11 @@ def test_the_device_list_shows_when_each_was_last_used(tmp_path: Path, capsys: p
     reply = phone.post(f"/devices/{kitchen.id}/forget?csrf={csrf[1]}", headers={"Origin": "http://testserver"},
                        follow_redirects=False)
     assert reply.status_code == 303 and [d.name for d in ctx.devices.list()] == ["phone"]
+    # but not this phone itself, nor all at once, by a tap
+    me = ctx.devices.list()[0]
+    for target in (me.id, "all"):
+        phone.post(f"/devices/{target}/forget?csrf={csrf[1]}", headers={"Origin": "http://testserver"})
+    assert ctx.devices.list() == [me] and phone.get("/api/status").status_code == 200
 
 
 def test_the_cli_device_list_shows_last_use(capsys: pytest.CaptureFixture[str]) -> None:

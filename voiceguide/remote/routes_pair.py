@@ -94,12 +94,12 @@ async def devices_page(request: Request) -> Response:
 
 
 async def forget(request: Request) -> Response:
-    gone = await to_thread.run_sync(_ctx(request).devices.revoke, request.path_params["id"])
-    if gone is None:
-        return _back("/devices", "No such device.")
-    if gone.id == request.state.device.id:
-        return RedirectResponse("/pair", status_code=303)
-    return _back("/devices", f"Forgot {gone.name}.")
+    """Forget another device (this phone is forgotten on the device itself, so no tap can lock it out)."""
+    device_id = request.path_params["id"]
+    if device_id in ("all", request.state.device.id):
+        return _back("/devices", "This phone is forgotten on the device: voiceguide remote revoke.")
+    gone = await to_thread.run_sync(_ctx(request).devices.revoke, device_id)
+    return _back("/devices", f"Forgot {gone.name}." if gone else "No such device.")
 
 
 def routes() -> list[BaseRoute]:
