@@ -89,3 +89,18 @@ def test_the_server_serves_https_with_its_own_certificate(tmp_path: Path) -> Non
             httpx.get(f"http://127.0.0.1:{port}/pair", timeout=5)
     finally:
         server.close()
+
+
+def test_two_makers_at_once_agree_on_one_certificate(tmp_path: Path) -> None:
+    """The daemon and 'remote pair' may start together: one key, one certificate, the same for both."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
+
+    with ThreadPoolExecutor(4) as pool:
+        made = list(pool.map(lambda _: cert.ensure(tmp_path, "127.0.0.1"), range(4)))
+    assert len({m.fingerprint for m in made}) == 1
+    key = load_pem_private_key(made[0].key.read_bytes(), None)
+    served = x509.load_pem_x509_certificate(made[0].certificate.read_bytes())
+    spki = (Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    assert key.public_key().public_bytes(*spki) == served.public_key().public_bytes(*spki)

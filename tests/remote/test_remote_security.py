@@ -75,7 +75,7 @@ def test_an_expired_code_does_not_pair(tmp_path: Path) -> None:
     assert devices.redeem(code, "late") is None
 
 
-def test_six_wrong_codes_lock_pairing_even_for_the_right_code(remote) -> None:  # type: ignore[no-untyped-def]
+def test_six_wrong_codes_pause_that_client_even_for_the_right_code(remote) -> None:  # type: ignore[no-untyped-def]
     code = remote.ctx.devices.new_code()
     pre = remote.client.get("/pair").text.split('action="/pair?csrf=')[1].split('"')[0]
     statuses = []

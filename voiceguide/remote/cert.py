@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import ipaddress
 import logging
@@ -32,6 +33,8 @@ CERT_FILE = "tls-cert.pem"
 """The certificate's file name in the remote's folder."""
 KEY_FILE = "tls-key.pem"
 """The private key's file name (mode 0600)."""
+LOCK_FILE = "tls.lock"
+"""Held while the certificate is checked or made."""
 VALID_DAYS = 825
 """How long a made certificate is valid."""
 RENEW_DAYS = 30
@@ -93,13 +96,31 @@ def fingerprint_of(der: bytes) -> str:
 
 
 def ensure(folder: Path, listen: str, now: dt.datetime | None = None) -> Certificate:
-    """The certificate in ``folder``, made now if it is missing, unreadable or about to expire."""
+    """The certificate in ``folder``, made now if it is missing, unreadable or about to expire.
+
+    A lock file keeps the daemon and ``voiceguide remote pair`` from making two at once (a key of one with
+    the certificate of the other)."""
     try:
-        from cryptography import x509
-        from cryptography.hazmat.primitives.serialization import Encoding
+        import cryptography  # noqa: F401
     except ImportError as exc:
         raise BackendError("HTTPS for the phone remote needs its extra: pip install 'voiceguide[remote]'") from exc
-    now = now or dt.datetime.now(dt.UTC)
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.chmod(0o700)
+        lock = os.open(folder / LOCK_FILE, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise BackendError(f"cannot keep the remote's certificate in {folder}: {exc.strerror or exc}") from exc
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure(folder, listen, now or dt.datetime.now(dt.UTC))
+    finally:
+        os.close(lock)  # releases the lock
+
+
+def _ensure(folder: Path, listen: str, now: dt.datetime) -> Certificate:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
     cert_path, key_path = folder / CERT_FILE, folder / KEY_FILE
     if not cert_path.exists() and not key_path.exists():
         return _make(folder, listen, now)
@@ -136,8 +157,6 @@ def _make(folder: Path, listen: str, now: dt.datetime) -> Certificate:
             .sign(key, hashes.SHA256()))
     cert_path, key_path = folder / CERT_FILE, folder / KEY_FILE
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        folder.chmod(0o700)
         _write(key_path, key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
         _write(cert_path, cert.public_bytes(Encoding.PEM))
     except OSError as exc:
