@@ -118,7 +118,7 @@ def test_pairing_over_https_in_chromium(https_remote: tuple[int, Path], sync_api
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", f"--ignore-certificate-errors-spki-list={_spki_hash(certificate)}"])
         try:
-            context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+            context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
             page = context.new_page()
             page.goto(base + "/")
             assert page.url == base + "/pair"
