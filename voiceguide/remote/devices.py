@@ -70,7 +70,7 @@ class Device:
     paired: str
     """When it was paired (ISO 8601 local time)."""
     used: str = ""
-    """When it last opened the page (ISO 8601 local time, to the hour); "" for a device paired before this
+    """When it last opened the page (ISO 8601 local time; written at most hourly); "" for a device paired before this
     was kept (it counts as used from the first time it is seen)."""
 
     def idle_since(self) -> float | None:
