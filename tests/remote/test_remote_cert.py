@@ -16,6 +16,7 @@ pytest.importorskip("cryptography")
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from voiceguide.daemon.config import DaemonConfig, Remote
 from voiceguide.daemon.config_read import loads_config
@@ -95,7 +96,7 @@ def test_two_makers_at_once_agree_on_one_certificate(tmp_path: Path) -> None:
     """The daemon and 'remote pair' may start together: one key, one certificate, the same for both."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
+    from cryptography.hazmat.primitives.serialization import PublicFormat, load_pem_private_key
 
     with ThreadPoolExecutor(4) as pool:
         made = list(pool.map(lambda _: cert.ensure(tmp_path, "127.0.0.1"), range(4)))
@@ -104,3 +105,27 @@ def test_two_makers_at_once_agree_on_one_certificate(tmp_path: Path) -> None:
     served = x509.load_pem_x509_certificate(made[0].certificate.read_bytes())
     spki = (Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     assert key.public_key().public_bytes(*spki) == served.public_key().public_bytes(*spki)
+
+
+def test_reusing_the_certificate_needs_no_crypto_library(tmp_path: Path) -> None:
+    """The daemon reads a kept certificate with the standard library alone (cryptography is 13 MB more)."""
+    import subprocess
+    import sys
+
+    made = cert.ensure(tmp_path, "127.0.0.1")
+    probe = ("import sys; from pathlib import Path; from voiceguide.remote import cert; "
+             f"c = cert.ensure(Path({str(tmp_path)!r}), '127.0.0.1'); "
+             "print(c.fingerprint, any(m.startswith('cryptography') for m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.split() == [made.fingerprint, "False"], done.stdout + done.stderr
+    loaded = x509.load_pem_x509_certificate(made.certificate.read_bytes())
+    assert cert.not_after(loaded.public_bytes(Encoding.DER)) == loaded.not_valid_after_utc
+
+
+def test_a_key_that_does_not_fit_the_certificate_is_made_anew(tmp_path: Path) -> None:
+    made = cert.ensure(tmp_path / "a", "127.0.0.1")
+    other = cert.ensure(tmp_path / "b", "127.0.0.1")
+    made.key.write_bytes(other.key.read_bytes())
+    again = cert.ensure(tmp_path / "a", "127.0.0.1")
+    assert again.fingerprint not in (made.fingerprint, other.fingerprint)
+    ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(again.certificate, again.key)

@@ -81,3 +81,18 @@ def test_tls_serves_https_with_a_secure_cookie(tmp_path: Path) -> None:
             httpx.get(f"http://127.0.0.1:{port}/pair", timeout=5)
     finally:
         server.close()
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_an_own_certificates_fingerprint_and_end_are_read_like_openssl_does(tmp_path: Path) -> None:
+    from voiceguide.remote import cert
+
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj",
+                    "/CN=voiceguide", "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+                   check=True, capture_output=True)
+    said = subprocess.run(["openssl", "x509", "-in", str(tmp_path / "cert.pem"), "-noout", "-fingerprint",
+                           "-sha256", "-enddate"], check=True, capture_output=True, text=True).stdout
+    own = cert.own(tmp_path / "cert.pem", tmp_path / "key.pem")
+    assert f"={own.fingerprint}\n" in said
+    end = cert.not_after(cert.first_der((tmp_path / "cert.pem").read_bytes()))
+    assert f"notAfter={end:%b} {end.day:>2} {end:%H:%M:%S %Y} GMT" in said, said

@@ -12,6 +12,7 @@ is made anew in its last :data:`RENEW_DAYS` days; its fingerprint then changes, 
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import fcntl
@@ -19,7 +20,9 @@ import hashlib
 import ipaddress
 import logging
 import os
+import re
 import socket
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,12 +101,9 @@ def fingerprint_of(der: bytes) -> str:
 def ensure(folder: Path, listen: str, now: dt.datetime | None = None) -> Certificate:
     """The certificate in ``folder``, made now if it is missing, unreadable or about to expire.
 
-    A lock file keeps the daemon and ``voiceguide remote pair`` from making two at once (a key of one with
-    the certificate of the other)."""
-    try:
-        import cryptography  # noqa: F401
-    except ImportError as exc:
-        raise BackendError("HTTPS for the phone remote needs its extra: pip install 'voiceguide[remote]'") from exc
+    Reusing it needs only the standard library (``cryptography`` adds 13 MB to a process; it is imported only
+    to make a certificate). A lock file keeps the daemon and ``voiceguide remote pair`` from making two at
+    once (a key of one with the certificate of the other)."""
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         folder.chmod(0o700)
@@ -118,27 +118,76 @@ def ensure(folder: Path, listen: str, now: dt.datetime | None = None) -> Certifi
 
 
 def _ensure(folder: Path, listen: str, now: dt.datetime) -> Certificate:
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     cert_path, key_path = folder / CERT_FILE, folder / KEY_FILE
     if not cert_path.exists() and not key_path.exists():
         return _make(folder, listen, now)
     try:
-        cert = x509.load_pem_x509_certificate(read_bytes(cert_path, MAX_PEM))
-        read_bytes(key_path, MAX_PEM)  # present, regular and small (uvicorn reads it)
-        if cert.not_valid_after_utc - now > dt.timedelta(days=RENEW_DAYS):
-            if key_path.stat().st_mode & 0o077:
-                key_path.chmod(0o600)
-            return Certificate(cert_path, key_path, fingerprint_of(cert.public_bytes(Encoding.DER)))
-        log.info("the remote's certificate expires on %s: making a new one", cert.not_valid_after_utc.date())
-    except (InputFileError, OSError, ValueError) as exc:
+        der = first_der(read_bytes(cert_path, MAX_PEM))
+        read_bytes(key_path, MAX_PEM)  # present, regular and small
+        if key_path.stat().st_mode & 0o077:
+            key_path.chmod(0o600)
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert_path, key_path)  # the key fits the certificate
+        ends = not_after(der)
+        if ends - now > dt.timedelta(days=RENEW_DAYS):
+            return Certificate(cert_path, key_path, fingerprint_of(der))
+        log.info("the remote's certificate expires on %s: making a new one", ends.date())
+    except (InputFileError, OSError, ValueError) as exc:  # ssl.SSLError is an OSError
         log.warning("the remote's certificate cannot be used (%s): making a new one", exc)
     return _make(folder, listen, now)
 
 
+PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----")
+
+
+def first_der(pem: bytes) -> bytes:
+    """The first certificate of a PEM file (a chain starts with the server's own), as DER."""
+    found = PEM_BLOCK.search(pem)
+    if found is None:
+        raise ValueError("no PEM certificate in it")
+    return base64.b64decode(b"".join(found[1].split()), validate=True)
+
+
+def _der_item(data: bytes, at: int) -> tuple[int, int, int]:
+    """The DER item at ``at``: its tag, where its content starts and where it ends."""
+    tag, length = data[at], data[at + 1]
+    start = at + 2
+    if length & 0x80:
+        count = length & 0x7F
+        if not 0 < count <= 4:
+            raise ValueError("not a certificate (a DER length)")
+        length, start = int.from_bytes(data[start:start + count], "big"), start + count
+    if start + length > len(data):
+        raise ValueError("not a certificate (cut short)")
+    return tag, start, start + length
+
+
+def not_after(der: bytes) -> dt.datetime:
+    """When a DER certificate expires (read from its ``validity``, without a crypto library)."""
+    try:
+        _, tbs, _ = _der_item(der, 0)  # Certificate
+        _, at, _ = _der_item(der, tbs)  # TBSCertificate
+        if der[at] == 0xA0:  # [0] version
+            at = _der_item(der, at)[2]
+        for _ in range(3):  # serialNumber, signature, issuer
+            at = _der_item(der, at)[2]
+        tag, validity, _ = _der_item(der, at)
+        end = _der_item(der, validity)[2]  # notBefore
+        tag, start, stop = _der_item(der, end)  # notAfter
+        text = der[start:stop].decode("ascii")
+    except (IndexError, UnicodeDecodeError) as exc:
+        raise ValueError("not a certificate") from exc
+    if tag == 0x17:  # UTCTime: YYMMDDHHMMSSZ, years 1950-2049
+        text = ("19" if int(text[:2]) >= 50 else "20") + text
+    elif tag != 0x18:  # GeneralizedTime: YYYYMMDDHHMMSSZ
+        raise ValueError("not a certificate (its validity)")
+    return dt.datetime.strptime(text, "%Y%m%d%H%M%SZ").replace(tzinfo=dt.UTC)
+
+
 def _make(folder: Path, listen: str, now: dt.datetime) -> Certificate:
-    from cryptography import x509
+    try:
+        from cryptography import x509
+    except ImportError as exc:
+        raise BackendError("HTTPS for the phone remote needs its extra: pip install 'voiceguide[remote]'") from exc
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
@@ -179,14 +228,11 @@ def _write(path: Path, data: bytes) -> None:
 
 def own(certificate: Path, key: Path) -> Certificate:
     """The person's own certificate (``[remote] certificate``/``key``), with its fingerprint."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     try:
-        cert = x509.load_pem_x509_certificate(read_bytes(certificate, MAX_PEM))
-    except (InputFileError, OSError, ValueError) as exc:
+        der = first_der(read_bytes(certificate, MAX_PEM))
+    except (InputFileError, ValueError) as exc:
         raise BackendError(f"cannot use the TLS certificate {certificate}: {exc}") from exc
-    return Certificate(certificate, key, fingerprint_of(cert.public_bytes(Encoding.DER)))
+    return Certificate(certificate, key, fingerprint_of(der))
 
 
 def for_remote(remote: Remote, folder: Path) -> Certificate | None:
