@@ -218,3 +218,21 @@ def test_the_cli_device_list_shows_last_use(capsys: pytest.CaptureFixture[str]) 
     assert main(["remote", "devices"]) == 0
     assert re.search(r"home assistant  \(last used 20\d\d-\d\d-\d\dT", capsys.readouterr().out)
     assert devices.find(token) is not None
+
+
+def test_on_every_address_the_page_is_the_outward_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """listen = "0.0.0.0": the printed page (and the certificate's names) use the address the phone reaches."""
+    from cryptography import x509
+
+    from voiceguide.remote import cert
+    from voiceguide.remote.devices import remote_dir
+
+    monkeypatch.setattr(cert, "outward_address", lambda: "192.168.1.33")
+    config = tmp_path / "config.toml"
+    config.write_text('[remote]\nlisten = "0.0.0.0"\nport = 9000\n')
+    assert main(["remote", "pair", "--no-qr", "--config", str(config)]) == 0
+    assert "page: https://192.168.1.33:9000/pair\n" in capsys.readouterr().out
+    made = x509.load_pem_x509_certificate((remote_dir() / cert.CERT_FILE).read_bytes())
+    alt = made.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "192.168.1.33" in {str(a) for a in alt.get_values_for_type(x509.IPAddress)}
