@@ -129,3 +129,30 @@ def test_a_key_that_does_not_fit_the_certificate_is_made_anew(tmp_path: Path) ->
     again = cert.ensure(tmp_path / "a", "127.0.0.1")
     assert again.fingerprint not in (made.fingerprint, other.fingerprint)
     ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(again.certificate, again.key)
+
+
+def test_the_daemons_server_makes_its_certificate_in_a_child(tmp_path: Path) -> None:
+    """The first start with HTTPS makes the certificate without loading cryptography into the daemon."""
+    import subprocess
+    import sys
+
+    port = _free_port()
+    probe = f"""
+import sys
+from pathlib import Path
+from voiceguide.daemon.config import DaemonConfig, Remote
+from voiceguide.remote.server import RemoteServer
+folder = Path({str(tmp_path / "remote")!r})
+server = RemoteServer(DaemonConfig(path=folder.parent / "config.toml", journal=folder.parent / "journal",
+                                   remote=Remote(port={port}, https=True)), folder.parent / "ctl.sock", folder=folder)
+server.start(lambda event: None)
+server.close()
+print(any(m.startswith("cryptography") for m in sys.modules))
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False"], done.stdout + done.stderr
+    child_made = (tmp_path / "remote" / cert.CERT_FILE).read_bytes()
+    made = cert.ensure(tmp_path / "remote", "127.0.0.1")
+    assert made.certificate.read_bytes() == child_made, "the child's certificate is whole and reused as it is"
+    assert stat.S_IMODE(made.key.stat().st_mode) == 0o600

@@ -23,6 +23,9 @@ import os
 import re
 import socket
 import ssl
+import subprocess
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,12 +101,13 @@ def fingerprint_of(der: bytes) -> str:
     return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
 
 
-def ensure(folder: Path, listen: str, now: dt.datetime | None = None) -> Certificate:
+def ensure(folder: Path, listen: str, now: dt.datetime | None = None, child: bool = False) -> Certificate:
     """The certificate in ``folder``, made now if it is missing, unreadable or about to expire.
 
-    Reusing it needs only the standard library (``cryptography`` adds 13 MB to a process; it is imported only
-    to make a certificate). A lock file keeps the daemon and ``voiceguide remote pair`` from making two at
-    once (a key of one with the certificate of the other)."""
+    Reusing it needs only the standard library: ``cryptography`` adds 13 MB to a process, so it is imported
+    only to make a certificate, and with ``child`` (the daemon) that happens in a short-lived child process.
+    A lock file keeps the daemon and ``voiceguide remote pair`` from making two at once (a key of one with
+    the certificate of the other)."""
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         folder.chmod(0o700)
@@ -112,15 +116,16 @@ def ensure(folder: Path, listen: str, now: dt.datetime | None = None) -> Certifi
         raise BackendError(f"cannot keep the remote's certificate in {folder}: {exc.strerror or exc}") from exc
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _ensure(folder, listen, now or dt.datetime.now(dt.UTC))
+        return _ensure(folder, listen, now or dt.datetime.now(dt.UTC), _make_in_child if child else _make)
     finally:
         os.close(lock)  # releases the lock
 
 
-def _ensure(folder: Path, listen: str, now: dt.datetime) -> Certificate:
+def _ensure(folder: Path, listen: str, now: dt.datetime,
+            make: Callable[[Path, str, dt.datetime], Certificate]) -> Certificate:
     cert_path, key_path = folder / CERT_FILE, folder / KEY_FILE
     if not cert_path.exists() and not key_path.exists():
-        return _make(folder, listen, now)
+        return make(folder, listen, now)
     try:
         der = first_der(read_bytes(cert_path, MAX_PEM))
         read_bytes(key_path, MAX_PEM)  # present, regular and small
@@ -133,7 +138,7 @@ def _ensure(folder: Path, listen: str, now: dt.datetime) -> Certificate:
         log.info("the remote's certificate expires on %s: making a new one", ends.date())
     except (InputFileError, OSError, ValueError) as exc:  # ssl.SSLError is an OSError
         log.warning("the remote's certificate cannot be used (%s): making a new one", exc)
-    return _make(folder, listen, now)
+    return make(folder, listen, now)
 
 
 PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----")
@@ -215,6 +220,30 @@ def _make(folder: Path, listen: str, now: dt.datetime) -> Certificate:
     return made
 
 
+CHILD_TIMEOUT = 120.0
+"""Seconds the child that makes a certificate may take (well under a second here; a Pi is slower)."""
+
+
+def _make_in_child(folder: Path, listen: str, now: dt.datetime) -> Certificate:
+    """:func:`_make` in a child process (``python -m voiceguide.remote.cert FOLDER LISTEN``), so the caller
+    never loads ``cryptography``. It runs in ``folder``, not in the caller's working directory."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH")))))
+    try:
+        done = subprocess.run([sys.executable, "-m", "voiceguide.remote.cert", str(folder), listen], cwd=folder,
+                              env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=CHILD_TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BackendError(f"cannot make the remote's certificate: {exc}") from exc
+    if done.returncode != 0:
+        said = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise BackendError(f"cannot make the remote's certificate: {said}")
+    made = Certificate(folder / CERT_FILE, folder / KEY_FILE,
+                       fingerprint_of(first_der(read_bytes(folder / CERT_FILE, MAX_PEM))))
+    log.info("made the remote's certificate (SHA-256 %s)", made.fingerprint)
+    return made
+
+
 def _write(path: Path, data: bytes) -> None:
     """Write through a temporary file of mode 0600, then rename over ``path``."""
     tmp = path.with_suffix(".tmp")
@@ -235,11 +264,19 @@ def own(certificate: Path, key: Path) -> Certificate:
     return Certificate(certificate, key, fingerprint_of(der))
 
 
-def for_remote(remote: Remote, folder: Path) -> Certificate | None:
+def for_remote(remote: Remote, folder: Path, child: bool = False) -> Certificate | None:
     """What ``remote`` serves HTTPS with: its own files, the device's own certificate in ``folder`` (made on
-    first use), or None for plain HTTP."""
+    first use; in a child process with ``child``), or None for plain HTTP."""
     if not remote.tls:
         return None
     if remote.certificate is not None and remote.key is not None:
         return own(remote.certificate, remote.key)
-    return ensure(folder, remote.listen)
+    return ensure(folder, remote.listen, child=child)
+
+
+if __name__ == "__main__":  # the child of _make_in_child: FOLDER LISTEN
+    try:
+        print(_make(Path(sys.argv[1]), sys.argv[2], dt.datetime.now(dt.UTC)).fingerprint)
+    except (BackendError, IndexError) as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(1)

@@ -87,7 +87,7 @@ class RemoteServer:
             raise BackendError("the phone remote needs its extra: pip install 'voiceguide[remote]'") from exc
         remote = self.remote
         folder = self.folder or remote_dir()
-        tls = self.tls or cert.for_remote(remote, folder)
+        tls = self.tls or cert.for_remote(remote, folder, child=True)  # cryptography stays out of the daemon
         family = socket.AF_INET6 if ":" in remote.listen else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
