@@ -214,3 +214,18 @@ def test_volume_quieter_and_louder(remote) -> None:  # type: ignore[no-untyped-d
     headers = {"Origin": "http://testserver", "X-CSRF-Token": remote.csrf()}
     assert remote.client.post("/api/volume", json={"level": 0.25}, headers=headers).json()["volume"] == 0.25
     assert remote.client.post("/api/volume", json={"level": "loud"}, headers=headers).status_code == 400
+
+
+def test_every_page_says_what_this_is_not_and_where_help_is(tmp_path: Path) -> None:
+    """The pairing page (before pairing) and a paired page both carry "About and help" in both languages."""
+    r = make_remote(tmp_path)
+    try:
+        pages = [r.client.get("/pair").text]
+        r.pair()
+        pages.append(r.client.get("/").text)
+        for page in pages:
+            assert "It is not therapy" in page and "Het is geen therapie" in page
+            assert "call 112" in page and "bel dan 112" in page
+            assert "huisarts" in page
+    finally:
+        r.ctx.close()

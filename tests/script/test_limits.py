@@ -17,7 +17,13 @@ from voiceguide.engine.timeline import Timeline
 from voiceguide.errors import VoiceguideError
 from voiceguide.playback.slowing import FACTOR, MOST
 from voiceguide.script import adjust, parse, wording
-from voiceguide.script.limits import LIGHTHEADED_NOTICE, LONG_HOLD_SECONDS, MAX_HOLD_SECONDS, MAX_LONG_HOLD_ROUNDS
+from voiceguide.script.limits import (
+    LIGHTHEADED_NOTICE,
+    LONG_HOLD_SECONDS,
+    MAX_HOLD_SECONDS,
+    MAX_LONG_HOLD_ROUNDS,
+    MAX_SESSION_LONG_HOLD_ROUNDS,
+)
 from voiceguide.script.model import Breathe, Session
 from voiceguide.script.patterns import PATTERNS
 
@@ -36,7 +42,8 @@ def minutes_of(session: Session) -> float:
 
 def stretched(session: Session) -> list[Session]:
     """The session under the options that stretch breathing most, each alone and all together."""
-    out = [adjust.with_cycles(session, 200), adjust.with_bpm(session, 2.0)]
+    out = [adjust.with_cycles(session, 200), adjust.with_bpm(session, 2.0),
+           adjust.with_bpm(adjust.with_cycles(session, 200), 2.0)]
     with contextlib.suppress(VoiceguideError):  # a session with no breathing steps to stretch
         out.append(adjust.with_minutes(session, 60, minutes_of(session) * 60))
     slow = out[-1]
@@ -62,6 +69,37 @@ def test_no_option_makes_a_bundled_session_hold_longer_or_more_often_than_the_ca
             assert max(holds) <= MAX_HOLD_SECONDS + 1 / RATE, (path.name, step, max(holds))
             long = [h for h in holds if h > LONG_HOLD_SECONDS + 1 / RATE]
             assert len(long) <= MAX_LONG_HOLD_ROUNDS, (path.name, step, len(long))
+
+
+MANY = ('[session]\ntitle = "t"\n' + '[[step]]\nsay = "Again."\n[[step]]\nbreathe = "4-7-8"\ncycles = 6\n' * 4
+        + '[[step]]\nbreathe = { inhale = 4, hold = 30, exhale = 6 }\n'
+          'progress = { phase = "hold", by = 5, limit = 60 }\ncycles = 40\n')
+"""A session of many breathing steps with long holds: each step alone is within the per-step caps."""
+
+
+@pytest.mark.parametrize("path", [*BUNDLED, None], ids=[*(p.stem for p in BUNDLED), "many-steps"])
+def test_a_whole_session_holds_long_no_more_than_its_cap_whatever_the_options(path: Path | None) -> None:
+    session = parse.loads(MANY) if path is None else parse.load(path)
+    for changed in [session, *stretched(session)]:
+        holds = [h for step in holds_by_step(compiled(changed)).values() for h in step]
+        long = [h for h in holds if h > LONG_HOLD_SECONDS + 1 / RATE]
+        assert len(long) <= MAX_SESSION_LONG_HOLD_ROUNDS, (path, len(long))
+        assert max(holds, default=0.0) <= MAX_HOLD_SECONDS + 1 / RATE
+    if path is None:
+        assert len([h for s in holds_by_step(compiled(session)).values() for h in s
+                    if h > LONG_HOLD_SECONDS]) == MAX_SESSION_LONG_HOLD_ROUNDS, "the first rounds keep their hold"
+
+
+def test_validate_says_what_the_session_cap_took(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = tmp_path / "many.toml"
+    script.write_text(MANY)
+    assert main(["validate", str(script)]) == 0
+    out = capsys.readouterr().out
+    assert "many.toml: ok" in out
+    assert ("step 4 (breathe): warning: the session already has 6 of its 8 rounds with a long hold; 2 of this "
+            "step's 6 keep the hold and the other 4 are breathed without it") in out
+    assert "step 6 (breathe): warning: the session already has 8 of its 8 rounds" in out
+    assert "step 9 (breathe): warning: a hold of" in out
 
 
 def test_four_seven_eight_with_more_minutes_fills_the_time_without_holds() -> None:

@@ -118,7 +118,8 @@ BAD: list[tuple[str, str, list[str]]] = [
      [f"box.toml: step 3 (breathe): unknown pattern 'boxx'; known: {KNOWN}"]),
     ("unknown step key",
      '[[step]]\nsay = "a"\nspeed = 3\n',
-     ["box.toml: step 1 (say): unknown key 'speed'; allowed here: after, audio, pitch, rate, sentence_gap, volume"]),
+     ["box.toml: step 1 (say): unknown key 'speed'; allowed here: after, audio, mark, pitch, rate, sentence_gap, "
+      "volume"]),
     ("unknown key on a pause",
      '[[step]]\npause = 1\nvolume = 1\n',
      ["box.toml: step 1 (pause): unknown key 'volume'; allowed here: "]),

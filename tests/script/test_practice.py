@@ -108,8 +108,8 @@ def test_every_bundled_session_validates_and_renders_softly(path: Path) -> None:
 def test_bundled_lengths_match_their_descriptions() -> None:
     """Each description states an honest length; check the number against the fake-voice estimate."""
     words = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-             "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20, "forty-five": 45,
-             "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7, "acht": 8, "tien": 10,
+             "nine": 9, "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20, "forty-five": 45,
+             "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7, "acht": 8, "negen": 9, "tien": 10,
              "twintig": 20}
     checked = 0
     for path in BUNDLED:

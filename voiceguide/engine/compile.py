@@ -16,7 +16,7 @@ from typing import Any
 from voiceguide.engine import affirmations, recorded
 from voiceguide.engine.timeline import Event, Timeline
 from voiceguide.script import wording
-from voiceguide.script.limits import LIGHTHEADED_NOTICE, LIGHTHEADED_WORDS
+from voiceguide.script.limits import LIGHTHEADED_NOTICE, LIGHTHEADED_WORDS, within_session
 from voiceguide.script.model import Affirm, Breathe, Chime, Listen, Pause, Say, Session, Sleep
 from voiceguide.seams import Samples, Speaker, SpeechParams
 from voiceguide.sound import ambient, sounds, voice_shaping
@@ -132,7 +132,9 @@ def compile_steps(session: Session, speaker: Speaker, sample_rate: int = DEFAULT
     """Compile step by step, yielding the builder after each step (``timeline(final=False)`` is the prefix).
 
     This is what lets speech be synthesised in the background while the first steps already play.
+    The session's long holds are first bounded over the whole session (:func:`within_session`).
     """
+    session = within_session(session)
     b = _Builder(session, speaker, sample_rate)
     cursor = 0
     step_starts = b.step_starts

@@ -45,6 +45,11 @@ class BreathPattern:
         return sum(p.seconds for p in self.phases)
 
 
+MARKS = ("choice", "aftercare", "help")
+"""Marks a ``say`` line can carry: ``choice`` offers a way out before a hard moment, ``aftercare`` closes a session
+that went near painful material, ``help`` names where help is."""
+
+
 @dataclass(frozen=True)
 class Say:
     """Speak a line of guidance."""
@@ -64,6 +69,9 @@ class Say:
     """Base pitch 0..100 (50 is the voice's normal) where the backend supports it; None uses the session's."""
     sentence_gap: float | None = None
     """Seconds of silence between the sentences of this line; None uses the session's."""
+    mark: str | None = None
+    """What the line does for the listener's safety, one of :data:`MARKS` (not spoken): a translation must keep
+    the same marks in the same order, which the tests check for every bundled session and its twin."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from voiceguide.script import library
 from voiceguide.script.checks import Checker, describe
 from voiceguide.script.model import (
     CUE_MODES,
+    MARKS,
     PHASE_KINDS,
     Action,
     Affirm,
@@ -40,7 +41,7 @@ MIN_PHASE_SECONDS = 0.5
 """Shorter breath phases cannot be followed (and their cues would overlap)."""
 ACTIONS = ("say", "pause", "chime", "breathe", "listen", "affirm", "sleep", "include")
 STEP_KEYS: dict[str, set[str]] = {
-    "say": {"rate", "volume", "after", "audio", "pitch", "sentence_gap"},
+    "say": {"rate", "volume", "after", "audio", "pitch", "sentence_gap", "mark"},
     "pause": set(),
     "chime": {"volume"},
     "breathe": {"cycles", "minutes", "cue", "bpm", "counts", "progress", "unit"},
@@ -79,12 +80,15 @@ def _say(check: Checker, where: str, t: dict[str, Any], script_dir: Path | None)
     gap = check.number(where, "sentence_gap", t["sentence_gap"], 0.0, SENTENCE_GAP_MAX) \
         if "sentence_gap" in t else None
     audio = check.text(where, "audio", t["audio"]) if "audio" in t else None
+    mark = check.text(where, "mark", t["mark"]) if "mark" in t else None
+    if mark is not None and mark not in MARKS:
+        check.add(where, f"mark must be one of {', '.join(MARKS)}, not '{mark}'")
     if text is None:
         return None
     # a missing or unreadable recording is not an error: the text is spoken instead ('validate' warns)
     recording = recording_path(audio, script_dir) if audio is not None else None
     return Say(text, int(rate) if rate is not None else None, vol, after, recording,
-               int(pitch) if pitch is not None else None, gap)
+               int(pitch) if pitch is not None else None, gap, mark)
 
 
 def recording_path(name: str, script_dir: Path | None) -> Path:
