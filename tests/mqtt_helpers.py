@@ -8,6 +8,7 @@ binary_sensor, event): each kind's required keys, and the types of the keys voic
 from __future__ import annotations
 
 import contextlib
+import getpass
 import os
 import shutil
 import signal
@@ -181,7 +182,9 @@ class Broker:
         self.passwords.chmod(0o600)
         self.conf = folder / "mosquitto.conf"
         self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous false\n"
-                             f"password_file {self.passwords}\npersistence false\n", encoding="utf-8")
+                             f"password_file {self.passwords}\npersistence false\n"
+                             # run as root (CI), mosquitto would switch to its own user, who cannot read here
+                             f"user {getpass.getuser()}\n", encoding="utf-8")
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:

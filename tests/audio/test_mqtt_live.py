@@ -193,7 +193,7 @@ def test_start_pause_resume_stop_from_home_assistant(setup: tuple[Daemon, HomeAs
         _start(ha, base)
         ha.wait_state(base, "state", "playing")
         ha.wait_state(base, "playing", "ON")
-        assert ha.last(f"{base}/playing_session") == TITLE.encode()
+        ha.wait_state(base, "playing_session", TITLE, 20)
         daemon.wait_for("playing on")
         time.sleep(3.0)  # the bell has rung (it is the first step)
         ha.press(base, "pause")
@@ -203,6 +203,7 @@ def test_start_pause_resume_stop_from_home_assistant(setup: tuple[Daemon, HomeAs
         ha.press(base, "stop")
         ha.wait_state(base, "state", "idle", 20)
         ha.wait_state(base, "playing", "OFF", 20)
+    ha.wait(lambda seen: any(t == f"{base}/event" and b"stopped" in p for t, p, _ in seen), "a stopped event", 20)
     events = [json.loads(p) for t, p, _ in ha.seen if t == f"{base}/event"]
     assert [e["event_type"] for e in events] == ["started", "stopped"], events
     assert all(e["session"] == TITLE for e in events)

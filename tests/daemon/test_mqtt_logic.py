@@ -221,6 +221,7 @@ def _retained(client: FakeClient) -> dict[str, bytes]:
 def test_connecting_announces_every_entity_and_availability(wired: Any) -> None:
     bridge, client, _fake = wired
     assert client.will == (f"{bridge.device.base}/availability", "offline", 1, True)
+    assert client.delays == (1, 60), "reconnects with back-off from 1 s to a minute"
     client.accept()
     _wait(lambda: f"{bridge.device.base}/state" in _retained(client))
     retained = _retained(client)
@@ -291,3 +292,34 @@ def test_forget_clears_every_retained_topic(tmp_path: Path) -> None:
 def test_nothing_from_the_journal_is_in_a_state_message() -> None:
     status = {"state": "playing", "session": "diary", "answer": "private words", "transcript": "private words"}
     assert "private" not in json.dumps(messages(status, CATALOG))
+
+
+def _journal_with_words(folder: Path) -> None:
+    from voiceguide.journal.db import JOURNAL_FILE, Journal
+
+    journal = Journal(folder / JOURNAL_FILE)
+    journal.add("How was today?", "reflection", "my private words")
+    journal.add("How do you feel, 0 to 10?", "rating", "seven", rating=7)
+    journal.add("Anything else?", "reflection", "more private words")
+    journal.close()
+
+
+@pytest.mark.parametrize("mood", [False, True])
+def test_only_the_mood_number_and_only_when_turned_on(tmp_path: Path, mood: bool) -> None:
+    _journal_with_words(tmp_path)
+    client, fake = FakeClient(), FakeDaemon()
+    settings = MqttSettings("hub", name="Bedroom", mood=mood)
+    bridge = MqttBridge(settings, tmp_path / "data", ask=fake, client_factory=lambda s, cid: client,
+                        catalog=CATALOG, journal=tmp_path)
+    bridge.start(lambda event: None)
+    try:
+        client.accept()
+        _wait(lambda: f"{bridge.device.base}/state" in _retained(client))
+        time.sleep(0.2)
+    finally:
+        bridge.close()
+    everything = b" ".join(topic.encode() + b" " + payload for topic, payload, _, _ in client.published)
+    assert b"private" not in everything and b"seven" not in everything and b"How" not in everything
+    mood_topic = f"{bridge.device.base}/mood"
+    assert (_retained(client).get(mood_topic) == b"7") is mood
+    assert any("/sensor/" in t and t.endswith("/mood/config") for t in _retained(client)) is mood

@@ -53,7 +53,7 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
     if config.mqtt is not None:  # Home Assistant: also through that socket
         from voiceguide.daemon.mqtt.bridge import MqttBridge
 
-        triggers.append(MqttBridge(config.mqtt, default_journal(), control_socket=socket))
+        triggers.append(MqttBridge(config.mqtt, default_journal(), control_socket=socket, journal=config.journal))
     else:  # the table was removed: remove the entities it announced
         from voiceguide.daemon.mqtt.record import forget_in_background
 

@@ -30,7 +30,7 @@ from voiceguide.daemon.mqtt.commands import Choice, Ignored, Request, read_comma
 from voiceguide.daemon.mqtt.device import device_id
 from voiceguide.daemon.mqtt.discovery import OFFLINE, ONLINE, Device
 from voiceguide.daemon.mqtt.settings import MqttSettings
-from voiceguide.daemon.mqtt.states import EventTracker, event_payload, messages
+from voiceguide.daemon.mqtt.states import NONE, EventTracker, event_payload, messages
 from voiceguide.daemon.mqtt.wire import RateLimited, connect_error, make_client
 from voiceguide.errors import VoiceguideError
 
@@ -58,8 +58,10 @@ class MqttBridge:
 
     def __init__(self, settings: MqttSettings, data_folder: Path, ask: Ask | None = None,
                  control_socket: Path | None = None, client_factory: Callable[..., Any] | None = None,
-                 catalog: Catalog | None = None) -> None:
+                 catalog: Catalog | None = None, journal: Path | None = None) -> None:
         self.settings = settings
+        self._journal = journal
+        """The journal's folder, read for the last mood rating only when ``settings.mood`` is on."""
         self._folder = data_folder
         self._recorded = False
         did = device_id(data_folder)
@@ -80,6 +82,7 @@ class MqttBridge:
         self._dropped = 0
         self._noise = RateLimited(log, 30.0)
         self._said: str | None = None
+        self._up = False
         self.connections = 0
         """How many times the broker accepted us (tests, benchmarks)."""
 
@@ -125,6 +128,7 @@ class MqttBridge:
             self._say(connect_error(self.settings, str(reason)))
             return
         self.connections += 1
+        self._up = True
         if self._said is not None:
             log.info("MQTT: connected to %s:%d again", self.settings.host, self.settings.port)
         self._said = None
@@ -136,7 +140,8 @@ class MqttBridge:
                   "trying again (with growing pauses, up to a minute)")
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any = None) -> None:
-        if not self._stop.is_set():
+        was_up, self._up = self._up, False
+        if was_up and not self._stop.is_set():  # (a refused login also ends in a disconnect: said already)
             self._say(f"MQTT: lost the broker at {self.settings.host}:{self.settings.port} ({reason}); "
                       "reconnecting")
 
@@ -256,8 +261,14 @@ class MqttBridge:
         self._active = state["state"] != "idle"
         for key, value in state.items():
             self._publish(key, value)
-        for event in self._events.events(status, self.catalog):
+        events = self._events.events(status, self.catalog)
+        for event in events:
             self._send(self.device.state("event"), event_payload(event), qos=1, retain=False)
+        if self.settings.mood and self._journal is not None and (events or "mood" not in self._published):
+            from voiceguide.daemon.mqtt.mood import last_rating
+
+            rating = last_rating(self._journal)
+            self._publish("mood", str(rating) if rating is not None else NONE)
 
     def _publish(self, key: str, value: str) -> None:
         """Publish a state (retained) when it changed since it was last published."""
