@@ -25,7 +25,7 @@ def check_broker(settings: MqttSettings, folder: Path) -> tuple[bool, str, str]:
         publish_once(settings, f"voiceguide-{did}-doctor", [], TIMEOUT)
     except VoiceguideError as exc:
         text = str(exc)
-        if "refused" in text:
+        if "wrong user name or password" in text or "not authori" in text.lower():
             fix = "check username and password (or password_file) under [mqtt], and the broker's user list"
         elif "extra" in text:
             fix = "pip install 'voiceguide[mqtt]'"

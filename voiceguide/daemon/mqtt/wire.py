@@ -26,7 +26,6 @@ def make_client(settings: MqttSettings, client_id: str) -> Any:
     except ImportError as exc:
         raise BackendError(INSTALL) from exc
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
-    client.enable_logger(logging.getLogger("voiceguide.daemon.mqtt.paho"))
     client.max_queued_messages_set(256)  # publishes waiting for the network: bounded
     if settings.username is not None:
         client.username_pw_set(settings.username, settings.password)
