@@ -254,6 +254,7 @@ def test_commands_reach_the_daemon_as_ctl_requests(wired: Any) -> None:
 
 def test_ten_thousand_junk_messages_change_nothing(wired: Any, caplog: pytest.LogCaptureFixture) -> None:
     bridge, client, fake = wired
+    bridge.rate = 1e9  # the logic, not the pace (test_a_flood_is_read_at_a_bounded_rate)
     client.accept()
     base = bridge.device.base
     junk = [b"", b"PRESSED", b"/etc/passwd", b"\x00" * 300, b"{\"command\": \"start\"}", b"nan", b"-5"]
@@ -323,3 +324,13 @@ def test_only_the_mood_number_and_only_when_turned_on(tmp_path: Path, mood: bool
     mood_topic = f"{bridge.device.base}/mood"
     assert (_retained(client).get(mood_topic) == b"7") is mood
     assert any("/sensor/" in t and t.endswith("/mood/config") for t in _retained(client)) is mood
+
+
+def test_a_flood_is_read_at_a_bounded_rate(wired: Any) -> None:
+    bridge, client, _ = wired
+    bridge.rate = 1000.0
+    client.accept()
+    began = time.monotonic()
+    for _ in range(400):  # the first 100 (the burst) pass at once, the other 300 at 1000 a second
+        client.deliver(f"{bridge.device.base}/stop/set", b"junk")
+    assert time.monotonic() - began >= 0.25, "paho's thread is slowed down, not the daemon"
