@@ -334,3 +334,25 @@ def test_a_flood_is_read_at_a_bounded_rate(wired: Any) -> None:
     for _ in range(400):  # the first 100 (the burst) pass at once, the other 300 at 1000 a second
         client.deliver(f"{bridge.device.base}/stop/set", b"junk")
     assert time.monotonic() - began >= 0.25, "paho's thread is slowed down, not the daemon"
+
+
+def test_the_readme_automation_is_valid_yaml_and_names_our_entities() -> None:
+    import re
+
+    import yaml  # PyYAML (installed with the dev extras, through faster-whisper)
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(automation:.*?)```", readme, re.S)
+    assert block is not None
+    automations = yaml.safe_load(block[1])["automation"]
+    assert len(automations) == 2 and all({"alias", "triggers", "actions"} <= set(a) for a in automations)
+
+    def slug(text: str) -> str:  # how Home Assistant makes an entity id from device name + entity name
+        return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+    ours = {f"{topic.split('/')[1]}.{slug('Bedroom ' + config['name'])}"
+            for topic, config in entities(_device(), CATALOG.options)}
+    named = set(re.findall(r"entity_id: ((?:select|button|sensor|binary_sensor)\.bedroom_\w+)", block[1]))
+    assert named and named <= ours, named - ours
+    options = re.findall(r'option: "([^"]+)"', block[1])
+    assert options and set(options) <= set(load_catalog().options)
