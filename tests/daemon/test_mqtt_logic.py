@@ -20,7 +20,7 @@ from voiceguide.daemon.mqtt.device import device_id
 from voiceguide.daemon.mqtt.discovery import Device, entities
 from voiceguide.daemon.mqtt.settings import MqttSettings
 from voiceguide.daemon.mqtt.states import EventTracker, messages
-from voiceguide.daemon.mqtt.wire import RateLimited
+from voiceguide.daemon.mqtt.wire import Bucket, RateLimited
 from voiceguide.errors import ConfigError
 
 CATALOG = Catalog({"A one-minute pause": "demo", "Bedtime": "bedtime", "Slapengaan": "nl-bedtime"})
@@ -356,3 +356,17 @@ def test_the_readme_automation_is_valid_yaml_and_names_our_entities() -> None:
     assert named and named <= ours, named - ours
     options = re.findall(r'option: "([^"]+)"', block[1])
     assert options and set(options) <= set(load_catalog().options)
+
+
+def test_a_burst_of_real_commands_is_cut_to_the_action_budget(wired: Any, caplog: pytest.LogCaptureFixture) -> None:
+    bridge, client, fake = wired
+    bridge.rate = 1e9
+    bridge._actions = Bucket(2.0, 10.0, clock=lambda: 0.0)  # time stands still: no refill
+    client.accept()
+    for _ in range(200):  # a script gone wrong: pause/resume as fast as it can
+        client.deliver(f"{bridge.device.base}/pause/set", b"PRESS")
+    _wait(lambda: len(fake.requests()) >= 10)
+    time.sleep(0.3)  # room for more, were the budget not kept
+    pauses = [m for m in fake.requests() if m["command"] == "pause"]
+    assert len(pauses) == 10, len(pauses)  # the burst, and nothing more until time passes
+    assert "more than 2 commands a second" in caplog.text

@@ -31,7 +31,7 @@ from voiceguide.daemon.mqtt.device import device_id
 from voiceguide.daemon.mqtt.discovery import OFFLINE, ONLINE, Device
 from voiceguide.daemon.mqtt.settings import MqttSettings
 from voiceguide.daemon.mqtt.states import NONE, EventTracker, event_payload, messages
-from voiceguide.daemon.mqtt.wire import RateLimited, connect_error, make_client
+from voiceguide.daemon.mqtt.wire import Bucket, RateLimited, connect_error, make_client
 from voiceguide.errors import VoiceguideError
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,10 @@ RATE, BURST = 500.0, 100.0
 thread sleeps (giving up the GIL), so a flood of messages cannot crowd out the audio callback, which needs
 the GIL too (measured: 10,000 junk messages at once, unthrottled, ran the output dry for 1.8 s on a busy
 machine); the broker holds the rest."""
+ACTIONS_RATE, ACTIONS_BURST = 2.0, 10.0
+"""Valid commands (and Home Assistant's "online") acted on at most: 10 at once, then 2 a second. A person
+presses a button a few times a minute; a script gone wrong that toggles pause 500 times a second is
+ignored (with a log line), so the player is not made to fade in and out without end."""
 CLOSE_WAIT = 1.0
 """Seconds ``close`` waits for the offline message to leave."""
 
@@ -91,6 +95,7 @@ class MqttBridge:
         self.rate = RATE
         """Messages a second read at most (:data:`RATE`; tests of the logic raise it)."""
         self._tokens, self._refilled = BURST, time.monotonic()
+        self._actions = Bucket(ACTIONS_RATE, ACTIONS_BURST)
         self.connections = 0
         """How many times the broker accepted us (tests, benchmarks)."""
 
@@ -213,7 +218,7 @@ class MqttBridge:
         if topic == "":
             return False
         if topic == f"{self.device.prefix}/status":
-            if payload.strip() == b"online":
+            if payload.strip() == b"online" and self._allowed("online"):
                 log.info("MQTT: Home Assistant is back; announcing the device again")
                 self._announce()
                 return True
@@ -232,8 +237,17 @@ class MqttBridge:
                 self._minutes = action.minutes
                 self._publish("minutes", f"{action.minutes:g}")
             return False
+        if not self._allowed(str(action.message["command"])):
+            return False
         self._request(action)
         return True
+
+    def _allowed(self, what: str) -> bool:
+        """Whether the action budget has room (see :data:`ACTIONS_RATE`); says so, rate-limited, when not."""
+        if self._actions.take():
+            return True
+        self._noise.say("actions", "MQTT: ignored %s: more than %g commands a second", what, ACTIONS_RATE)
+        return False
 
     def _request(self, action: Request) -> None:
         if action.message["command"] != "start":
@@ -255,7 +269,7 @@ class MqttBridge:
 
     def _answered(self, message: dict[str, Any], reply: Reply) -> None:
         if reply.get("ok") is False:
-            log.info("MQTT: %s not done: %s", message["command"], reply.get("error"))
+            self._noise.say("refused", "MQTT: %s not done: %s", message["command"], reply.get("error"))
 
     def _announce(self) -> None:
         """Discovery configs, availability and every state, all retained."""

@@ -48,6 +48,24 @@ def connect_error(settings: MqttSettings, reason: str) -> str:
     return f"MQTT: the broker at {where} refused the connection: {reason}"
 
 
+class Bucket:
+    """A token bucket: ``burst`` at once, then ``rate`` a second."""
+
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self.tokens, self._refilled = burst, clock()
+
+    def take(self) -> bool:
+        """Use one token if there is one."""
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self._refilled) * self.rate)
+        self._refilled = now
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
+
 class RateLimited:
     """Logs a kind of message at most once per ``every`` seconds, saying how many were held back."""
 
