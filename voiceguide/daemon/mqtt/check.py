@@ -38,8 +38,8 @@ def check_broker(settings: MqttSettings, folder: Path) -> tuple[bool, str, str]:
     for topic, _ in found:
         kind = topic.split("/")[-4]
         kinds[kind] = kinds.get(kind, 0) + 1
-    summary = ", ".join(f"{n} {k}" for k, n in kinds.items())
+    summary = ", ".join(f"{n} {k}{'s' if n > 1 else ''}" for k, n in kinds.items())
     return True, (f"broker {where} takes the login. Home Assistant (MQTT integration, discovery prefix "
                   f"'{settings.discovery_prefix}') should show one device '{settings.name}' with {len(found)} "
-                  f"entities: {summary} (buttons: {', '.join(BUTTONS)}); its state lives under "
+                  f"entities: {summary} (buttons: {', '.join(BUTTONS.values())}); its state lives under "
                   f"{device.base}/"), ""
