@@ -12,7 +12,7 @@ import pytest
 
 from tests.mqtt_helpers import REQUIRED, FakeClient, check_config
 from voiceguide.daemon.config_read import loads_config
-from voiceguide.daemon.mqtt import bridge as bridge_module
+from voiceguide.daemon.mqtt import record
 from voiceguide.daemon.mqtt.bridge import MqttBridge
 from voiceguide.daemon.mqtt.catalog import Catalog, load_catalog
 from voiceguide.daemon.mqtt.commands import Choice, Ignored, Request, read_command
@@ -254,7 +254,7 @@ def test_commands_reach_the_daemon_as_ctl_requests(wired: Any) -> None:
 
 def test_ten_thousand_junk_messages_change_nothing(wired: Any, caplog: pytest.LogCaptureFixture) -> None:
     bridge, client, fake = wired
-    bridge.rate = 1e9  # the logic, not the pace (test_a_flood_is_read_at_a_bounded_rate)
+    bridge._reads.rate = 1e9  # the logic, not the pace (test_a_flood_is_read_at_a_bounded_rate)
     client.accept()
     base = bridge.device.base
     junk = [b"", b"PRESSED", b"/etc/passwd", b"\x00" * 300, b"{\"command\": \"start\"}", b"nan", b"-5"]
@@ -267,7 +267,7 @@ def test_ten_thousand_junk_messages_change_nothing(wired: Any, caplog: pytest.Lo
     assert caplog.text.count("ignored a message") <= 2
 
 
-def test_forget_clears_every_retained_topic(tmp_path: Path) -> None:
+def test_forget_clears_every_retained_topic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     client = FakeClient()
 
     def publish_once(settings: Any, cid: str, messages: list[tuple[str, bytes]], timeout: float,
@@ -275,14 +275,8 @@ def test_forget_clears_every_retained_topic(tmp_path: Path) -> None:
         for topic, payload in messages:
             client.publish(topic, payload, 1, True)
 
-    import voiceguide.daemon.mqtt.wire as wire
-
-    original = wire.publish_once
-    wire.publish_once = publish_once  # type: ignore[assignment]
-    try:
-        count = bridge_module.forget(MqttSettings("hub"), tmp_path)
-    finally:
-        wire.publish_once = original  # type: ignore[assignment]
+    monkeypatch.setattr(record, "publish_once", publish_once)
+    count = record.forget(MqttSettings("hub"), tmp_path)
     did = device_id(tmp_path)
     assert count == len(client.published)
     assert all(payload == b"" and retain for _, payload, _, retain in client.published)
@@ -328,7 +322,7 @@ def test_only_the_mood_number_and_only_when_turned_on(tmp_path: Path, mood: bool
 
 def test_a_flood_is_read_at_a_bounded_rate(wired: Any) -> None:
     bridge, client, _ = wired
-    bridge.rate = 1000.0
+    bridge._reads.rate = 1000.0
     client.accept()
     began = time.monotonic()
     for _ in range(400):  # the first 100 (the burst) pass at once, the other 300 at 1000 a second
@@ -360,7 +354,7 @@ def test_the_readme_automation_is_valid_yaml_and_names_our_entities() -> None:
 
 def test_a_burst_of_real_commands_is_cut_to_the_action_budget(wired: Any, caplog: pytest.LogCaptureFixture) -> None:
     bridge, client, fake = wired
-    bridge.rate = 1e9
+    bridge._reads.rate = 1e9
     bridge._actions = Bucket(2.0, 10.0, clock=lambda: 0.0)  # time stands still: no refill
     client.accept()
     for _ in range(200):  # a script gone wrong: pause/resume as fast as it can

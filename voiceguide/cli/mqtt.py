@@ -18,7 +18,7 @@ def cmd_mqtt(args: argparse.Namespace) -> int:
     from voiceguide.daemon.config import default_journal
     from voiceguide.daemon.config_read import load_config
     from voiceguide.daemon.mqtt import record
-    from voiceguide.daemon.mqtt.bridge import forget
+    from voiceguide.daemon.mqtt.record import forget
     from voiceguide.safe_text import terminal_safe
 
     config = load_config(Path(args.config).expanduser() if args.config else None)

@@ -11,12 +11,16 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
-from voiceguide.daemon.mqtt.device import write_private
+from voiceguide.daemon.mqtt import discovery
+from voiceguide.daemon.mqtt.device import device_id, write_private
+from voiceguide.daemon.mqtt.discovery import Device
 from voiceguide.daemon.mqtt.settings import MqttSettings
+from voiceguide.daemon.mqtt.wire import publish_once
 from voiceguide.errors import InputFileError, VoiceguideError
 from voiceguide.safe_read import read_text
 
@@ -62,6 +66,19 @@ def clear(folder: Path) -> None:
     (folder / RECORD_FILE).unlink(missing_ok=True)
 
 
+def forget(settings: MqttSettings, data_folder: Path, client_factory: Callable[..., Any] | None = None,
+           timeout: float = 10.0) -> int:
+    """Remove this device's entities from Home Assistant (empty retained configs); returns how many topics
+    were cleared. Raises :class:`~voiceguide.errors.DaemonError` when the broker cannot be reached."""
+    did = device_id(data_folder)
+    device = Device(did, settings.name, settings.discovery_prefix, settings.topic_base(did), True)
+    topics = [*discovery.config_topics(device), device.availability,
+              *(device.state(k) for k in ("session", "minutes", "volume", "state", "playing", "playing_session",
+                                          "step", "time_left", "next", "next_session", "mood"))]
+    publish_once(settings, f"voiceguide-{did}-forget", [(t, b"") for t in topics], timeout, client_factory)
+    return len(topics)
+
+
 def forget_in_background(folder: Path) -> threading.Thread | None:
     """Without an ``[mqtt]`` table: remove the entities announced before, on a thread; None when none were."""
     settings = load(folder)
@@ -69,8 +86,6 @@ def forget_in_background(folder: Path) -> threading.Thread | None:
         return None
 
     def run() -> None:
-        from voiceguide.daemon.mqtt.bridge import forget
-
         try:
             forget(settings, folder)
         except VoiceguideError as exc:
