@@ -53,6 +53,7 @@ class HomeAssistant:
         from paho.mqtt.enums import CallbackAPIVersion
 
         self.seen: list[tuple[str, bytes, bool]] = []
+        self._last: dict[str, bytes] = {}
         self._cond = threading.Condition()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"ha-{time.monotonic_ns()}")
         self.client.username_pw_set(Broker.USER, password)
@@ -64,6 +65,7 @@ class HomeAssistant:
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
         with self._cond:
             self.seen.append((message.topic, bytes(message.payload), bool(message.retain)))
+            self._last[message.topic] = bytes(message.payload)
             self._cond.notify_all()
 
     def wait(self, test: Any, what: str, timeout: float = 60) -> None:
@@ -73,12 +75,10 @@ class HomeAssistant:
 
     def last(self, topic: str) -> bytes | None:
         with self._cond:
-            found = [p for t, p, _ in self.seen if t == topic]
-        return found[-1] if found else None
+            return self._last.get(topic)
 
     def wait_state(self, base: str, key: str, value: str, timeout: float = 60) -> None:
-        self.wait(lambda seen: any(t == f"{base}/{key}" and p == value.encode() for t, p, _ in seen[-200:]) and
-                  self.last(f"{base}/{key}") == value.encode(), f"{key} = {value}", timeout)
+        self.wait(lambda seen: self.last(f"{base}/{key}") == value.encode(), f"{key} = {value}", timeout)
 
     def press(self, base: str, key: str, payload: str = "PRESS") -> None:
         self.client.publish(f"{base}/{key}/set", payload, qos=1).wait_for_publish(10)
