@@ -9,6 +9,7 @@ Bounded: each test runs one daemon and one broker for well under a minute; every
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import threading
 import time
@@ -99,13 +100,17 @@ def mqtt_daemon(pulse: Pulse, tmp_path: Path, speech_cache: Path, broker: Broker
     config = home / "config" / "voiceguide"
     (config / "scripts").mkdir(parents=True)
     (config / "scripts" / "bell-line.toml").write_text(BELL_LINE, encoding="utf-8")
+    now = dt.datetime.now()
+    quiet = (now - dt.timedelta(hours=1), now + dt.timedelta(hours=1))
     secret = tmp_path / "mqtt-password"
     secret.write_text(password + "\n", encoding="utf-8")
     secret.chmod(0o600)
     (config / "config.toml").write_text(
         f'[audio]\noutput = "pulse"\n[speech]\ntts = "fake"\ncache_dir = "{speech_cache}"\n'
         f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\nusername = "{Broker.USER}"\n'
-        f'password_file = "{secret}"\nname = "Test bedroom"\n', encoding="utf-8")
+        f'password_file = "{secret}"\nname = "Test bedroom"\n'
+        # quiet hours around now: they hold back the schedule only, never a command (from Home Assistant too)
+        f'[quiet_hours]\nstart = "{quiet[0]:%H:%M}"\nend = "{quiet[1]:%H:%M}"\n', encoding="utf-8")
     env = dict(pulse.env, XDG_CONFIG_HOME=str(home / "config"), XDG_RUNTIME_DIR=str(runtime),
                XDG_CACHE_HOME=str(home / "cache"), XDG_DATA_HOME=str(home / "data"))
     d = Daemon(voiceguide("daemon", env=env), env)
