@@ -157,9 +157,9 @@ def free_port() -> int:
 
 
 def mosquitto_missing() -> str | None:
-    for tool in ("mosquitto", "mosquitto_passwd"):
+    for tool in ("mosquitto", "mosquitto_passwd", "openssl"):
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
-            return f"{tool} is not installed (apt-get install mosquitto mosquitto-clients)"
+            return f"{tool} is not installed (apt-get install mosquitto mosquitto-clients openssl)"
     return None
 
 
@@ -172,7 +172,8 @@ class Broker:
 
     USER, PASSWORD = "vg", "secret"
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, tls: tuple[Path, Path, Path] | None = None) -> None:
+        """``tls``: (CA, certificate, key) PEM files to serve TLS with."""
         self.folder = folder
         self.port = free_port()
         self.passwords = folder / "passwd"
@@ -184,7 +185,9 @@ class Broker:
         self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous false\n"
                              f"password_file {self.passwords}\npersistence false\n"
                              # run as root (CI), mosquitto would switch to its own user, who cannot read here
-                             f"user {getpass.getuser()}\n", encoding="utf-8")
+                             f"user {getpass.getuser()}\n"
+                             + (f"cafile {tls[0]}\ncertfile {tls[1]}\nkeyfile {tls[2]}\n" if tls else ""),
+                             encoding="utf-8")
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -205,15 +208,31 @@ class Broker:
         self.proc = None
 
 
+def make_certificates(folder: Path, name: str = "test") -> tuple[Path, Path, Path]:
+    """A CA and a certificate for 127.0.0.1 signed by it (EC keys, valid a day): (CA, certificate, key)."""
+    ca, ca_key = folder / f"{name}-ca.pem", folder / f"{name}-ca.key"
+    cert, key, csr = folder / f"{name}-server.pem", folder / f"{name}-server.key", folder / f"{name}.csr"
+    ext = folder / f"{name}.ext"
+    ext.write_text("subjectAltName=IP:127.0.0.1\n", encoding="utf-8")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for command in (["req", "-x509", *ec, "-days", "1", "-subj", f"/CN={name} CA", "-keyout", ca_key, "-out", ca],
+                    ["req", *ec, "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", csr],
+                    ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-days", "1",
+                     "-out", cert, "-extfile", ext]):
+        done = subprocess.run(["openssl", *map(str, command)], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+    return ca, cert, key
+
+
 @contextlib.contextmanager
-def private_broker(folder: Path) -> Iterator[Broker]:
+def private_broker(folder: Path, tls: tuple[Path, Path, Path] | None = None) -> Iterator[Broker]:
     """A started :class:`Broker` (skipped without mosquitto, except under CI=true, where that fails)."""
     reason = mosquitto_missing()
     if reason is not None:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"CI=true, so the MQTT tests must run, but: {reason}")
         pytest.skip(reason)
-    broker = Broker(folder)
+    broker = Broker(folder, tls)
     broker.start()
     try:
         yield broker

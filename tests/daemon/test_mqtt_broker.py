@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.mqtt_helpers import Broker, free_port, private_broker
+from tests.mqtt_helpers import Broker, free_port, make_certificates, private_broker
 from voiceguide.cli.main import main as cli_main
 from voiceguide.daemon.mqtt import record
 from voiceguide.daemon.mqtt.bridge import MqttBridge
@@ -151,3 +151,20 @@ def test_a_flood_from_the_broker_is_bounded(broker: Broker, tmp_path: Path) -> N
     finally:
         bridge.close()
     assert all(m["command"] in ("status", "volume") for m in asked)
+
+
+def test_tls_with_the_brokers_ca_and_not_without_it(tmp_path: Path) -> None:
+    ca, cert, key = make_certificates(tmp_path)
+    other_ca, _, _ = make_certificates(tmp_path, "other")
+    folder = tmp_path / "tls-broker"
+    folder.mkdir()
+    with private_broker(folder, tls=(ca, cert, key)) as broker:
+        settings = MqttSettings("127.0.0.1", broker.port, Broker.USER, Broker.PASSWORD, tls_ca=ca, name="TLS")
+        works, detail, _ = check_broker(settings, tmp_path)
+        assert works and "(TLS)" in detail, detail
+        wrong = MqttSettings("127.0.0.1", broker.port, Broker.USER, Broker.PASSWORD, tls_ca=other_ca)
+        works, detail, fix = check_broker(wrong, tmp_path)
+        assert not works and "certificate verify failed" in detail and "tls_ca" in fix, detail
+        plain = MqttSettings("127.0.0.1", broker.port, Broker.USER, Broker.PASSWORD)
+        works, _, _ = check_broker(plain, tmp_path)
+        assert not works, "plain TCP to a TLS listener"

@@ -27,6 +27,9 @@ def check_broker(settings: MqttSettings, folder: Path) -> tuple[bool, str, str]:
         text = str(exc)
         if "wrong user name or password" in text or "not authori" in text.lower():
             fix = "check username and password (or password_file) under [mqtt], and the broker's user list"
+        elif "certificate" in text.lower():
+            fix = ("tls_ca under [mqtt] must be the CA that signed the broker's certificate, and that certificate "
+                   f"must name {settings.host}")
         elif "extra" in text:
             fix = "pip install 'voiceguide[mqtt]'"
         else:
