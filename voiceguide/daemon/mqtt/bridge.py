@@ -40,7 +40,7 @@ INBOX = 64
 """Messages from the broker waiting for our thread; more are dropped."""
 POLL_ACTIVE = 1.0
 """Seconds between status reads while a session is on (time left, step)."""
-POLL_IDLE = 15.0
+POLL_IDLE = 5.0
 """... and while idle (a session started by ctl, the button or the schedule shows within this)."""
 RETRY_FIRST, RETRY_LONGEST = 1, 60
 """paho's reconnect back-off, in seconds."""
