@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voiceguide import safe_read
 from voiceguide.errors import InputFileError
 from voiceguide.script.checks import Checker, describe
 
@@ -137,6 +136,8 @@ def _password(check: Checker, where: str, t: dict[str, Any], base: Path) -> str 
         check.add(where, f"password_file: {path} can be read by others (mode {stat.S_IMODE(info.st_mode):o}); "
                          f"make it private with: chmod 600 {path}")
         return None
+    from voiceguide import safe_read  # here: the config module (which ctl imports) stays light
+
     try:
         text = safe_read.read_text(path, PASSWORD_LIMIT)
     except InputFileError as exc:
