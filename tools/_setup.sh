@@ -115,6 +115,10 @@ vg_setup() {  # vg_setup [dev] [server]: system packages, .venv, voiceguide
     if ((server)) && ! vg_installed pipewire-pulse; then
         packages+=(pulseaudio)
     fi
+    # Mosquitto: the MQTT broker the Home Assistant tests start privately on a loopback port (openssl: its TLS test).
+    if ((server)) && [[ "$extras" == dev ]]; then
+        packages+=(mosquitto mosquitto-clients openssl)
+    fi
     # Debian's Chromium for the phone remote's browser tests (Playwright drives it; its own download fails here).
     if ((server)) && [[ "$extras" == dev ]]; then
         packages+=(chromium)

@@ -84,7 +84,7 @@ def test_ctl_start_pause_status_stop_round_trip(daemon: Daemon, capsys: pytest.C
     assert cli.main(["ctl", "status", "--json"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert json.loads(out[-1]) == {"ok": True, "state": "paused", "session": "demo", "source": "ctl",
-                                   "seconds": 61.5}
+                                   "seconds": 61.5, "ended": 0}
     assert cli.main(["ctl", "stop"]) == 0
     assert daemon.worker.commands == [Command.PAUSE, Command.STOP]  # type: ignore[attr-defined]
 

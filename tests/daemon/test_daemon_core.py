@@ -87,7 +87,7 @@ def test_pause_resume_stop_and_status() -> None:
     worker.snapshot = Snapshot(8000 * 12, State.PAUSED, compiled('[[step]]\npause = 1\n'))
     daemon.handle(Status(replies.append))
     assert replies[-1] == {"ok": True, "state": "paused", "session": "demo", "source": "ctl", "seconds": 60.0,
-                           "position": 12.0, "step": 1, "steps": 1}
+                           "position": 12.0, "step": 1, "steps": 1, "player": "paused", "ended": 0}
     daemon.handle(Control(Command.TOGGLE, "button", replies.append))
     assert worker.commands[-1] is Command.RESUME and daemon.phase == "playing"
     daemon.handle(Control(Command.STOP, "ctl", replies.append))

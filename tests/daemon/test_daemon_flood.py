@@ -67,7 +67,7 @@ def test_two_hundred_clients_at_once_all_get_a_reply(daemon: Daemon) -> None:
     for t in threads:
         t.join(60)
     assert errors == [], f"{len(errors)} of {CLIENTS} got no reply, e.g. {errors[:1]}"
-    assert len(replies) == CLIENTS and all(r == {"ok": True, "state": "idle"} for r in replies)
+    assert len(replies) == CLIENTS and all(r == {"ok": True, "state": "idle", "ended": 0} for r in replies)
 
 
 def test_a_full_queue_is_tried_again_until_the_daemon_accepts(runtime: Path) -> None:

@@ -182,7 +182,7 @@ def test_a_scheduled_session_is_ignored_while_another_plays() -> None:
 
 def test_status_names_the_next_scheduled_session() -> None:
     h = Harness(entry(), MONDAY.replace(hour=12))
-    assert h.daemon.status() == {"ok": True, "state": "idle",
+    assert h.daemon.status() == {"ok": True, "state": "idle", "ended": 0,
                                  "next": {"session": "demo", "at": "2026-11-30T22:30"}}
 
 

@@ -93,7 +93,8 @@ def test_a_speaker_that_raises_is_reported_to_ctl_and_the_daemon_goes_on(
     daemon_with(lambda r: sessions.prepare(config, r))
     reply = request({"command": "start", "session": "box"}, timeout=30.0)
     assert reply["ok"] is False and "the engine fell over" in reply["error"]
-    assert request({"command": "status"}) == {"ok": True, "state": "idle"}
+    assert request({"command": "status"}) == {"ok": True, "state": "idle", "ended": 1,
+                                              "last": {"session": "box", "stopped": True}}
     assert any("the engine fell over" in r.getMessage() for r in caplog.records), "and it is in the log"
 
 
@@ -106,7 +107,8 @@ def test_an_engine_that_crashes_while_preparing_is_reported_and_the_daemon_goes_
     daemon_with(prepare)
     reply = request({"command": "start", "session": "box"}, timeout=30.0)
     assert reply["ok"] is False and "crashed (SIGSEGV)" in reply["error"]
-    assert request({"command": "status"}) == {"ok": True, "state": "idle"}
+    assert request({"command": "status"}) == {"ok": True, "state": "idle", "ended": 1,
+                                              "last": {"session": "box", "stopped": True}}
 
 
 CRASHING_TTS = textwrap.dedent('''

@@ -9,6 +9,7 @@ import sys
 from voiceguide import __version__
 from voiceguide.cli import daemon as daemon_cli
 from voiceguide.cli import journal as journal_cli
+from voiceguide.cli import mqtt as mqtt_cli
 from voiceguide.cli import remote as remote_cli
 from voiceguide.safe_text import SafeFormatter, terminal_safe
 
@@ -93,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     journal_cli.add_parsers(sub)  # transcribe, journal ...
     daemon_cli.add_parsers(sub)  # daemon, ctl, service, doctor
     remote_cli.add_parsers(sub)  # remote pair, devices, revoke
+    mqtt_cli.add_parsers(sub)  # mqtt forget
     return parser
 
 

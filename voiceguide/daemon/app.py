@@ -50,6 +50,14 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
         from voiceguide.remote.server import RemoteServer
 
         triggers.append(RemoteServer(config, socket))
+    if config.mqtt is not None:  # Home Assistant: also through that socket
+        from voiceguide.daemon.mqtt.bridge import MqttBridge
+
+        triggers.append(MqttBridge(config.mqtt, default_journal(), control_socket=socket, journal=config.journal))
+    else:  # the table was removed: remove the entities it announced
+        from voiceguide.daemon.mqtt.record import forget_in_background
+
+        forget_in_background(default_journal())
     wake: WakeTrigger | None = None
     if config.button is not None:
         from voiceguide.daemon.button import ButtonTrigger

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import platformdirs
 
+from voiceguide.daemon.mqtt.settings import MqttSettings
 from voiceguide.script.library import APP
 
 CONFIG_NAME = "config.toml"
@@ -211,6 +212,8 @@ class DaemonConfig:
     """Record spoken answers at listen steps into the journal (when there is a microphone)."""
     remote: Remote | None = None
     """The phone remote; None (no ``[remote]`` table) keeps it off."""
+    mqtt: MqttSettings | None = None
+    """Home Assistant through an MQTT broker; None (no ``[mqtt]`` table) keeps it off."""
 
     def sessions(self) -> list[str]:
         """Every session the config can start, without repeats, in file order."""

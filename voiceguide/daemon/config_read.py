@@ -23,11 +23,12 @@ from voiceguide.daemon.config import (
     Wake,
     config_path,
 )
+from voiceguide.daemon.mqtt.settings import read_mqtt
 from voiceguide.errors import ConfigError, InputFileError, Problem, ScriptError, SessionNotFound
 from voiceguide.script import library, parse
 from voiceguide.script.checks import NESTED_TOO_DEEPLY, Checker, describe, too_deep
 
-TABLES = {"audio", "speech", "journal", "ramp", "quiet_hours", "schedule", "button", "wake", "remote"}
+TABLES = {"audio", "speech", "journal", "ramp", "quiet_hours", "schedule", "button", "wake", "remote", "mqtt"}
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_WORDS = {"daily": range(7), "every day": range(7), "weekdays": range(5), "weekends": range(5, 7)}
 MINUTES_RANGE = (1.0, 24 * 60.0)
@@ -69,8 +70,9 @@ def loads_config(raw: str, *, name: str = "config.toml", path: Path | None = Non
     button = _button(check, doc["button"]) if "button" in doc else None
     wake = _wake(check, doc["wake"]) if "wake" in doc else None
     remote = _remote(check, doc["remote"], path) if "remote" in doc else None
+    mqtt = read_mqtt(check, doc["mqtt"], path) if "mqtt" in doc else None
     config = DaemonConfig(path, audio, speech, journal if journal is not None else DaemonConfig().journal,
-                          ramp, quiet, schedule, button, wake, answers, remote)
+                          ramp, quiet, schedule, button, wake, answers, remote, mqtt)
     if check.problems:
         raise ConfigError(check.problems)
     return config

@@ -278,10 +278,15 @@ class Daemon:
             snapshot, rate = self.worker.snapshot, self.worker.sample_rate
             if snapshot is not None and rate:
                 reply["position"] = round(snapshot.position / rate, 1)
+                reply["player"] = snapshot.state.value  # "holding": waiting for a spoken answer
                 starts = snapshot.timeline.step_starts
                 if starts:
                     reply["step"] = max(1, bisect.bisect_right(starts, snapshot.position))
                     reply["steps"] = len(starts)
+        reply["ended"] = len(self.history)  # with "last": how a watcher (MQTT) tells finished from stopped
+        if self.history:
+            last = self.history[-1]
+            reply["last"] = {"session": last.request.session, "stopped": last.stopped_early or last.error is not None}
         upcoming = self.scheduler.upcoming(self.clock.now())
         if upcoming is not None:
             reply["next"] = {"session": upcoming.entry.session, "at": upcoming.when.isoformat(timespec="minutes")}

@@ -57,6 +57,7 @@ def diagnose(path: Path | None = None, systemctl: service.Systemctl | None = Non
     findings.extend(_speech(config))
     findings.extend(_listening(config))
     findings.extend(_button(config))
+    findings.extend(_mqtt(config))
     findings.append(_journal(config.journal))
     findings.extend(_service(systemctl))
     return findings
@@ -217,6 +218,16 @@ def _button(config: DaemonConfig) -> list[Finding]:
         return [Finding("button", "fail", f"no GPIO pin library works here: {exc}",
                         "on a Raspberry Pi: sudo apt install liblgpio-dev swig, then pip install lgpio")]
     return [Finding("button", "ok", f"pin {config.button.pin} via {type(factory).__name__}")]
+
+
+def _mqtt(config: DaemonConfig) -> list[Finding]:
+    if config.mqtt is None:
+        return []
+    from voiceguide.daemon.config import default_journal
+    from voiceguide.daemon.mqtt.check import check_broker
+
+    works, detail, fix = check_broker(config.mqtt, default_journal())
+    return [Finding("home assistant (mqtt)", "ok" if works else "fail", detail, fix)]
 
 
 @contextlib.contextmanager
