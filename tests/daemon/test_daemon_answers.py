@@ -17,10 +17,11 @@ from voiceguide.daemon import sessions
 from voiceguide.daemon.answers import Answers, live_session
 from voiceguide.daemon.config_read import loads_config
 from voiceguide.daemon.events import Ended, Event, Prepared, StartRequest
-from voiceguide.daemon.worker import Worker
+from voiceguide.daemon.worker import Stage, Worker
 from voiceguide.errors import AudioUnavailable
 from voiceguide.journal.db import JOURNAL_FILE, Journal
 from voiceguide.listen.shared_input import SharedInput
+from voiceguide.live.runner import Runner
 from voiceguide.seams import AudioOutput, Clock
 
 SCRIPT = ('[session]\ntitle = "Evening check-in"\n[[step]]\nsay = "Hello."\n'
@@ -50,8 +51,8 @@ def _play(tmp_path: Path, extra: str = "", mic: type[FakeInput] = FakeInput) -> 
         return FakeOutput(clock), clock
 
     events: list[Event] = []
-    worker = Worker(events.append, lambda r: sessions.prepare(config, r, answers.listening), open_output,
-                    FakeClock(), threaded=False, listen=answers.listener)
+    worker = Worker(events.append, Stage(lambda r: sessions.prepare(config, r, answers.listening), open_output),
+                    Runner(answers.live), threaded=False)
     worker.submit("play", StartRequest(str(script), "ctl"))
     return events, journal / JOURNAL_FILE
 

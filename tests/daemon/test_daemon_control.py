@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import FollowsCommands
 from voiceguide.cli import main as cli
 from voiceguide.daemon.clock import SystemWallClock
 from voiceguide.daemon.config import DaemonConfig
@@ -20,10 +21,11 @@ from voiceguide.daemon.control import ControlServer, private_dir, request, socke
 from voiceguide.daemon.daemon import Daemon
 from voiceguide.daemon.events import Control, Event, Prepared, Shutdown, Start, StartRequest, Status
 from voiceguide.errors import DaemonError
+from voiceguide.live.events import RunState
 from voiceguide.playback.control import Command, Snapshot
 
 
-class AutoWorker:
+class AutoWorker(FollowsCommands):
     """Prepares instantly: posts Prepared for every play job."""
 
     snapshot: Snapshot | None = None
@@ -35,10 +37,12 @@ class AutoWorker:
 
     def submit(self, kind: str, request: StartRequest) -> None:
         if kind == "play":
+            self.prepared()
             self.events.put(Prepared(request, 61.5))
 
-    def command(self, command: Command) -> None:
+    def command(self, command: Command) -> RunState:
         self.commands.append(command)
+        return self.commanded(command)
 
     def close(self, timeout: float = 0.0) -> None:
         pass

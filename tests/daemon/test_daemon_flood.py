@@ -17,6 +17,7 @@ from voiceguide.daemon.control import ControlServer, private_dir, request, socke
 from voiceguide.daemon.daemon import Daemon
 from voiceguide.daemon.events import Event, Shutdown
 from voiceguide.errors import DaemonError
+from voiceguide.live.events import RunState
 
 CLIENTS = 200
 
@@ -24,6 +25,7 @@ CLIENTS = 200
 class IdleWorker:
     snapshot = None
     sample_rate = 0
+    state = RunState.IDLE
 
     def submit(self, kind: str, request: object) -> None:
         pass

@@ -10,7 +10,6 @@ told why): nothing starts by surprise after a session ends. Stop the session fir
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
@@ -37,6 +36,7 @@ from voiceguide.daemon.events import (
 from voiceguide.daemon.schedule import Due, Scheduler
 from voiceguide.daemon.volume import Volume
 from voiceguide.errors import BackendError
+from voiceguide.live.events import RunState
 from voiceguide.playback.control import Command, Snapshot
 
 log = logging.getLogger(__name__)
@@ -46,18 +46,23 @@ MAX_WAIT = 60.0
 SHUTDOWN_GRACE = 1.5
 """After SIGTERM, how long the stop fade and the stream's close may take before the daemon exits anyway."""
 
-Phase = Literal["idle", "preparing", "playing", "paused", "stopping"]
-
-
 class SessionWorker(Protocol):
     """What the daemon needs of :class:`voiceguide.daemon.worker.Worker`."""
 
-    snapshot: Snapshot | None
-    sample_rate: int
+    @property
+    def state(self) -> RunState:
+        """What the session under way is doing, read from its player (the daemon keeps no copy)."""
+        ...
+
+    @property
+    def snapshot(self) -> Snapshot | None: ...
+
+    @property
+    def sample_rate(self) -> int: ...
 
     def submit(self, kind: Literal["play", "prepare"], request: StartRequest) -> None: ...
 
-    def command(self, command: Command) -> None: ...
+    def command(self, command: Command) -> RunState: ...
 
     def close(self, timeout: float = 0.0) -> None: ...
 
@@ -75,7 +80,6 @@ class Daemon:
         self.scheduler = Scheduler(config.schedule, clock.now())
         self.current: StartRequest | None = None
         """The session being prepared or played."""
-        self.phase: Phase = "idle"
         self.length = 0.0
         self.history: list[Ended] = []
         """Every session that ended, in order (for status and tests)."""
@@ -83,6 +87,13 @@ class Daemon:
         """The master volume (set by :func:`voiceguide.daemon.app.build`); None: none to control."""
         self._pending: Callable[[Reply], None] | None = None
         self._shutdown_by: dt.datetime | None = None
+
+    @property
+    def phase(self) -> str:
+        """What the session is doing (``idle`` without one), read from the worker's runner each time."""
+        if self.current is None:
+            return RunState.IDLE.value
+        return self.worker.state.value
 
     # --- the loop ----------------------------------------------------------------------------------
     def run(self) -> int:
@@ -203,7 +214,7 @@ class Daemon:
             _answer(event.reply, {"ok": False, "error": refusal})
             return
         log.info("starting %s (%s)", request.session, request.source)
-        self.current, self.phase, self.length = request, "preparing", 0.0
+        self.current, self.length = request, 0.0
         self._pending = event.reply
         self.worker.submit("play", request)
 
@@ -211,8 +222,6 @@ class Daemon:
         if event.request is not self.current:
             return
         self.length = event.seconds
-        if self.phase == "preparing":
-            self.phase = "playing"
         log.info("playing %s (%.0f s)", event.request.session, event.seconds)
         self._reply_pending({"ok": True, "session": event.request.session, "seconds": round(event.seconds, 1)})
 
@@ -229,43 +238,41 @@ class Daemon:
             log.info("%s %s after %.0f s", word, event.request.session, event.played)
             self._reply_pending({"ok": False, "error": f"{event.request.session} was stopped before it began"})
         if event.request is self.current:
-            self.current, self.phase = None, "idle"
+            self.current = None
 
     def _control(self, event: Control) -> None:
-        command, phase = event.command, self.phase
-        if self.current is None:
+        command, state = event.command, self.worker.state if self.current is not None else RunState.IDLE
+        if self.current is None or not state.active:
             _answer(event.reply, {"ok": False, "error": "nothing is playing"})
             return
         if command is Command.TOGGLE:
-            command = Command.RESUME if phase == "paused" else Command.PAUSE
+            command = Command.RESUME if state is RunState.PAUSED else Command.PAUSE
         if command is Command.STOP:
-            if phase != "stopping":
+            if state is not RunState.STOPPING:
                 log.info("stopping %s (%s)", self.current.session, event.source)
-                self.phase = "stopping"
-                self.worker.command(Command.STOP)
-        elif phase in ("preparing", "stopping"):
-            _answer(event.reply, {"ok": False, "error": f"{self.current.session} is {phase}"})
+                state = self.worker.command(Command.STOP)
+        elif state in (RunState.PREPARING, RunState.STOPPING):
+            _answer(event.reply, {"ok": False, "error": f"{self.current.session} is {state.value}"})
             return
-        elif command is Command.PAUSE and phase == "playing":
+        elif command is Command.PAUSE and state in (RunState.PLAYING, RunState.LISTENING):
             log.info("pausing %s (%s)", self.current.session, event.source)
-            self.phase = "paused"
-            self.worker.command(Command.PAUSE)
-        elif command is Command.RESUME and phase == "paused":
+            state = self.worker.command(Command.PAUSE)
+        elif command is Command.RESUME and state is RunState.PAUSED:
             log.info("resuming %s (%s)", self.current.session, event.source)
-            self.phase = "playing"
-            self.worker.command(Command.RESUME)
-        elif command in (Command.SKIP, Command.REPEAT, Command.SLOWER) and phase == "playing":
+            state = self.worker.command(Command.RESUME)
+        elif command in (Command.SKIP, Command.REPEAT, Command.SLOWER) and \
+                state in (RunState.PLAYING, RunState.LISTENING):
             log.info("%s: %s (%s)", self.current.session, command.value, event.source)
-            self.worker.command(command)
-        _answer(event.reply, {"ok": True, "state": self.phase, "session": self.current.session})
+            state = self.worker.command(command)
+        _answer(event.reply, {"ok": True, "state": state.value, "session": self.current.session})
 
     def _shutdown(self, event: Shutdown) -> None:
         if self._shutdown_by is not None:
             return
         log.info("shutting down (%s)", event.reason)
         self._shutdown_by = self.clock.now() + dt.timedelta(seconds=SHUTDOWN_GRACE)
-        if self.current is not None and self.phase != "stopping":
-            self.phase = "stopping"
+        if self.current is not None and self.worker.state not in (RunState.STOPPING, RunState.IDLE,
+                                                                   RunState.FINISHED):
             self.worker.command(Command.STOP)
 
     def status(self) -> Reply:
@@ -280,7 +287,7 @@ class Daemon:
                 reply["position"] = round(snapshot.position / rate, 1)
                 starts = snapshot.timeline.step_starts
                 if starts:
-                    reply["step"] = max(1, bisect.bisect_right(starts, snapshot.position))
+                    reply["step"] = snapshot.timeline.step_at(snapshot.position)
                     reply["steps"] = len(starts)
         upcoming = self.scheduler.upcoming(self.clock.now())
         if upcoming is not None:

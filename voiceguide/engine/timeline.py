@@ -59,6 +59,11 @@ class Timeline:
         """Total length in seconds."""
         return self.length / self.sample_rate
 
+    def step_at(self, sample: int) -> int:
+        """The 1-based step playing at ``sample`` (1 before the first step starts; a step owns its first sample).
+        At a gate, ask for ``gate - 1``: the gate is the last sample of its step's question."""
+        return max(1, bisect.bisect_right(self.step_starts, sample))
+
     def wait_ready(self) -> tuple[Timeline, bool]:
         """A compiled timeline is a :class:`~voiceguide.playback.control.TimelineSource` ready at once, final."""
         return self, True
@@ -111,10 +116,8 @@ def as_played(timeline: Timeline, segments: list[Segment],
     (gate, stream start, stream end) become ``listen`` events: the listen windows as they happened.
     """
     played: list[Event] = []
-    steps = timeline.step_starts
     for gate, start, end in holds or []:
-        step = max(1, bisect.bisect_right(steps, gate - 1))
-        played.append(Event("listen", start, end, step))
+        played.append(Event("listen", start, end, timeline.step_at(gate - 1)))
     for e in timeline.events:
         for seg in segments:
             if seg.timeline_start <= e.start < seg.timeline_end:

@@ -1,0 +1,43 @@
+"""The one session runner, with fakes: the events it emits in order, and the state it reads from the player."""
+
+from __future__ import annotations
+
+from tests.helpers import compiled, runner_on
+from voiceguide.backends.fake import FakeClock, FakeOutput
+from voiceguide.live.events import Finished, Paused, Resumed, RunEvent, RunState, StepStarted
+from voiceguide.playback.control import Command
+
+TWO_STEPS = '[[step]]\npause = 2\n[[step]]\npause = 3\n'
+
+
+def test_the_runner_says_what_happened_in_order_and_its_state_follows_the_player() -> None:
+    clock = FakeClock()
+    runner = runner_on(clock)
+    heard: list[RunEvent] = []
+    states: list[tuple[float, RunState]] = []
+    runner.subscribe(heard.append)
+    assert runner.state is RunState.IDLE
+    runner.begin()
+    assert runner.state is RunState.PREPARING
+    for at in (0.5, 1.5, 4.0):
+        clock.at(at, lambda: states.append((clock.now, runner.state)))
+    clock.at(1.0, lambda: runner.command(Command.PAUSE))
+    clock.at(2.0, lambda: states.append((clock.now, runner.state)))
+    clock.at(3.0, lambda: runner.command(Command.RESUME))
+    result = runner.play(compiled(TWO_STEPS), FakeOutput(clock))
+    assert not result.stopped_early
+    assert states == [(0.5, RunState.PLAYING), (1.5, RunState.PAUSED), (2.0, RunState.PAUSED),
+                      (4.0, RunState.PLAYING)]
+    assert heard == [StepStarted(1, 2), Paused(), Resumed(), StepStarted(2, 2),
+                     Finished(False, result.frames / result.timeline.sample_rate)]
+    assert runner.state is RunState.FINISHED, "played out; the driver has not ended it yet"
+    assert runner.finish() and runner.state is RunState.IDLE
+
+
+def test_a_stop_is_told_at_once_and_ends_a_preparation() -> None:
+    runner = runner_on(FakeClock())
+    runner.begin()
+    assert runner.command(Command.STOP) is RunState.STOPPING
+    assert runner.cancelled.is_set(), "a session still being prepared is given up"
+    runner.end()
+    assert runner.state is RunState.IDLE
