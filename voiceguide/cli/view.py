@@ -13,7 +13,7 @@ from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.text import Text
 
-from voiceguide.engine.timeline import Event, Timeline
+from voiceguide.engine.timeline import Event, EventKind, Timeline
 from voiceguide.live.events import RunState
 from voiceguide.playback.control import Snapshot, State
 from voiceguide.safe_text import terminal_safe
@@ -38,9 +38,9 @@ class SessionView:
 
     def _index(self, timeline: Timeline) -> None:
         self.timeline = timeline
-        self._phases = [e for e in timeline.events if e.kind == "phase"]
+        self._phases = [e for e in timeline.events if e.kind == EventKind.PHASE]
         self._phase_starts = [e.start for e in self._phases]
-        self._captions = [e for e in timeline.events if e.kind == "speech" and e.phase is None]
+        self._captions = [e for e in timeline.events if e.kind == EventKind.SPEECH and e.phase is None]
         self._caption_starts = [e.start for e in self._captions]
 
     def _current(self, items: list[Event], starts: list[int], position: int) -> Event | None:
