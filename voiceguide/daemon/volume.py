@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import tempfile
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
 
+from voiceguide import places
 from voiceguide.errors import InputFileError
 from voiceguide.safe_read import read_text
 from voiceguide.seams import AudioOutput, FillCallback, Samples
@@ -67,15 +66,7 @@ class Volume:
 
     def _save(self, path: Path) -> None:
         try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            handle, tmp = tempfile.mkstemp(prefix=".volume-", dir=path.parent)  # mode 0600
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as out:
-                    out.write(f"{self.level:.3f}\n")
-                os.replace(tmp, path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            places.write_private(path, f"{self.level:.3f}\n")
         except OSError as exc:  # the level still applies now; it is only not kept for the next start
             log.warning("the volume could not be kept in %s: %s", path, exc)
 
