@@ -24,6 +24,7 @@ from typing import Any
 
 import platformdirs
 
+from voiceguide.bounds import LEVEL, MINUTES
 from voiceguide.daemon.events import Control, Event, Reload, Reply, ReplySlot, SetVolume, Start, StartRequest, Status
 from voiceguide.errors import DaemonError
 from voiceguide.playback.control import Command
@@ -93,8 +94,8 @@ def to_event(message: Any, reply: Callable[[Reply], None]) -> Event | str:
         return Reload(reply)
     if command == "volume":
         level = message.get("level")
-        if isinstance(level, bool) or not isinstance(level, int | float) or not 0 <= level <= 1:
-            return "volume needs a level from 0 to 1"
+        if not isinstance(level, int | float) or level not in LEVEL:
+            return f"volume needs a level {LEVEL}"
         return SetVolume(float(level), reply)
     if command in COMMANDS:
         return Control(COMMANDS[command], "ctl", reply)
@@ -102,10 +103,10 @@ def to_event(message: Any, reply: Callable[[Reply], None]) -> Event | str:
         session, minutes = message.get("session"), message.get("minutes")
         if not isinstance(session, str) or not session:
             return "start needs a session"
-        if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, int | float)
-                                    or not 0 < minutes <= 24 * 60):
-            return "minutes must be a number from 1 to 1440"
-        return Start(StartRequest(session, "ctl", float(minutes) if minutes is not None else None), reply)
+        if minutes is not None and minutes not in MINUTES:
+            return f"minutes must be a number {MINUTES}"
+        return Start(StartRequest(session, "ctl", float(minutes) if isinstance(minutes, int | float) else None),
+                     reply)
     return f"unknown command {command!r}; known: start, {', '.join(COMMANDS)}, status, reload, volume"
 
 

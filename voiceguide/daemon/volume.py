@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from voiceguide import places
+from voiceguide.bounds import LEVEL
 from voiceguide.errors import InputFileError
 from voiceguide.safe_read import read_text
 from voiceguide.seams import AudioOutput, FillCallback, Samples
@@ -52,8 +53,8 @@ class Volume:
             level = float(text.strip())
         except ValueError:
             level = math.nan
-        if not 0.0 <= level <= 1.0:
-            log.info("the kept volume in %s is not a level from 0 to 1; starting at full volume", path)
+        if level not in LEVEL:
+            log.info("the kept volume in %s is not a level %s; starting at full volume", path, LEVEL)
             return cls(1.0, path)
         return cls(level, path)
 
