@@ -25,8 +25,7 @@ from voiceguide.engine.timeline import Timeline
 from voiceguide.errors import AudioUnavailable, OutputLost, VoiceguideError
 from voiceguide.live.events import RunState
 from voiceguide.live.runner import Runner
-from voiceguide.playback.control import Command, Snapshot
-from voiceguide.playback.loop import PlayResult
+from voiceguide.playback.control import Command, PlayResult, Snapshot
 from voiceguide.script.model import Session
 from voiceguide.seams import AudioOutput, Clock
 

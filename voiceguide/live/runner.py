@@ -33,8 +33,8 @@ from voiceguide.live.events import (
     StepStarted,
 )
 from voiceguide.live.session import HeldListener, LiveSession
-from voiceguide.playback.control import Command, Snapshot, TimelineSource
-from voiceguide.playback.loop import PlayResult, play
+from voiceguide.playback.control import Command, PlayResult, Snapshot, TimelineSource
+from voiceguide.playback.loop import play
 from voiceguide.playback.player import Player
 from voiceguide.playback.slowing import Slower
 from voiceguide.script.model import Session

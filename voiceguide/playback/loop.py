@@ -6,11 +6,10 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from voiceguide.engine.timeline import Event, Timeline, as_played
+from voiceguide.engine.timeline import as_played
 from voiceguide.errors import OutputLost
-from voiceguide.playback.control import Command, Snapshot, State, TimelineSource
+from voiceguide.playback.control import Command, PlayResult, Snapshot, State, TimelineSource
 from voiceguide.playback.player import Player
 from voiceguide.seams import AudioOutput, Clock
 
@@ -30,26 +29,6 @@ taking 0.6-1.8 s after its first three blocks before it asked again."""
 SUSPENDED_SECONDS = 1.0
 """If the loop itself wakes this much later than its tick, the whole process was stopped (Ctrl-Z, a suspended
 machine): the output is given time again instead of being called lost."""
-
-
-@dataclass(frozen=True)
-class PlayResult:
-    """How a live run went."""
-
-    events: list[Event]
-    """The timeline's events moved to when they actually sounded (pauses, skips, stop)."""
-    stopped_early: bool
-    """True if the person stopped before the end."""
-    frames: int
-    """Stream samples delivered, including silence while paused."""
-    timeline: Timeline
-    """The timeline that was played (complete unless preparing it failed part-way)."""
-    starved: int = 0
-    """Samples of silence because speech was not ready in time (0 when all went to plan)."""
-    lost: int = 0
-    """Frames the output lost in underruns (it ran dry, or dropped audio if negative)."""
-    owed: int = 0
-    """Of those, frames not yet taken out of a quiet stretch when the session ended (0: back on the plan)."""
 
 
 def play(source: TimelineSource, output: AudioOutput, clock: Clock,
