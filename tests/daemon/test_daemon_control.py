@@ -165,3 +165,15 @@ def test_status_reports_the_next_scheduled_session_over_the_socket(runtime: Path
         when = dt.datetime.fromisoformat(reply["next"]["at"])
         assert reply["next"]["session"] == "demo" and when.time() == dt.time(3, 0)
         assert dt.timedelta(0) < when - dt.datetime.now() <= dt.timedelta(days=1)
+
+
+def test_a_request_is_one_typed_message_both_ways() -> None:
+    from voiceguide.daemon.messages import CtlRequest
+
+    for asked in (CtlRequest("start", "box", 5.0), CtlRequest("start", "demo"), CtlRequest("volume", level=0.5),
+                    CtlRequest("pause"), CtlRequest("status")):
+        assert CtlRequest.from_dict(json.loads(json.dumps(asked.to_dict()))) == asked
+    assert CtlRequest("start", "demo").to_dict() == {"command": "start", "session": "demo"}
+    assert CtlRequest.from_dict({"command": "start", "session": "x", "minutes": True}) == \
+        "minutes must be a number more than 0 and at most 1440"
+    assert CtlRequest.from_dict({"command": "volume", "level": float("nan")}) == "volume needs a level from 0 to 1"

@@ -60,22 +60,21 @@ def cmd_ctl(args: argparse.Namespace) -> int:
     import json
 
     from voiceguide.daemon.control import request
+    from voiceguide.daemon.messages import CtlRequest
     from voiceguide.errors import VoiceguideError
     from voiceguide.safe_text import terminal_safe
 
-    message: dict[str, object] = {"command": args.action}
+    message = CtlRequest(args.action)
     if args.action == "start":
         if not args.session:
             raise VoiceguideError("ctl start needs a SESSION (see 'voiceguide list')")
-        message["session"] = args.session
-        if args.minutes is not None:
-            message["minutes"] = args.minutes
+        message = CtlRequest("start", args.session, args.minutes)
     if args.action == "volume":
         try:
-            message["level"] = float(args.session)
+            message = CtlRequest("volume", level=float(args.session))
         except (TypeError, ValueError) as exc:
             raise VoiceguideError("ctl volume needs a LEVEL from 0 to 1, e.g. 'voiceguide ctl volume 0.6'") from exc
-    reply = request(message)
+    reply = request(message.to_dict())
     if args.json:
         print(json.dumps(reply))
     else:

@@ -24,8 +24,8 @@ from typing import Any
 
 import platformdirs
 
-from voiceguide.bounds import LEVEL, MINUTES
 from voiceguide.daemon.events import Control, Event, Reload, Reply, ReplySlot, SetVolume, Start, StartRequest, Status
+from voiceguide.daemon.messages import CtlRequest
 from voiceguide.errors import DaemonError
 from voiceguide.playback.control import Command
 from voiceguide.script.checks import NESTED_TOO_DEEPLY, too_deep
@@ -84,30 +84,21 @@ def _peer_uid(conn: socket.socket) -> int:
 
 
 def to_event(message: Any, reply: Callable[[Reply], None]) -> Event | str:
-    """The event a request asks for, or what is wrong with it."""
-    if not isinstance(message, dict) or not isinstance(message.get("command"), str):
-        return "a request is a JSON object with a 'command'"
-    command = message["command"]
-    if command == "status":
+    """The event a request (a decoded JSON line, see :class:`CtlRequest`) asks for, or what is wrong with it."""
+    request = CtlRequest.from_dict(message)
+    if isinstance(request, str):
+        return request
+    if request.command == "status":
         return Status(reply)
-    if command == "reload":
+    if request.command == "reload":
         return Reload(reply)
-    if command == "volume":
-        level = message.get("level")
-        if not isinstance(level, int | float) or level not in LEVEL:
-            return f"volume needs a level {LEVEL}"
-        return SetVolume(float(level), reply)
-    if command in COMMANDS:
-        return Control(COMMANDS[command], "ctl", reply)
-    if command == "start":
-        session, minutes = message.get("session"), message.get("minutes")
-        if not isinstance(session, str) or not session:
-            return "start needs a session"
-        if minutes is not None and minutes not in MINUTES:
-            return f"minutes must be a number {MINUTES}"
-        return Start(StartRequest(session, "ctl", float(minutes) if isinstance(minutes, int | float) else None),
-                     reply)
-    return f"unknown command {command!r}; known: start, {', '.join(COMMANDS)}, status, reload, volume"
+    if request.command == "volume":
+        assert request.level is not None
+        return SetVolume(request.level, reply)
+    if request.command == "start":
+        assert request.session is not None
+        return Start(StartRequest(request.session, "ctl", request.minutes), reply)
+    return Control(COMMANDS[request.command], "ctl", reply)
 
 
 class ControlServer:

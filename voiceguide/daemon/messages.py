@@ -1,0 +1,67 @@
+"""What ``voiceguide ctl``, the remote (and any other driver) send the daemon: one typed request, one wire form.
+
+A request crosses the control socket as one JSON line; :class:`CtlRequest` is that line as a frozen
+dataclass, made by ``ctl`` and the remote with :meth:`CtlRequest.to_dict` and read back by the daemon with
+:meth:`CtlRequest.from_dict`, which says what is wrong with a bad one. Replies stay JSON objects with
+``ok`` and either ``error`` or what was asked for (``state`` read from the runner, ``session`` ...).
+This module imports nothing heavy, so ``ctl`` stays light.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from voiceguide.bounds import LEVEL, MINUTES
+
+SESSION_COMMANDS = ("stop", "pause", "resume", "skip", "slower")
+"""What can be asked of the session under way (``pause`` pauses, or resumes when paused)."""
+COMMANDS = ("start", *SESSION_COMMANDS, "status", "reload", "volume")
+"""Every command the daemon takes."""
+
+
+@dataclass(frozen=True)
+class CtlRequest:
+    """One request to the daemon."""
+
+    command: str
+    """One of :data:`COMMANDS`."""
+    session: str | None = None
+    """For ``start``: the session's id or file."""
+    minutes: float | None = None
+    """For ``start``: fit the session to about this long (:data:`voiceguide.bounds.MINUTES`); None: as written."""
+    level: float | None = None
+    """For ``volume``: the master volume, 0..1."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object sent on the socket (fields left at None are left out)."""
+        message: dict[str, Any] = {"command": self.command}
+        for key in ("session", "minutes", "level"):
+            value = getattr(self, key)
+            if value is not None:
+                message[key] = value
+        return message
+
+    @classmethod
+    def from_dict(cls, message: Any) -> CtlRequest | str:
+        """The request in ``message`` (a decoded JSON line), or what is wrong with it, for the sender."""
+        if not isinstance(message, dict) or not isinstance(message.get("command"), str):
+            return "a request is a JSON object with a 'command'"
+        command = message["command"]
+        if command not in COMMANDS:
+            return f"unknown command {command!r}; known: {', '.join(COMMANDS)}"
+        if command == "volume":
+            level = message.get("level")
+            if not isinstance(level, int | float) or level not in LEVEL:
+                return f"volume needs a level {LEVEL}"
+            return cls(command, level=float(level))
+        if command == "start":
+            session, minutes = message.get("session"), message.get("minutes")
+            if not isinstance(session, str) or not session:
+                return "start needs a session"
+            if minutes is None:
+                return cls(command, session)
+            if not isinstance(minutes, int | float) or minutes not in MINUTES:
+                return f"minutes must be a number {MINUTES}"
+            return cls(command, session, float(minutes))
+        return cls(command)
