@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.helpers import compiled, runner_on
 from voiceguide.backends.fake import FakeClock, FakeOutput
+from voiceguide.engine.timeline import Timeline
 from voiceguide.live.events import Finished, Paused, Resumed, RunEvent, RunState, StepStarted
 from voiceguide.playback.control import Command
 
@@ -41,3 +42,31 @@ def test_a_stop_is_told_at_once_and_ends_a_preparation() -> None:
     assert runner.cancelled.is_set(), "a session still being prepared is given up"
     runner.end()
     assert runner.state is RunState.IDLE
+
+
+def test_slower_goes_to_the_runner_not_through_the_audio_callback() -> None:
+    from tests.helpers import session_of
+    from voiceguide.backends.fake import FakeSpeaker
+    from voiceguide.engine.compile import compile_session
+    from voiceguide.live.events import Slowed
+    from voiceguide.playback.player import Player
+
+    session = session_of('[[step]]\nsay = "Breathe with me."\n[[step]]\nbreathe = "box"\ncycles = 6\n')
+
+    def build(s: object) -> Timeline:
+        return compile_session(s, FakeSpeaker(), 8000)  # type: ignore[arg-type]
+
+    clock = FakeClock()
+    runner = runner_on(clock)
+    heard: list[RunEvent] = []
+    runner.subscribe(heard.append)
+    players: list[Player] = []
+    runner.begin()
+    runner.slow_with(session, build)
+    clock.at(0.5, lambda: players.append(runner._player))  # type: ignore[arg-type]
+    clock.at(5.0, lambda: runner.controls.put(Command.SLOWER))  # as a key or a voice command puts it
+    plain = build(session)
+    result = runner.play(plain, FakeOutput(clock))
+    assert players[0].slower == 0, "the audio callback never saw 'slower'"
+    assert Slowed("Slowing down from the next breath.") in heard
+    assert result.frames > plain.length + 10 * plain.sample_rate, "the rest was played slower"

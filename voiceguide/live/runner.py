@@ -9,7 +9,10 @@ thread: a step started, holding for an answer, paused, resumed, slowed, output l
 A key press reaches the speaker in three hops: the key reader puts a :class:`Command` on
 :attr:`Runner.controls`, the audio callback (``Player.fill``) takes it at its next block (about 43 ms at most)
 and starts the fade. A ``ctl`` command goes through :meth:`Runner.command`, which waits (at most
-:data:`COMMAND_WAIT`) for the callback to take it, so the reply tells the state it led to.
+:data:`COMMAND_WAIT`) for the callback to take it, so the reply tells the state it led to. "Slower" never
+crosses the audio callback: put on :attr:`Runner.controls` (a :class:`Controls`), it goes straight to the
+runner's :class:`~voiceguide.playback.slowing.Slower`, which compiles the rest again on a worker thread and
+swaps it into the player (two hops where it took five through three threads).
 """
 
 from __future__ import annotations
@@ -47,13 +50,32 @@ COMMAND_WAIT = 0.25
 about 43 ms; longer only if the output has stalled, and then the reply tells the state as it still is)."""
 
 
+class Controls(queue.SimpleQueue[Command]):
+    """The player's command queue, with "slower" taken off it: whoever puts :attr:`Command.SLOWER` here (a key, a
+    voice command, the daemon) hands it straight to the runner, which starts compiling the rest slower on a
+    worker thread; it never crosses the audio callback. Everything else goes to the player as before."""
+
+    def __init__(self, slower: Callable[[], None]) -> None:
+        super().__init__()
+        self._slower = slower
+
+    def put(self, item: Command, block: bool = True, timeout: float | None = None) -> None:
+        if item is Command.SLOWER:
+            self._slower()
+        else:
+            super().put(item, block, timeout)
+
+    def put_nowait(self, item: Command) -> None:
+        self.put(item)
+
+
 class Runner:
     """Plays one session at a time with the parts of ``live`` (a :class:`LiveSession`), takes commands, tells
     its state from the player and emits :data:`~voiceguide.live.events.RunEvent`\\ s to its subscribers."""
 
     def __init__(self, live: LiveSession, on_event: Callable[[RunEvent], None] | None = None) -> None:
         self.live = live
-        self.controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self.controls: queue.SimpleQueue[Command] = Controls(self._slow)
         """What the player takes commands from (keys, voice commands and the listener's release put here)."""
         self.cancelled = threading.Event()
         """Set by a stop: also ends a preparation or a wait for the output."""
@@ -100,6 +122,8 @@ class Runner:
         if player is not None:
             player.taken.clear()
         self.controls.put(command)
+        if command is Command.SLOWER:
+            return self.state
         if player is not None and self._loop_thread not in (None, threading.get_ident()):
             player.taken.wait(COMMAND_WAIT)
         return self.state
@@ -107,7 +131,7 @@ class Runner:
     # --- one session --------------------------------------------------------------------------------------
     def begin(self) -> None:
         """A session is on its way (PREPARING): fresh controls, no stop asked yet."""
-        self.controls = queue.SimpleQueue()
+        self.controls = Controls(self._slow)
         self.cancelled.clear()
         self._stop_asked = self._played = False
         self._under_way = True
@@ -138,7 +162,7 @@ class Runner:
         self._under_way = True
         self._loop_thread = threading.get_ident()
         self._seen = (0, RunState.IDLE)
-        listener, slower = self._listener, self._slower
+        listener = self._listener
 
         def tick(snapshot: Snapshot) -> None:
             self.live.tick(snapshot)
@@ -148,8 +172,7 @@ class Runner:
 
         try:
             result = play(source, output, clock or self.live.clock, self.controls, tick,
-                          listener.on_hold if listener is not None else None,
-                          slower.request if slower is not None else None, started=self._started)
+                          listener.on_hold if listener is not None else None, started=self._started)
         except OutputLostError as exc:
             self._played = True
             self._emit(OutputLost(str(exc)))
@@ -183,6 +206,14 @@ class Runner:
     # --- inside ----------------------------------------------------------------------------------------------
     def _started(self, player: Player | None) -> None:
         self._player = player
+
+    def _slow(self) -> None:
+        """"Slower", from whoever asked: the rest is compiled again, slower, off the audio path."""
+        player, slower = self._player, self._slower
+        if player is None or slower is None:
+            log.info("'slower' is not available here")
+            return
+        slower.request(player)
 
     def _notice(self, snapshot: Snapshot) -> None:
         """Emit what changed since the last tick (the player wakes the loop at once at a question)."""
