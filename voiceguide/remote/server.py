@@ -70,8 +70,9 @@ class RemoteServer:
         try:
             import uvicorn
 
-            from voiceguide.remote.app import Context, create_app
+            from voiceguide.remote.app import Context
             from voiceguide.remote.link import Link, socket_request
+            from voiceguide.remote.site import create_app
         except ImportError as exc:
             raise BackendError("the phone remote needs its extra: pip install 'voiceguide[remote]'") from exc
         remote = self.remote
