@@ -177,3 +177,17 @@ def test_a_request_is_one_typed_message_both_ways() -> None:
     assert CtlRequest.from_dict({"command": "start", "session": "x", "minutes": True}) == \
         "minutes must be a number more than 0 and at most 1440"
     assert CtlRequest.from_dict({"command": "volume", "level": float("nan")}) == "volume needs a level from 0 to 1"
+
+
+def test_a_reply_is_one_typed_message_both_ways() -> None:
+    from voiceguide.cli.daemon import describe_reply
+    from voiceguide.daemon.messages import CtlReply, NextScheduled
+
+    status = CtlReply(True, state="listening", session="demo", source="ctl", seconds=60.0, position=12.0,
+                      step=2, steps=3, next=NextScheduled("box", "2026-11-30T22:30"))
+    wire = json.loads(json.dumps(status.to_dict()))
+    assert wire["next"] == {"session": "box", "at": "2026-11-30T22:30"} and "error" not in wire
+    assert CtlReply.from_dict(wire) == status
+    assert describe_reply("status", status) == \
+        "listening: demo (from ctl) at 12.0 of 60.0 s; next scheduled: box at 2026-11-30T22:30"
+    assert CtlReply.refused("nothing is playing").to_dict() == {"ok": False, "error": "nothing is playing"}

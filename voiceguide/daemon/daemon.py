@@ -33,6 +33,7 @@ from voiceguide.daemon.events import (
     Status,
     Trigger,
 )
+from voiceguide.daemon.messages import CtlReply, NextScheduled
 from voiceguide.daemon.schedule import Due, Scheduler
 from voiceguide.daemon.volume import Volume
 from voiceguide.errors import BackendError
@@ -177,11 +178,11 @@ class Daemon:
             self._reload(event)
         elif isinstance(event, SetVolume):
             if self.volume is None:
-                _answer(event.reply, {"ok": False, "error": "this daemon has no volume control"})
+                _answer(event.reply, CtlReply.refused("this daemon has no volume control"))
             else:
                 level = self.volume.set(event.level)
                 log.info("volume %.2f", level)
-                _answer(event.reply, {"ok": True, "volume": round(level, 2)})
+                _answer(event.reply, CtlReply(True, volume=round(level, 2)))
 
     def _reload(self, event: Reload) -> None:
         """Take up the config file's schedule and quiet hours again (the rest needs a restart)."""
@@ -189,18 +190,18 @@ class Daemon:
         from voiceguide.errors import ConfigError
 
         if self.config.path is None:
-            _answer(event.reply, {"ok": False, "error": "the daemon runs without a config file; restart it"})
+            _answer(event.reply, CtlReply.refused("the daemon runs without a config file; restart it"))
             return
         try:
             fresh = load_config(self.config.path)
         except ConfigError as exc:
             log.error("config not reloaded: %s", exc)
-            _answer(event.reply, {"ok": False, "error": f"config not reloaded: {exc}"})
+            _answer(event.reply, CtlReply.refused(f"config not reloaded: {exc}"))
             return
         self.config = replace(self.config, schedule=fresh.schedule, quiet_hours=fresh.quiet_hours)
         self.scheduler = Scheduler(fresh.schedule, self.clock.now())
         log.info("reloaded the schedule (%d entries) and quiet hours from %s", len(fresh.schedule), fresh.path)
-        _answer(event.reply, {"ok": True, "schedule": len(fresh.schedule)})
+        _answer(event.reply, CtlReply(True, schedule=len(fresh.schedule)))
 
     def _start(self, event: Start) -> None:
         request = event.request
@@ -211,7 +212,7 @@ class Daemon:
             refusal = f"busy: {self.current.session} is {self.phase} (stop it first)"
         if refusal is not None:
             log.info("ignored %s from %s: %s", request.session, request.source, refusal)
-            _answer(event.reply, {"ok": False, "error": refusal})
+            _answer(event.reply, CtlReply.refused(refusal))
             return
         log.info("starting %s (%s)", request.session, request.source)
         self.current, self.length = request, 0.0
@@ -223,27 +224,27 @@ class Daemon:
             return
         self.length = event.seconds
         log.info("playing %s (%.0f s)", event.request.session, event.seconds)
-        self._reply_pending({"ok": True, "session": event.request.session, "seconds": round(event.seconds, 1)})
+        self._reply_pending(CtlReply(True, session=event.request.session, seconds=round(event.seconds, 1)))
 
     def _ended(self, event: Ended) -> None:
         self.history.append(event)
         if event.error is not None and event.played > 0:
             log.warning("%s ended after %.0f s: %s", event.request.session, event.played, event.error)
-            self._reply_pending({"ok": False, "error": event.error})
+            self._reply_pending(CtlReply.refused(event.error))
         elif event.error is not None:
             log.error("could not play %s: %s", event.request.session, event.error)
-            self._reply_pending({"ok": False, "error": event.error})
+            self._reply_pending(CtlReply.refused(event.error))
         else:
             word = "stopped" if event.stopped_early else "finished"
             log.info("%s %s after %.0f s", word, event.request.session, event.played)
-            self._reply_pending({"ok": False, "error": f"{event.request.session} was stopped before it began"})
+            self._reply_pending(CtlReply.refused(f"{event.request.session} was stopped before it began"))
         if event.request is self.current:
             self.current = None
 
     def _control(self, event: Control) -> None:
         command, state = event.command, self.worker.state if self.current is not None else RunState.IDLE
         if self.current is None or not state.active:
-            _answer(event.reply, {"ok": False, "error": "nothing is playing"})
+            _answer(event.reply, CtlReply.refused("nothing is playing"))
             return
         if command is Command.TOGGLE:
             command = Command.RESUME if state is RunState.PAUSED else Command.PAUSE
@@ -252,7 +253,7 @@ class Daemon:
                 log.info("stopping %s (%s)", self.current.session, event.source)
                 state = self.worker.command(Command.STOP)
         elif state in (RunState.PREPARING, RunState.STOPPING):
-            _answer(event.reply, {"ok": False, "error": f"{self.current.session} is {state.value}"})
+            _answer(event.reply, CtlReply.refused(f"{self.current.session} is {state.value}"))
             return
         elif command is Command.PAUSE and state in (RunState.PLAYING, RunState.LISTENING):
             log.info("pausing %s (%s)", self.current.session, event.source)
@@ -264,7 +265,7 @@ class Daemon:
                 state in (RunState.PLAYING, RunState.LISTENING):
             log.info("%s: %s (%s)", self.current.session, command.value, event.source)
             state = self.worker.command(command)
-        _answer(event.reply, {"ok": True, "state": state.value, "session": self.current.session})
+        _answer(event.reply, CtlReply(True, state=state.value, session=self.current.session))
 
     def _shutdown(self, event: Shutdown) -> None:
         if self._shutdown_by is not None:
@@ -277,31 +278,32 @@ class Daemon:
 
     def status(self) -> Reply:
         """What ``voiceguide ctl status`` prints."""
-        reply: Reply = {"ok": True, "state": self.phase}
+        reply = CtlReply(True, state=self.phase)
         if self.volume is not None:
-            reply["volume"] = round(self.volume.level, 2)
+            reply = replace(reply, volume=round(self.volume.level, 2))
         if self.current is not None:
-            reply.update(session=self.current.session, source=self.current.source, seconds=round(self.length, 1))
+            reply = replace(reply, session=self.current.session, source=self.current.source,
+                            seconds=round(self.length, 1))
             snapshot, rate = self.worker.snapshot, self.worker.sample_rate
             if snapshot is not None and rate:
-                reply["position"] = round(snapshot.position / rate, 1)
-                starts = snapshot.timeline.step_starts
-                if starts:
-                    reply["step"] = snapshot.timeline.step_at(snapshot.position)
-                    reply["steps"] = len(starts)
+                reply = replace(reply, position=round(snapshot.position / rate, 1))
+                if snapshot.timeline.step_starts:
+                    reply = replace(reply, step=snapshot.timeline.step_at(snapshot.position),
+                                    steps=len(snapshot.timeline.step_starts))
         upcoming = self.scheduler.upcoming(self.clock.now())
         if upcoming is not None:
-            reply["next"] = {"session": upcoming.entry.session, "at": upcoming.when.isoformat(timespec="minutes")}
-        return reply
+            reply = replace(reply, next=NextScheduled(upcoming.entry.session,
+                                                      upcoming.when.isoformat(timespec="minutes")))
+        return reply.to_dict()
 
-    def _reply_pending(self, reply: Reply) -> None:
+    def _reply_pending(self, reply: CtlReply) -> None:
         pending, self._pending = self._pending, None
         _answer(pending, reply)
 
 
-def _answer(reply: Callable[[Reply], None] | None, value: Reply) -> None:
+def _answer(reply: Callable[[Reply], None] | None, value: CtlReply) -> None:
     if reply is not None:
-        reply(value)
+        reply(value.to_dict())
 
 
 def _describe_due(due: Due | None) -> str:

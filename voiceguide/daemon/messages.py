@@ -65,3 +65,66 @@ class CtlRequest:
                 return f"minutes must be a number {MINUTES}"
             return cls(command, session, float(minutes))
         return cls(command)
+
+
+@dataclass(frozen=True)
+class NextScheduled:
+    """The next session the schedule will start."""
+
+    session: str
+    """Its id."""
+    at: str
+    """When, ISO date and time to the minute."""
+
+
+@dataclass(frozen=True)
+class CtlReply:
+    """The daemon's answer to one request; on the socket, a JSON object without the fields left at None."""
+
+    ok: bool
+    """Whether the request was done."""
+    error: str | None = None
+    """Why not, for a person (only when not ``ok``)."""
+    state: str | None = None
+    """What the session is doing, read from the runner (a ``RunState`` value; ``idle`` without one)."""
+    session: str | None = None
+    """The session under way (or just started)."""
+    source: str | None = None
+    """What started it: ``ctl``, ``schedule``, ``button``, ``wake`` ..."""
+    seconds: float | None = None
+    """Its length as prepared, in seconds."""
+    position: float | None = None
+    """Where the player is, in seconds."""
+    step: int | None = None
+    """The 1-based step playing."""
+    steps: int | None = None
+    """How many steps it has."""
+    volume: float | None = None
+    """The master volume, 0..1."""
+    schedule: int | None = None
+    """After ``reload``: how many scheduled entries were taken up."""
+    next: NextScheduled | None = None
+    """The next scheduled session, if any."""
+
+    @classmethod
+    def refused(cls, error: str) -> CtlReply:
+        """A request that was not done, and why."""
+        return cls(False, error)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object sent back on the socket."""
+        out: dict[str, Any] = {}
+        for key, value in self.__dict__.items():
+            if value is not None:
+                out[key] = {"session": value.session, "at": value.at} if key == "next" else value
+        return out
+
+    @classmethod
+    def from_dict(cls, reply: dict[str, Any]) -> CtlReply:
+        """The reply in a decoded JSON object (fields this version does not know are left out)."""
+        upcoming = reply.get("next")
+        fields = {key: reply[key] for key in cls.__dataclass_fields__ if key in reply and key != "next"}
+        fields.setdefault("ok", False)
+        if isinstance(upcoming, dict):
+            fields["next"] = NextScheduled(str(upcoming.get("session")), str(upcoming.get("at")))
+        return cls(**fields)
