@@ -17,19 +17,16 @@ import stat
 import struct
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
+from voiceguide import places
 from voiceguide.daemon.events import Control, Event, Reload, Reply, ReplySlot, SetVolume, Start, StartRequest, Status
 from voiceguide.daemon.messages import CtlRequest
 from voiceguide.errors import DaemonError
 from voiceguide.playback.control import Command
 from voiceguide.script.checks import NESTED_TOO_DEEPLY, too_deep
-from voiceguide.script.library import APP
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +50,8 @@ COMMANDS = {"stop": Command.STOP, "pause": Command.TOGGLE, "resume": Command.RES
 
 
 def runtime_dir() -> Path:
-    """``$XDG_RUNTIME_DIR/voiceguide`` (platformdirs' fallback without it: ``/tmp/runtime-UID/voiceguide``)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset; its fallback is fine
-        return Path(platformdirs.user_runtime_dir(APP))
+    """``$XDG_RUNTIME_DIR/voiceguide`` (see :func:`voiceguide.places.runtime_dir`)."""
+    return places.runtime_dir()
 
 
 def socket_path() -> Path:
