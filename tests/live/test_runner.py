@@ -70,3 +70,19 @@ def test_slower_goes_to_the_runner_not_through_the_audio_callback() -> None:
     assert players[0].slower == 0, "the audio callback never saw 'slower'"
     assert Slowed("Slowing down from the next breath.") in heard
     assert result.frames > plain.length + 10 * plain.sample_rate, "the rest was played slower"
+
+
+def test_runs_view_says_listening_and_paused_from_the_player() -> None:
+    from rich.console import Console
+
+    from voiceguide.cli.view import SessionView
+    from voiceguide.playback.control import Snapshot, State
+
+    timeline = compiled(TWO_STEPS)
+    view = SessionView(timeline, Console(width=100))
+
+    def header(state: State) -> str:
+        return view.render(Snapshot(100, state, timeline)).renderables[0].plain  # type: ignore[attr-defined,no-any-return]
+
+    assert header(State.HOLDING).endswith("listening") and header(State.PAUSING).endswith("paused")
+    assert not header(State.PLAYING).endswith(("listening", "paused"))
