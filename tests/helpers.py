@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from voiceguide.backends.fake import FakeSpeaker
-from voiceguide.daemon.control import private_dir
+from voiceguide.daemon.ctl_socket import private_dir
 from voiceguide.engine.compile import compile_session
 from voiceguide.engine.timeline import Event, Timeline
 from voiceguide.live.events import RunState

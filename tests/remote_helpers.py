@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from voiceguide.daemon.config import Remote
 from voiceguide.journal.db import JOURNAL_FILE, Journal
-from voiceguide.remote.app import Context
+from voiceguide.remote.context import Context
 from voiceguide.remote.devices import Attempts, Devices
 from voiceguide.remote.guard import COOKIE
 from voiceguide.remote.link import Link

@@ -13,7 +13,7 @@ from tests.helpers import FollowsCommands
 from voiceguide.daemon.button import ButtonTrigger, action_event
 from voiceguide.daemon.clock import FakeWallClock
 from voiceguide.daemon.config import Button, DaemonConfig
-from voiceguide.daemon.daemon import Daemon
+from voiceguide.daemon.core import Daemon
 from voiceguide.daemon.events import Control, Event, Start, StartRequest
 from voiceguide.errors import BackendError
 from voiceguide.live.events import RunState

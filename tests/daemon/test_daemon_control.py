@@ -17,8 +17,8 @@ from tests.helpers import FollowsCommands
 from voiceguide.cli import main as cli
 from voiceguide.daemon.clock import SystemWallClock
 from voiceguide.daemon.config import DaemonConfig
-from voiceguide.daemon.control import ControlServer, private_dir, request, socket_path, to_event
-from voiceguide.daemon.daemon import Daemon
+from voiceguide.daemon.core import Daemon
+from voiceguide.daemon.ctl_socket import ControlServer, private_dir, request, socket_path, to_event
 from voiceguide.daemon.events import Control, Event, Prepared, Shutdown, Start, StartRequest, Status
 from voiceguide.errors import DaemonError
 from voiceguide.live.events import RunState

@@ -16,7 +16,7 @@ from tests.helpers import FollowsCommands, compiled, runner_on
 from voiceguide.backends.fake import FakeClock, FakeOutput
 from voiceguide.daemon.clock import FakeWallClock
 from voiceguide.daemon.config import DaemonConfig, Ramp
-from voiceguide.daemon.daemon import SHUTDOWN_GRACE, Daemon
+from voiceguide.daemon.core import SHUTDOWN_GRACE, Daemon
 from voiceguide.daemon.events import Control, Ended, Event, Prepared, Reply, Shutdown, Start, StartRequest, Status
 from voiceguide.daemon.ramp import RampedOutput
 from voiceguide.daemon.worker import Stage, Worker, backoff

@@ -17,7 +17,7 @@ from voiceguide.daemon import sessions
 from voiceguide.daemon.clock import FakeWallClock
 from voiceguide.daemon.config import DaemonConfig, Ramp
 from voiceguide.daemon.config_read import loads_config
-from voiceguide.daemon.daemon import MAX_WAIT, Daemon
+from voiceguide.daemon.core import MAX_WAIT, Daemon
 from voiceguide.daemon.events import Ended, Event, Prepared, Shutdown, Start, StartRequest
 from voiceguide.daemon.schedule import Scheduler, latest_at_or_before, next_after
 from voiceguide.daemon.worker import Stage, Worker

@@ -14,13 +14,13 @@ from tests.listen.test_listening import speech_like
 from voiceguide.backends.fake import FakeClock, FakeOutput
 from voiceguide.backends.fake_input import FakeInput
 from voiceguide.backends.fake_stt import FakeRecognizer
-from voiceguide.daemon import answers as answers_module
+from voiceguide.daemon import listening as answers_module
 from voiceguide.daemon import sessions
-from voiceguide.daemon.answers import Answers, live_session
 from voiceguide.daemon.clock import FakeWallClock
 from voiceguide.daemon.config_read import loads_config
-from voiceguide.daemon.daemon import Daemon
+from voiceguide.daemon.core import Daemon
 from voiceguide.daemon.events import Control, Ended, Event, Reply, Start, StartRequest, Status
+from voiceguide.daemon.listening import Answers, live_session
 from voiceguide.daemon.worker import Stage, Worker
 from voiceguide.listen.shared_input import SharedInput
 from voiceguide.live.events import RunState

@@ -22,8 +22,8 @@ from voiceguide.backends.fake import FakeClock, FakeSpeaker
 from voiceguide.daemon import isolated, sessions
 from voiceguide.daemon.clock import SystemWallClock
 from voiceguide.daemon.config import DaemonConfig, Speech
-from voiceguide.daemon.control import ControlServer, private_dir, request, socket_path
-from voiceguide.daemon.daemon import Daemon
+from voiceguide.daemon.core import Daemon
+from voiceguide.daemon.ctl_socket import ControlServer, private_dir, request, socket_path
 from voiceguide.daemon.events import Event, Shutdown, StartRequest
 from voiceguide.daemon.worker import Stage, Worker
 from voiceguide.errors import DaemonError, SpeechError, VoiceguideError

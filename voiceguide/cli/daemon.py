@@ -61,7 +61,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
 def cmd_ctl(args: argparse.Namespace) -> int:
     import json
 
-    from voiceguide.daemon.control import request
+    from voiceguide.daemon.ctl_socket import request
     from voiceguide.daemon.messages import CtlReply, CtlRequest
     from voiceguide.errors import VoiceguideError
     from voiceguide.safe_text import terminal_safe

@@ -18,8 +18,8 @@ from rich.console import Console
 from voiceguide import backends
 from voiceguide.backends.rig import Rig, open_rig
 from voiceguide.cli import outputs
+from voiceguide.cli.arguments import RunOptions, SessionOptions, run_options, session_options
 from voiceguide.cli.commands import builder, load, write_timeline
-from voiceguide.cli.options import RunOptions, SessionOptions, run_options, session_options
 from voiceguide.cli.view import SessionView, clock_text
 from voiceguide.engine.ahead import Ahead
 from voiceguide.engine.builder import SessionBuilder

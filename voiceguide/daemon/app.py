@@ -10,13 +10,13 @@ from types import FrameType
 
 from voiceguide import backends
 from voiceguide.backends.rig import open_rig
-from voiceguide.daemon.answers import Answers, live_session
 from voiceguide.daemon.clock import SystemWallClock
 from voiceguide.daemon.config import DaemonConfig, default_journal
 from voiceguide.daemon.config_read import load_config
-from voiceguide.daemon.control import ControlServer
-from voiceguide.daemon.daemon import Daemon
+from voiceguide.daemon.core import Daemon
+from voiceguide.daemon.ctl_socket import ControlServer
 from voiceguide.daemon.events import Event, Shutdown, StartRequest, Trigger
+from voiceguide.daemon.listening import Answers, live_session
 from voiceguide.daemon.sessions import Sessions
 from voiceguide.daemon.volume import VOLUME_FILE, Volume, VolumeOutput
 from voiceguide.daemon.wake import WakeTrigger

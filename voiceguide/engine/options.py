@@ -1,6 +1,6 @@
 """What a session is played with: frozen options, each range checked once, when they are made.
 
-The command line fills these from its arguments (``voiceguide.cli.options``), the daemon from its config
+The command line fills these from its arguments (``voiceguide.cli.arguments``), the daemon from its config
 file (``voiceguide.daemon.sessions``); nothing below them sees an ``argparse.Namespace``. A value out of
 range is a :class:`VoiceguideError` naming the command-line option, as the CLI has always said it.
 """

@@ -12,7 +12,7 @@ from typing import Any
 
 from anyio import to_thread
 
-from voiceguide.daemon import control
+from voiceguide.daemon import ctl_socket
 from voiceguide.daemon.messages import SESSION_COMMANDS, CtlRequest
 from voiceguide.errors import DaemonError
 
@@ -27,7 +27,7 @@ def socket_request(path: Path | None) -> Request:
     """Requests over the control socket at ``path`` (default: where ``voiceguide ctl`` looks)."""
 
     def send(message: dict[str, Any]) -> dict[str, Any]:
-        return control.request(message, path)
+        return ctl_socket.request(message, path)
 
     return send
 

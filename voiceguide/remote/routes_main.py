@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 from voiceguide.bounds import MINUTES
 from voiceguide.errors import ConfigError, Problem, VoiceguideError
 from voiceguide.remote import catalog, config_edit
-from voiceguide.remote.app import Context, page
+from voiceguide.remote.context import Context, page
 from voiceguide.remote.guard import COOKIE, PRE_COOKIE, new_pre_token
 
 TIME = re.compile(r"([01]?\d|2[0-3]):[0-5]\d")

@@ -70,7 +70,7 @@ class RemoteServer:
         try:
             import uvicorn
 
-            from voiceguide.remote.app import Context
+            from voiceguide.remote.context import Context
             from voiceguide.remote.link import Link, socket_request
             from voiceguide.remote.site import create_app
         except ImportError as exc:

@@ -1,5 +1,5 @@
 """The remote's Starlette application: the routes, the static files and the guard around them, over a
-:class:`~voiceguide.remote.app.Context` (the routes import the context; this module imports both, so neither
+:class:`~voiceguide.remote.context.Context` (the routes import the context; this module imports both, so neither
 imports the other back)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from voiceguide.remote import routes_api, routes_journal, routes_main
-from voiceguide.remote.app import HERE, Context, templates
+from voiceguide.remote.context import HERE, Context, templates
 from voiceguide.remote.guard import Guard
 
 BLOCKING_THREADS = 4
