@@ -70,6 +70,10 @@ def test_pause_during_a_question_is_told_as_the_player_has_it_and_the_end_is_idl
         daemon.handle(Control(Command.PAUSE, "ctl", replies.append))
         seen.append((replies[-1]["state"], player_state()))
 
+    def resume() -> None:  # the player may hold through a pause or pause there: either way, it goes on after this
+        daemon.handle(Control(Command.RESUME, "ctl", replies.append))
+        seen.append((replies[-1]["state"], player_state()))
+
     def status() -> None:
         daemon.handle(Status(replies.append))
         seen.append((replies[-1]["state"], player_state()))
@@ -78,6 +82,8 @@ def test_pause_during_a_question_is_told_as_the_player_has_it_and_the_end_is_idl
     clock.at(window + 0.5, status)
     clock.at(window + 0.6, pause)
     clock.at(window + 1.5, status)
+    clock.at(window + 2.0, resume)
+    clock.at(window + 2.5, status)
     daemon.handle(Start(StartRequest(str(script), "ctl")))
     assert seen[0] == ("playing", "playing") and seen[1] == ("listening", "listening")
     assert all(said == really for said, really in seen), seen
