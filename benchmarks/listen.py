@@ -107,7 +107,7 @@ def underruns_while_transcribing(backend: str, config: dict[str, Any], clips: li
 MEMORY_PROBE = """
 import json, sys, time
 from benchmarks.listen import _status_mb
-from voiceguide.daemon import app, daemon  # what the daemon process imports
+from voiceguide.daemon import app, core  # what the daemon process imports
 from voiceguide.journal.audio import load
 from voiceguide.listen.stt_worker import off_audio_path
 worker = off_audio_path("auto", None, "en", idle=float(sys.argv[2]))

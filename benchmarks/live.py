@@ -24,7 +24,7 @@ import numpy as np
 
 from tests.measure import find_onset
 from voiceguide.engine.compile import compile_session
-from voiceguide.engine.timeline import Timeline
+from voiceguide.engine.timeline import EventKind, Timeline
 from voiceguide.script import parse
 from voiceguide.seams import Samples
 
@@ -63,7 +63,7 @@ def bench_timeline(minutes: float) -> tuple[Timeline, list[int], Samples]:
 
     session = parse.loads(bench_script(minutes), name="bench.toml")
     timeline = compile_session(session, FakeSpeaker(), RATE)
-    bells = [e for e in timeline.events if e.kind == "chime"]
+    bells = [e for e in timeline.events if e.kind == EventKind.CHIME]
     assert bells[0].clip is not None
     return timeline, [e.start for e in bells], timeline.clips[bells[0].clip]
 

@@ -14,12 +14,16 @@ from pathlib import Path
 import numpy as np
 
 from voiceguide.backends.fake import FakeSpeaker
-from voiceguide.daemon.control import private_dir
+from voiceguide.daemon.ctl_socket import private_dir
 from voiceguide.engine.compile import compile_session
 from voiceguide.engine.timeline import Event, Timeline
+from voiceguide.live.events import RunState
+from voiceguide.live.runner import Runner
+from voiceguide.live.session import LiveSession
+from voiceguide.playback.control import Command
 from voiceguide.script import parse
 from voiceguide.script.model import Session
-from voiceguide.seams import Samples
+from voiceguide.seams import Clock, Samples
 
 REPO = Path(__file__).resolve().parent.parent
 """The repository root."""
@@ -108,3 +112,33 @@ def full_listen_queue(path: Path) -> Iterator[tuple[socket.socket, list[socket.s
         for s in queued:
             s.close()
         server.close()
+
+
+class FollowsCommands:
+    """The state a fake session worker reports, as the real runner would read it from its player: preparing
+    after a play job, playing once :meth:`prepared`, and what each command leads to."""
+
+    state = RunState.IDLE
+
+    def submitted(self, kind: str) -> None:
+        """A job was queued: a play job is being prepared."""
+        if kind == "play":
+            self.state = RunState.PREPARING
+
+    def prepared(self) -> None:
+        """The session's player has started."""
+        self.state = RunState.PLAYING
+
+    def commanded(self, command: Command) -> RunState:
+        """The state ``command`` leads to (as the player takes it)."""
+        self.state = _LEADS_TO.get(command, self.state)
+        return self.state
+
+
+_LEADS_TO = {Command.PAUSE: RunState.PAUSED, Command.RESUME: RunState.PLAYING, Command.STOP: RunState.STOPPING}
+
+
+def runner_on(clock: Clock, live: LiveSession | None = None) -> Runner:
+    """A session runner on ``clock`` (with no speech engines, microphone or journal unless ``live`` has them),
+    taking answers and slowing down on the caller's thread."""
+    return Runner(live if live is not None else LiveSession(None, clock, threaded=False))

@@ -12,11 +12,12 @@ from starlette.testclient import TestClient
 
 from voiceguide.daemon.config import Remote
 from voiceguide.journal.db import JOURNAL_FILE, Journal
-from voiceguide.remote.app import Context, create_app
 from voiceguide.remote.attempts import Attempts
+from voiceguide.remote.context import Context
 from voiceguide.remote.devices import Devices
 from voiceguide.remote.guard import COOKIE
 from voiceguide.remote.link import Link
+from voiceguide.remote.site import create_app
 from voiceguide.seams import Clip
 
 ORIGIN = "http://testserver"

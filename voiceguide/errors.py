@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from voiceguide.playback.loop import PlayResult
+    from voiceguide.playback.control import PlayResult  # type only: the vocabulary module imports nothing of ours
 
 
 class VoiceguideError(Exception):

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import compiled
+from tests.helpers import compiled, runner_on
 from voiceguide.backends import rig
 from voiceguide.backends.fake import FakeClock, FakeOutput
 from voiceguide.backends.sounddevice_out import LossGauge
 from voiceguide.cli import main as cli
 from voiceguide.daemon.events import Ended, Event, Prepared, StartRequest
-from voiceguide.daemon.worker import Worker
+from voiceguide.daemon.worker import Stage, Worker
 from voiceguide.engine.timeline import Timeline
 from voiceguide.errors import AudioUnavailable
 from voiceguide.script.model import Session
@@ -69,7 +69,7 @@ def test_the_daemon_ends_a_session_whose_output_went_away_waits_for_it_and_plays
         back.set()
         return FakeOutput(clock), clock
 
-    worker = Worker(got.put, _prepare, open_output, clock, retry=lambda: iter([1.0, 2.0, 4.0, 8.0]))
+    worker = Worker(got.put, Stage(_prepare, open_output), runner_on(clock), retry=lambda: iter([1.0, 2.0, 4.0, 8.0]))
     try:
         worker.submit("play", StartRequest("demo", "ctl"))
         assert isinstance(got.get(timeout=10), Prepared)

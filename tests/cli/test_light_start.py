@@ -12,7 +12,7 @@ import pytest
 
 ENGINE = {"numpy", "soundfile", "sounddevice", "rich", "voiceguide.cli.commands", "voiceguide.engine.compile",
           "voiceguide.engine.mix", "voiceguide.playback.player", "voiceguide.playback.loop", "voiceguide.cli.run",
-          "voiceguide.seams", "voiceguide.script.parse", "voiceguide.daemon.daemon", "voiceguide.daemon.app"}
+          "voiceguide.seams", "voiceguide.script.parse", "voiceguide.daemon.core", "voiceguide.daemon.app"}
 """What a light command must not import: the engine, the audio libraries and the terminal view."""
 
 
@@ -28,7 +28,7 @@ def _imported(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
 def test_version_imports_only_the_parser() -> None:
     done, modules = _imported("--version")
     assert done.returncode == 0 and done.stdout.startswith("voiceguide ")
-    parser_only = ENGINE | {"sqlite3", "platformdirs", "voiceguide.journal.db", "voiceguide.daemon.control"}
+    parser_only = ENGINE | {"sqlite3", "platformdirs", "voiceguide.journal.db", "voiceguide.daemon.ctl_socket"}
     assert modules & parser_only == set()
 
 
@@ -36,7 +36,7 @@ def test_ctl_status_without_a_daemon_imports_no_engine(runtime: Path) -> None:
     done, modules = _imported("ctl", "status")
     assert done.returncode == 1 and "the daemon is not running" in done.stderr
     assert str(runtime) in done.stderr  # it asked the private runtime folder, no real daemon
-    assert "voiceguide.daemon.control" in modules
+    assert "voiceguide.daemon.ctl_socket" in modules
     assert modules & ENGINE == set()
 
 
@@ -59,7 +59,7 @@ def test_the_playback_vocabulary_imports_nothing_heavy() -> None:
     ("voiceguide", {"Command": "playback.control", "Mixer": "engine.mix", "Player": "playback.player",
                     "Session": "script.model", "Timeline": "engine.timeline", "VoiceguideError": "errors",
                     "compile_session": "engine.compile", "load": "script.parse", "loads": "script.parse"}),
-    ("voiceguide.daemon", {"Daemon": "daemon", "DaemonConfig": "config", "load_config": "config_read",
+    ("voiceguide.daemon", {"Daemon": "core", "DaemonConfig": "config", "load_config": "config_read",
                            "loads_config": "config_read"}),
     ("voiceguide.journal", {"Entry": "db", "Journal": "db", "default_path": "db"}),
 ])

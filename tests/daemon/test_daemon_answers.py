@@ -12,15 +12,16 @@ from tests.listen.test_listening import speech_like
 from voiceguide.backends.fake import FakeClock, FakeOutput
 from voiceguide.backends.fake_input import FakeInput
 from voiceguide.backends.fake_stt import FakeRecognizer
-from voiceguide.daemon import answers as answers_module
+from voiceguide.daemon import listening as answers_module
 from voiceguide.daemon import sessions
-from voiceguide.daemon.answers import Answers, live_session
 from voiceguide.daemon.config_read import loads_config
 from voiceguide.daemon.events import Ended, Event, Prepared, StartRequest
-from voiceguide.daemon.worker import Worker
+from voiceguide.daemon.listening import Answers, live_session
+from voiceguide.daemon.worker import Stage, Worker
 from voiceguide.errors import AudioUnavailable
 from voiceguide.journal.db import JOURNAL_FILE, Journal
 from voiceguide.listen.shared_input import SharedInput
+from voiceguide.live.runner import Runner
 from voiceguide.seams import AudioOutput, Clock
 
 SCRIPT = ('[session]\ntitle = "Evening check-in"\n[[step]]\nsay = "Hello."\n'
@@ -50,8 +51,8 @@ def _play(tmp_path: Path, extra: str = "", mic: type[FakeInput] = FakeInput) -> 
         return FakeOutput(clock), clock
 
     events: list[Event] = []
-    worker = Worker(events.append, lambda r: sessions.prepare(config, r, answers.listening), open_output,
-                    FakeClock(), threaded=False, listen=answers.listener)
+    worker = Worker(events.append, Stage(lambda r: sessions.prepare(config, r, answers.listening), open_output),
+                    Runner(answers.live), threaded=False)
     worker.submit("play", StartRequest(str(script), "ctl"))
     return events, journal / JOURNAL_FILE
 
@@ -83,7 +84,7 @@ def test_answers_off_means_a_quiet_pause_and_no_journal(tmp_path: Path) -> None:
 
 
 def test_no_microphone_is_logged_once_and_the_session_plays(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="voiceguide.daemon.answers"):
+    with caplog.at_level(logging.WARNING, logger="voiceguide.daemon.listening"):
         events, database = _play(tmp_path, mic=NoMicrophone)
     assert isinstance(events[-1], Ended) and events[-1].error is None and not database.exists()
     assert [r.getMessage() for r in caplog.records] == [

@@ -9,18 +9,20 @@ import threading
 import pytest
 from gpiozero.pins.mock import MockFactory
 
+from tests.helpers import FollowsCommands
 from voiceguide.daemon.button import ButtonTrigger, action_event
 from voiceguide.daemon.clock import FakeWallClock
 from voiceguide.daemon.config import Button, DaemonConfig
-from voiceguide.daemon.daemon import Daemon
+from voiceguide.daemon.core import Daemon
 from voiceguide.daemon.events import Control, Event, Start, StartRequest
 from voiceguide.errors import BackendError
+from voiceguide.live.events import RunState
 from voiceguide.playback.control import Command, Snapshot
 
 PIN = 17
 
 
-class Recorder:
+class Recorder(FollowsCommands):
     snapshot: Snapshot | None = None
     sample_rate = 0
 
@@ -30,9 +32,11 @@ class Recorder:
 
     def submit(self, kind: str, request: StartRequest) -> None:
         self.jobs.append(request)
+        self.submitted(kind)
 
-    def command(self, command: Command) -> None:
+    def command(self, command: Command) -> RunState:
         self.commands.append(command)
+        return self.commanded(command)
 
     def close(self, timeout: float = 0.0) -> None:
         pass

@@ -155,3 +155,20 @@ def test_the_default_journal_is_the_one_voiceguide_journal_reads() -> None:
     from voiceguide.journal.db import JOURNAL_FILE, default_path
 
     assert DaemonConfig().journal / JOURNAL_FILE == default_path()
+
+
+def test_minutes_have_one_bound_everywhere_the_config_file_included() -> None:
+    from voiceguide.bounds import MINUTES
+    from voiceguide.daemon.messages import CtlRequest
+    from voiceguide.engine.options import ShapingOptions
+    from voiceguide.errors import VoiceguideError
+
+    entry = '[[schedule]]\nsession = "demo"\nat = "22:30"\nminutes = {}\n'
+    assert loads_config(entry.format("0.5")).schedule[0].minutes == 0.5, "as the command line takes it"
+    for bad in ("0", "1441"):
+        assert problems(entry.format(bad)) == [f"config.toml: [[schedule]] 1: minutes must be {MINUTES}, not {bad}"]
+        assert CtlRequest.from_dict({"command": "start", "session": "demo", "minutes": float(bad)}) == \
+            f"minutes must be a number {MINUTES}"
+        with pytest.raises(VoiceguideError, match=f"--minutes must be {MINUTES}"):
+            ShapingOptions(minutes=float(bad))
+    assert str(MINUTES) == "more than 0 and at most 1440"

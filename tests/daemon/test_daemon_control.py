@@ -13,17 +13,19 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import FollowsCommands
 from voiceguide.cli import main as cli
 from voiceguide.daemon.clock import SystemWallClock
 from voiceguide.daemon.config import DaemonConfig
-from voiceguide.daemon.control import ControlServer, private_dir, request, socket_path, to_event
-from voiceguide.daemon.daemon import Daemon
+from voiceguide.daemon.core import Daemon
+from voiceguide.daemon.ctl_socket import ControlServer, private_dir, request, socket_path, to_event
 from voiceguide.daemon.events import Control, Event, Prepared, Shutdown, Start, StartRequest, Status
 from voiceguide.errors import DaemonError
+from voiceguide.live.events import RunState
 from voiceguide.playback.control import Command, Snapshot
 
 
-class AutoWorker:
+class AutoWorker(FollowsCommands):
     """Prepares instantly: posts Prepared for every play job."""
 
     snapshot: Snapshot | None = None
@@ -35,10 +37,12 @@ class AutoWorker:
 
     def submit(self, kind: str, request: StartRequest) -> None:
         if kind == "play":
+            self.prepared()
             self.events.put(Prepared(request, 61.5))
 
-    def command(self, command: Command) -> None:
+    def command(self, command: Command) -> RunState:
         self.commands.append(command)
+        return self.commanded(command)
 
     def close(self, timeout: float = 0.0) -> None:
         pass
@@ -161,3 +165,29 @@ def test_status_reports_the_next_scheduled_session_over_the_socket(runtime: Path
         when = dt.datetime.fromisoformat(reply["next"]["at"])
         assert reply["next"]["session"] == "demo" and when.time() == dt.time(3, 0)
         assert dt.timedelta(0) < when - dt.datetime.now() <= dt.timedelta(days=1)
+
+
+def test_a_request_is_one_typed_message_both_ways() -> None:
+    from voiceguide.daemon.messages import CtlRequest
+
+    for asked in (CtlRequest("start", "box", 5.0), CtlRequest("start", "demo"), CtlRequest("volume", level=0.5),
+                    CtlRequest("pause"), CtlRequest("status")):
+        assert CtlRequest.from_dict(json.loads(json.dumps(asked.to_dict()))) == asked
+    assert CtlRequest("start", "demo").to_dict() == {"command": "start", "session": "demo"}
+    assert CtlRequest.from_dict({"command": "start", "session": "x", "minutes": True}) == \
+        "minutes must be a number more than 0 and at most 1440"
+    assert CtlRequest.from_dict({"command": "volume", "level": float("nan")}) == "volume needs a level from 0 to 1"
+
+
+def test_a_reply_is_one_typed_message_both_ways() -> None:
+    from voiceguide.cli.daemon import describe_reply
+    from voiceguide.daemon.messages import CtlReply, NextScheduled
+
+    status = CtlReply(True, state="listening", session="demo", source="ctl", seconds=60.0, position=12.0,
+                      step=2, steps=3, next=NextScheduled("box", "2026-11-30T22:30"))
+    wire = json.loads(json.dumps(status.to_dict()))
+    assert wire["next"] == {"session": "box", "at": "2026-11-30T22:30"} and "error" not in wire
+    assert CtlReply.from_dict(wire) == status
+    assert describe_reply("status", status) == \
+        "listening: demo (from ctl) at 12.0 of 60.0 s; next scheduled: box at 2026-11-30T22:30"
+    assert CtlReply.refused("nothing is playing").to_dict() == {"ok": False, "error": "nothing is playing"}

@@ -12,16 +12,17 @@ from typing import Literal
 import numpy as np
 import pytest
 
-from tests.helpers import compiled
+from tests.helpers import FollowsCommands, compiled, runner_on
 from voiceguide.backends.fake import FakeClock, FakeOutput
 from voiceguide.daemon.clock import FakeWallClock
 from voiceguide.daemon.config import DaemonConfig, Ramp
-from voiceguide.daemon.daemon import SHUTDOWN_GRACE, Daemon
+from voiceguide.daemon.core import SHUTDOWN_GRACE, Daemon
 from voiceguide.daemon.events import Control, Ended, Event, Prepared, Reply, Shutdown, Start, StartRequest, Status
 from voiceguide.daemon.ramp import RampedOutput
-from voiceguide.daemon.worker import Worker, backoff
+from voiceguide.daemon.worker import Stage, Worker, backoff
 from voiceguide.engine.timeline import Timeline
 from voiceguide.errors import AudioUnavailable, SessionNotFound
+from voiceguide.live.events import RunState
 from voiceguide.playback.control import Command, Snapshot, State
 from voiceguide.script.model import Session
 from voiceguide.seams import AudioOutput, Clock, Samples
@@ -29,7 +30,7 @@ from voiceguide.seams import AudioOutput, Clock, Samples
 NOON = dt.datetime(2026, 11, 30, 12, 0)
 
 
-class RecordingWorker:
+class RecordingWorker(FollowsCommands):
     """Stands in for the worker: records what the daemon asks of it."""
 
     snapshot: Snapshot | None = None
@@ -42,9 +43,11 @@ class RecordingWorker:
 
     def submit(self, kind: Literal["play", "prepare"], request: StartRequest) -> None:
         self.jobs.append((kind, request.session))
+        self.submitted(kind)
 
-    def command(self, command: Command) -> None:
+    def command(self, command: Command) -> RunState:
         self.commands.append(command)
+        return self.commanded(command)
 
     def close(self, timeout: float = 0.0) -> None:
         self.closed = True
@@ -62,6 +65,7 @@ def test_one_session_at_a_time_a_second_start_is_refused() -> None:
     daemon.handle(Start(first, replies.append))
     assert daemon.phase == "preparing" and worker.jobs == [("play", "demo")]
     assert replies == [], "ctl hears back once the session is prepared"
+    worker.prepared()
     daemon.handle(Prepared(first, 62.0))
     assert replies == [{"ok": True, "session": "demo", "seconds": 62.0}] and daemon.phase == "playing"
     daemon.handle(Start(StartRequest("box", "button"), replies.append))
@@ -81,13 +85,14 @@ def test_pause_resume_stop_and_status() -> None:
     daemon.handle(Start(request))
     daemon.handle(Control(Command.TOGGLE, "ctl", replies.append))
     assert replies[-1]["ok"] is False and worker.commands == [], "cannot pause what is still being prepared"
+    worker.prepared()
     daemon.handle(Prepared(request, 60.0))
     daemon.handle(Control(Command.TOGGLE, "button", replies.append))
     assert worker.commands == [Command.PAUSE] and daemon.phase == "paused"
     worker.snapshot = Snapshot(8000 * 12, State.PAUSED, compiled('[[step]]\npause = 1\n'))
     daemon.handle(Status(replies.append))
     assert replies[-1] == {"ok": True, "state": "paused", "session": "demo", "source": "ctl", "seconds": 60.0,
-                           "position": 12.0, "step": 1, "steps": 1, "player": "paused", "ended": 0}
+                           "position": 12.0, "step": 1, "steps": 1, "ended": 0}
     daemon.handle(Control(Command.TOGGLE, "button", replies.append))
     assert worker.commands[-1] is Command.RESUME and daemon.phase == "playing"
     daemon.handle(Control(Command.STOP, "ctl", replies.append))
@@ -109,6 +114,7 @@ def test_shutdown_stops_the_session_and_exits_once_it_ended() -> None:
     daemon, worker, _ = make()
     request = StartRequest("demo", "ctl")
     daemon.handle(Start(request))
+    worker.prepared()
     daemon.handle(Prepared(request, 60.0))
     daemon.events.put(Shutdown("SIGTERM"))
     daemon.events.put(Ended(request, stopped_early=True))
@@ -163,7 +169,7 @@ def test_an_audio_server_that_is_not_up_yet_is_retried_with_backoff() -> None:
             raise AudioUnavailable("No usable output device (Error querying device -1). On Debian ...")
         return FakeOutput(clock), clock
 
-    worker = Worker(events.append, _prepare, open_output, clock, threaded=False,
+    worker = Worker(events.append, Stage(_prepare, open_output), runner_on(clock), threaded=False,
                     refresh=lambda: refreshed.append(clock.now))
     worker.submit("play", StartRequest("demo", "schedule"))
     assert attempts == [0.0, 1.0, 3.0, 7.0], "waited 1, 2 and 4 s between attempts"
@@ -179,7 +185,8 @@ def test_a_server_that_never_comes_gives_a_clear_error() -> None:
     def never(request: StartRequest) -> tuple[AudioOutput, Clock]:
         raise AudioUnavailable("No usable output device")
 
-    worker = Worker(events.append, _prepare, never, clock, threaded=False, retry=lambda: iter([1.0, 2.0]))
+    worker = Worker(events.append, Stage(_prepare, never), runner_on(clock), threaded=False,
+                    retry=lambda: iter([1.0, 2.0]))
     worker.submit("play", StartRequest("demo", "ctl"))
     assert clock.now == 3.0
     assert isinstance(events[-1], Ended) and events[-1].error == "No usable output device"
@@ -187,7 +194,7 @@ def test_a_server_that_never_comes_gives_a_clear_error() -> None:
 
 def test_errors_while_preparing_end_the_session_and_the_worker_goes_on() -> None:
     events: list[Event] = []
-    worker = Worker(events.append, _prepare, _fake_pair, FakeClock(),
+    worker = Worker(events.append, Stage(_prepare, _fake_pair), runner_on(FakeClock()),
                     threaded=False)
     worker.submit("play", StartRequest("missing", "ctl"))
     assert events == [Ended(StartRequest("missing", "ctl"), error="no session called 'missing'")]
@@ -205,7 +212,8 @@ def test_a_stop_while_waiting_for_the_server_ends_the_session_at_once() -> None:
         clock.at(clock.now + 0.5, lambda: worker_holder[0].command(Command.STOP))
         raise AudioUnavailable("not yet")
 
-    worker = Worker(lambda e: (events.append(e), done.set()), _prepare, open_output, clock, threaded=False)
+    worker = Worker(lambda e: (events.append(e), done.set()), Stage(_prepare, open_output), runner_on(clock),
+                    threaded=False)
     worker_holder.append(worker)
     worker.submit("play", StartRequest("demo", "ctl"))
     assert clock.now == pytest.approx(0.5), "the backoff wait ended with the stop"
@@ -214,7 +222,7 @@ def test_a_stop_while_waiting_for_the_server_ends_the_session_at_once() -> None:
 
 def test_the_threaded_worker_plays_and_reports() -> None:
     got: queue.SimpleQueue[Event] = queue.SimpleQueue()
-    worker = Worker(got.put, _prepare, _fake_pair, FakeClock())
+    worker = Worker(got.put, Stage(_prepare, _fake_pair), runner_on(FakeClock()))
     worker.submit("play", StartRequest("demo", "ctl"))
     assert isinstance(got.get(timeout=10), Prepared)
     ended = got.get(timeout=10)
@@ -249,6 +257,7 @@ def test_voice_commands_skip_repeat_and_slower_reach_a_playing_session() -> None
     daemon.handle(Start(request))
     daemon.handle(Control(Command.SKIP, "voice", replies.append))
     assert worker.commands == [] and replies[-1]["ok"] is False, "nothing to skip while preparing"
+    worker.prepared()
     daemon.handle(Prepared(request, 60.0))
     for command in (Command.SKIP, Command.REPEAT, Command.SLOWER):
         daemon.handle(Control(command, "voice"))
@@ -261,8 +270,7 @@ def test_voice_commands_skip_repeat_and_slower_reach_a_playing_session() -> None
 def test_the_worker_slows_a_session_down_when_asked() -> None:
     from tests.helpers import session_of
     from voiceguide.backends.fake import FakeSpeaker
-    from voiceguide.engine.compile import DEFAULT_RATE, compile_session
-    from voiceguide.playback.slowing import Slower
+    from voiceguide.engine.compile import compile_session
 
     session = session_of('[[step]]\nsay = "Breathe with me."\n[[step]]\nbreathe = "box"\ncycles = 6\n')
 
@@ -282,8 +290,8 @@ def test_the_worker_slows_a_session_down_when_asked() -> None:
                 clock.at(5.0, lambda: holder[0].command(Command.SLOWER))
             return FakeOutput(clock), clock
 
-        worker = Worker(events.append, prepare, open_output, FakeClock(), threaded=False,
-                        slower=lambda r, s, t: Slower(s, build, DEFAULT_RATE, run_in=lambda work: work()).request)
+        worker = Worker(events.append, Stage(prepare, open_output, lambda r, t: build), runner_on(FakeClock()),
+                        threaded=False)
         holder.append(worker)
         worker.submit("play", StartRequest("box", "wake"))
         ended = events[-1]

@@ -13,10 +13,11 @@ import pytest
 from tests.helpers import full_listen_queue
 from voiceguide.daemon.clock import SystemWallClock
 from voiceguide.daemon.config import DaemonConfig
-from voiceguide.daemon.control import ControlServer, private_dir, request, socket_path
-from voiceguide.daemon.daemon import Daemon
+from voiceguide.daemon.core import Daemon
+from voiceguide.daemon.ctl_socket import ControlServer, private_dir, request, socket_path
 from voiceguide.daemon.events import Event, Shutdown
 from voiceguide.errors import DaemonError
+from voiceguide.live.events import RunState
 
 CLIENTS = 200
 
@@ -24,6 +25,7 @@ CLIENTS = 200
 class IdleWorker:
     snapshot = None
     sample_rate = 0
+    state = RunState.IDLE
 
     def submit(self, kind: str, request: object) -> None:
         pass

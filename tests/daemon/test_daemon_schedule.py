@@ -11,19 +11,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.helpers import runner_on
 from voiceguide.backends.fake import FakeClock, FakeOutput, FakeSpeaker
 from voiceguide.daemon import sessions
 from voiceguide.daemon.clock import FakeWallClock
 from voiceguide.daemon.config import DaemonConfig, Ramp
 from voiceguide.daemon.config_read import loads_config
-from voiceguide.daemon.daemon import MAX_WAIT, Daemon
+from voiceguide.daemon.core import MAX_WAIT, Daemon
 from voiceguide.daemon.events import Ended, Event, Prepared, Shutdown, Start, StartRequest
 from voiceguide.daemon.schedule import Scheduler, latest_at_or_before, next_after
-from voiceguide.daemon.worker import Worker
-from voiceguide.engine.timeline import Timeline
+from voiceguide.daemon.worker import Stage, Worker
+from voiceguide.live.runner import Runner
 from voiceguide.live.session import LiveSession
-from voiceguide.playback.player import Player
-from voiceguide.script.model import Session
 from voiceguide.seams import AudioOutput, Clip, Clock, SpeechParams
 
 MONDAY = dt.datetime(2026, 11, 30)  # a Monday
@@ -93,7 +92,8 @@ class Harness:
             if isinstance(event, Ended):
                 self.after_end()
 
-        worker = Worker(post, lambda r: sessions.prepare(config, r), open_output, FakeClock(), threaded=False)
+        worker = Worker(post, Stage(lambda r: sessions.prepare(config, r), open_output), runner_on(FakeClock()),
+                        threaded=False)
         self.daemon = Daemon(config, self.events, worker, self.wall)
 
 
@@ -175,7 +175,6 @@ def test_a_missed_session_is_not_started_late() -> None:
 def test_a_scheduled_session_is_ignored_while_another_plays() -> None:
     h = Harness(entry(), MONDAY.replace(hour=22, minute=0))
     h.daemon.current = StartRequest("box", "ctl")
-    h.daemon.phase = "playing"
     h.daemon.tick(MONDAY.replace(hour=22, minute=30))
     assert h.daemon.current.session == "box" and h.outputs == []
 
@@ -217,13 +216,8 @@ def test_slower_in_the_daemon_recompiles_the_rest_as_prepare_compiled_it() -> No
         return FakeOutput(clock, blocksize=400), clock
 
     played = sessions.Sessions(config)  # the daemon's one builder: prepare and "slower" compile alike
-    live = LiveSession(played.builder, clock)
-
-    def slower(r: StartRequest, s: Session, t: Timeline) -> Callable[[Player], None]:
-        return live.slower(s, played.compiler(r, t), run_in=lambda work: work()).request
-
-    worker = Worker(events.append, played.prepare, open_output, FakeClock(), threaded=False, slower=slower,
-                    on_close=live.close)
+    live = LiveSession(played.builder, FakeClock(), threaded=False)
+    worker = Worker(events.append, Stage(played.prepare, open_output, played.compiler), Runner(live), threaded=False)
     holder.append(worker)
     worker.submit("play", request)
     prepared, ended = events[0], events[-1]

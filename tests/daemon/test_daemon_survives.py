@@ -16,16 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import full_listen_queue
+from tests.helpers import full_listen_queue, runner_on
 from voiceguide import backends
 from voiceguide.backends.fake import FakeClock, FakeSpeaker
 from voiceguide.daemon import isolated, sessions
 from voiceguide.daemon.clock import SystemWallClock
 from voiceguide.daemon.config import DaemonConfig, Speech
-from voiceguide.daemon.control import ControlServer, private_dir, request, socket_path
-from voiceguide.daemon.daemon import Daemon
+from voiceguide.daemon.core import Daemon
+from voiceguide.daemon.ctl_socket import ControlServer, private_dir, request, socket_path
 from voiceguide.daemon.events import Event, Shutdown, StartRequest
-from voiceguide.daemon.worker import Worker
+from voiceguide.daemon.worker import Stage, Worker
 from voiceguide.errors import DaemonError, SpeechError, VoiceguideError
 from voiceguide.seams import AudioOutput, Clip, Clock, SpeechParams
 
@@ -71,7 +71,7 @@ def daemon_with(runtime: Path) -> Iterator[functools.partial[Daemon]]:
 
     def start(prepare: Callable[[StartRequest], object]) -> Daemon:
         server.start(events.put)
-        worker = Worker(events.put, prepare, _no_output, FakeClock())  # type: ignore[arg-type]
+        worker = Worker(events.put, Stage(prepare, _no_output), runner_on(FakeClock()))  # type: ignore[arg-type]
         d = Daemon(DaemonConfig(), events, worker, SystemWallClock(), [])
         thread = threading.Thread(target=d.run, daemon=True)
         thread.start()

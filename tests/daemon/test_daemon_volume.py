@@ -15,8 +15,8 @@ import pytest
 from tests.daemon.test_daemon_core import NOON, RecordingWorker
 from voiceguide.daemon.clock import FakeWallClock
 from voiceguide.daemon.config import DaemonConfig
-from voiceguide.daemon.control import to_event
-from voiceguide.daemon.daemon import Daemon
+from voiceguide.daemon.core import Daemon
+from voiceguide.daemon.ctl_socket import to_event
 from voiceguide.daemon.events import Reply, SetVolume, Status
 from voiceguide.daemon.volume import GLIDE_SECONDS, Volume, VolumeOutput
 from voiceguide.seams import FillCallback

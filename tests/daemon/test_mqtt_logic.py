@@ -146,10 +146,10 @@ def test_state_messages_follow_status() -> None:
     assert idle["volume"] == "60" and idle["next_session"] == "Bedtime" and idle["next"].startswith("2026-12-07T22:00")
     assert idle["next"][16:] != ""  # with its offset
     playing = messages({"state": "playing", "session": "demo", "seconds": 62.0, "position": 12.4, "step": 3,
-                        "steps": 10, "player": "playing"}, CATALOG)
+                        "steps": 10}, CATALOG)
     assert playing["playing"] == "ON" and playing["time_left"] == "50" and playing["step"] == "3/10"
     assert playing["playing_session"] == "A one-minute pause"
-    assert messages({"state": "playing", "session": "demo", "player": "holding"}, CATALOG)["state"] == "holding"
+    assert messages({"state": "listening", "session": "demo"}, CATALOG)["state"] == "holding"
     assert messages({"state": "weird"}, CATALOG)["state"] == "idle"
 
 

@@ -188,10 +188,10 @@ def test_a_full_disk_leaves_the_old_file_and_no_partial_one(tmp_path: Path, ext:
 
 
 def test_run_checks_its_timeline_before_playing(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from voiceguide.live import session as live_session  # where run's play loop is called from
+    from voiceguide.live import runner as live_runner  # where run's play loop is called from
 
     played: list[object] = []
-    monkeypatch.setattr(live_session, "play", lambda *a, **k: played.append(a))
+    monkeypatch.setattr(live_runner, "play", lambda *a, **k: played.append(a))
     code, _, err = run("run", "demo", "--backend", "fake", "--timeline", str(tmp_path / "no" / "t.json"))
     assert code == 1
     assert err == f"voiceguide: cannot write timeline {tmp_path / 'no' / 't.json'}: the folder {tmp_path / 'no'} " \

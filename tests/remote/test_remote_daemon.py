@@ -13,8 +13,8 @@ from tests.daemon.test_daemon_core import NOON, RecordingWorker
 from voiceguide.daemon.clock import FakeWallClock
 from voiceguide.daemon.config import REMOTE_PORT, Remote
 from voiceguide.daemon.config_read import load_config, loads_config
-from voiceguide.daemon.control import to_event
-from voiceguide.daemon.daemon import Daemon
+from voiceguide.daemon.core import Daemon
+from voiceguide.daemon.ctl_socket import to_event
 from voiceguide.daemon.events import Control, Reload, Reply
 from voiceguide.errors import ConfigError
 from voiceguide.playback.control import Command

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from voiceguide.cli.main import main
 from voiceguide.daemon.config_read import load_config
-from voiceguide.daemon.control import ControlServer
+from voiceguide.daemon.ctl_socket import ControlServer
 from voiceguide.daemon.events import Event
 from voiceguide.remote.devices import remote_dir
 from voiceguide.remote.server import RemoteServer

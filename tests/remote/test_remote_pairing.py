@@ -17,11 +17,12 @@ from starlette.testclient import TestClient
 from tests.remote_helpers import CONFIG, FakeDaemon, make_remote, seed_journal
 from voiceguide.cli.main import main
 from voiceguide.daemon.config import Remote
-from voiceguide.remote.app import Context, create_app
 from voiceguide.remote.attempts import Attempts, client_key
+from voiceguide.remote.context import Context
 from voiceguide.remote.devices import CODE_TRIES, IDLE_DAYS, Devices
 from voiceguide.remote.guard import COOKIE
 from voiceguide.remote.link import Link
+from voiceguide.remote.site import create_app
 
 DAY = 86400.0
 

@@ -12,7 +12,7 @@ import pytest
 
 from voiceguide.cli.main import main
 from voiceguide.daemon.config_read import load_config, loads_config
-from voiceguide.daemon.control import ControlServer, request
+from voiceguide.daemon.ctl_socket import ControlServer, request
 from voiceguide.daemon.events import Event, Status
 from voiceguide.errors import ConfigError, DaemonError, ScriptError
 from voiceguide.script import parse

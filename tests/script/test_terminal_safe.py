@@ -18,7 +18,7 @@ from voiceguide.backends.fake import FakeSpeaker
 from voiceguide.cli import daemon as daemon_cli
 from voiceguide.cli.main import main
 from voiceguide.cli.view import SessionView
-from voiceguide.daemon import app, control
+from voiceguide.daemon import app, ctl_socket
 from voiceguide.engine.compile import compile_session
 from voiceguide.journal.db import Journal
 from voiceguide.playback.control import Snapshot, State
@@ -137,7 +137,7 @@ def test_journal_list_and_show_escape_what_was_kept(tmp_path: Path, capsys: pyte
 
 
 def test_ctl_status_is_escaped(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(control, "request", lambda message: {"ok": True, "state": "playing", "session": NASTY,
+    monkeypatch.setattr(ctl_socket, "request", lambda message: {"ok": True, "state": "playing", "session": NASTY,
                                                              "source": "ctl", "seconds": 60})
     assert main(["ctl", "status"]) == 0
     out = capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""Backends by name: plain dicts of factories, each importing its heavy library only when called."""
+"""Backends by name: registries of factories (``registry``), each importing its heavy library only when called."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from voiceguide.backends.registry import Backend, Registry
 from voiceguide.backends.system_clock import (
     SystemClock as _SystemClock,  # imported here so the submodule never shadows system_clock()
 )
@@ -130,16 +131,13 @@ def _sounddevice_output(device: str | None) -> AudioOutput:
     return SoundDeviceOutput(device)
 
 
-OUTPUTS: dict[str, Callable[[str | None], AudioOutput]] = {"sounddevice": _sounddevice_output}
+OUTPUTS: Registry[AudioOutput] = Registry("audio output", {"sounddevice": _sounddevice_output})
 """Audio outputs, given an optional device name. The fake output is built with its clock (see ``fake``)."""
 
 
 def output(name: str, device: str | None = None) -> AudioOutput:
     """The audio output called ``name`` for ``device``."""
-    try:
-        return OUTPUTS[name](device)
-    except KeyError:
-        raise BackendError(f"unknown audio output '{name}'; known: {', '.join(OUTPUTS)}") from None
+    return OUTPUTS.make(name, device)
 
 
 def _sounddevice_input(device: str | None) -> AudioInput:
@@ -148,16 +146,13 @@ def _sounddevice_input(device: str | None) -> AudioInput:
     return SoundDeviceInput(device)
 
 
-INPUTS: dict[str, Callable[[str | None], AudioInput]] = {"sounddevice": _sounddevice_input}
+INPUTS: Registry[AudioInput] = Registry("audio input", {"sounddevice": _sounddevice_input})
 """Microphones, given an optional device name. The fake input is built with its clock (see ``fake_input``)."""
 
 
 def audio_input(name: str = "sounddevice", device: str | None = None) -> AudioInput:
     """The microphone backend called ``name`` for ``device``."""
-    try:
-        return INPUTS[name](device)
-    except KeyError:
-        raise BackendError(f"unknown audio input '{name}'; known: {', '.join(INPUTS)}") from None
+    return INPUTS.make(name, device)
 
 
 def _sphinx(**config: Any) -> Recognizer:
@@ -219,34 +214,37 @@ def _fake_recognizer(**config: Any) -> Recognizer:
     return FakeRecognizer(**config)
 
 
-RECOGNIZERS: dict[str, Callable[..., Recognizer]] = {
-    "auto": _auto, "sphinx": _sphinx, "sphinx-sr": _sphinx_sr, "vosk": _vosk, "whisper": _whisper,
-    "faster-whisper": _faster_whisper, "fake": _fake_recognizer,
-}
+RECOGNIZERS: Registry[Recognizer] = Registry("recognizer", {
+    "auto": Backend(_auto, model_option="model", language_aware=True),
+    "sphinx": Backend(_sphinx, model_option="model_dir"),
+    "sphinx-sr": Backend(_sphinx_sr),
+    "vosk": Backend(_vosk, model_option="model_dir"),
+    "whisper": Backend(_whisper, model_option="model", language_aware=True),
+    "faster-whisper": Backend(_faster_whisper, model_option="model", language_aware=True),
+    "fake": Backend(_fake_recognizer),
+})
 """Speech recognizers, given their keyword config (e.g. ``model_dir``, ``model``); ``auto`` is the default:
-faster-whisper where its model is installed, pocketsphinx otherwise."""
+faster-whisper where its model is installed, pocketsphinx otherwise. Each says which setting a ``--model``
+goes to and whether it is told the session's language."""
 
 DEFAULT_RECOGNIZER = "auto"
 """The recognizer used unless one is named."""
 
-LANGUAGE_AWARE = frozenset({"auto", "faster-whisper", "whisper"})
+LANGUAGE_AWARE = frozenset(RECOGNIZERS.names("language_aware"))
 """Recognizers that are told the session's language."""
 
 
 def recognizer(name: str = DEFAULT_RECOGNIZER, **config: Any) -> Recognizer:
     """The recognizer called ``name`` built with ``config``; its model loads on first use, never from the network."""
+    entry = RECOGNIZERS.get_backend(name)
     try:
-        factory = RECOGNIZERS[name]
-    except KeyError:
-        raise BackendError(f"unknown recognizer '{name}'; known: {', '.join(RECOGNIZERS)}") from None
-    try:
-        return factory(**config)
+        return entry(**config)
     except TypeError as exc:
         raise BackendError(f"bad settings for recognizer '{name}': {exc}") from exc
 
 
-MODEL_OPTION: dict[str, str] = {"auto": "model", "sphinx": "model_dir", "vosk": "model_dir", "whisper": "model",
-                                "faster-whisper": "model"}
+MODEL_OPTION: dict[str, str] = {name: entry.model_option for name, entry in RECOGNIZERS.items()
+                                if entry.model_option is not None}
 """Which setting of each recognizer a ``--model`` value goes to (a folder, or a Whisper name or path)."""
 
 
@@ -258,7 +256,7 @@ def recognizer_config(name: str = DEFAULT_RECOGNIZER, model: str | None = None,
         if name not in MODEL_OPTION:
             raise BackendError(f"the '{name}' recognizer takes no model; --model is for {', '.join(MODEL_OPTION)}")
         config[MODEL_OPTION[name]] = model
-    if language and name in LANGUAGE_AWARE:
+    if language and name in RECOGNIZERS and RECOGNIZERS[name].language_aware:
         config["language"] = language
     return config
 

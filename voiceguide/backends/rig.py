@@ -7,10 +7,9 @@ a fake output driven by a fake clock, so a session plays in a moment, with no ke
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from voiceguide.errors import BackendError
+from voiceguide.backends.registry import Registry
 from voiceguide.seams import AudioOutput, Clock
 
 
@@ -48,14 +47,10 @@ def _fake(device: str | None) -> Rig:
     return Rig(FakeOutput(clock, record=False), clock, real_time=False)
 
 
-RIGS: dict[str, Callable[[str | None], Rig]] = {"sounddevice": _sounddevice, "fake": _fake}
+RIGS: Registry[Rig] = Registry("audio rig", {"sounddevice": _sounddevice, "fake": _fake})
 """Rigs by name, given an optional output device name."""
 
 
 def open_rig(name: str = "sounddevice", device: str | None = None) -> Rig:
     """The rig called ``name`` for output ``device``, checked: ``AudioUnavailable`` if it is not there (yet)."""
-    try:
-        factory = RIGS[name]
-    except KeyError:
-        raise BackendError(f"unknown audio rig '{name}'; known: {', '.join(RIGS)}") from None
-    return factory(device)
+    return RIGS.make(name, device)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from voiceguide import places
 from voiceguide.seams import Clip, Speaker, SpeechParams, Voice
 
 log = logging.getLogger(__name__)
@@ -57,18 +55,12 @@ class CachedSpeaker:
                 log.warning("discarding unreadable cached speech %s: %s", path.name, exc)
         clip = self.inner.synthesize(text, params)
         self.misses += 1
-        tmp: str | None = None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".wav")
-            os.close(fd)
-            soundfile.write(tmp, clip.samples, clip.sample_rate, subtype="FLOAT", format="WAV")
-            os.replace(tmp, path)
+            with places.replacing(path) as tmp:
+                soundfile.write(tmp, clip.samples, clip.sample_rate, subtype="FLOAT", format="WAV")
         except (OSError, RuntimeError) as exc:  # a read-only or full cache still lets the session play
             log.warning("could not cache speech in %s: %s", self.folder, exc)
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
         return clip
 
     def voices(self) -> list[Voice]:

@@ -22,6 +22,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from voiceguide import places
 from voiceguide.errors import RecognizerError
 
 log = logging.getLogger(__name__)
@@ -81,9 +82,7 @@ _lock = threading.Lock()
 
 def models_dir() -> Path:
     """Where joined models are kept: ``user_data_dir("voiceguide")/models``."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("voiceguide")) / "models"
+    return places.data_dir() / "models"
 
 
 def _package_dir(import_name: str) -> Path | None:

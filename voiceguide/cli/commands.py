@@ -16,7 +16,7 @@ from rich.text import Text
 
 from voiceguide import backends
 from voiceguide.cli import outputs
-from voiceguide.cli.options import SessionOptions, session_options
+from voiceguide.cli.arguments import SessionOptions, session_options
 from voiceguide.cli.view import clock_text
 from voiceguide.engine import lint
 from voiceguide.engine.builder import SessionBuilder, estimate_minutes, load_session

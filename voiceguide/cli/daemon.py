@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from voiceguide.daemon.messages import CtlReply
+
 log = logging.getLogger(__name__)
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -59,51 +61,49 @@ def cmd_daemon(args: argparse.Namespace) -> int:
 def cmd_ctl(args: argparse.Namespace) -> int:
     import json
 
-    from voiceguide.daemon.control import request
+    from voiceguide.daemon.ctl_socket import request
+    from voiceguide.daemon.messages import CtlReply, CtlRequest
     from voiceguide.errors import VoiceguideError
     from voiceguide.safe_text import terminal_safe
 
-    message: dict[str, object] = {"command": args.action}
+    message = CtlRequest(args.action)
     if args.action == "start":
         if not args.session:
             raise VoiceguideError("ctl start needs a SESSION (see 'voiceguide list')")
-        message["session"] = args.session
-        if args.minutes is not None:
-            message["minutes"] = args.minutes
+        message = CtlRequest("start", args.session, args.minutes)
     if args.action == "volume":
         try:
-            message["level"] = float(args.session)
+            message = CtlRequest("volume", level=float(args.session))
         except (TypeError, ValueError) as exc:
             raise VoiceguideError("ctl volume needs a LEVEL from 0 to 1, e.g. 'voiceguide ctl volume 0.6'") from exc
-    reply = request(message)
+    raw = request(message.to_dict())
+    reply = CtlReply.from_dict(raw)
     if args.json:
-        print(json.dumps(reply))
+        print(json.dumps(raw))
     else:
-        print(terminal_safe(describe_reply(args.action, reply)), file=sys.stdout if reply.get("ok") else sys.stderr)
-    return 0 if reply.get("ok") else 1
+        print(terminal_safe(describe_reply(args.action, reply)), file=sys.stdout if reply.ok else sys.stderr)
+    return 0 if reply.ok else 1
 
 
-def describe_reply(action: str, reply: dict[str, object]) -> str:
+def describe_reply(action: str, reply: CtlReply) -> str:
     """One line for a person."""
-    if not reply.get("ok"):
-        return f"voiceguide: {reply.get('error', 'the daemon refused')}"
+    if not reply.ok:
+        return f"voiceguide: {reply.error or 'the daemon refused'}"
     if action == "start":
-        return f"playing {reply.get('session')} ({reply.get('seconds')} s)"
+        return f"playing {reply.session} ({reply.seconds} s)"
     if action == "status":
-        state = str(reply.get("state"))
-        line = state
-        if "session" in reply:
-            position = f" at {reply['position']} of {reply.get('seconds')} s" if "position" in reply else ""
-            line = f"{state}: {reply['session']} (from {reply.get('source')}){position}"
-        upcoming = reply.get("next")
-        if isinstance(upcoming, dict):
-            line += f"; next scheduled: {upcoming.get('session')} at {upcoming.get('at')}"
+        line = str(reply.state)
+        if reply.session is not None:
+            position = f" at {reply.position} of {reply.seconds} s" if reply.position is not None else ""
+            line = f"{reply.state}: {reply.session} (from {reply.source}){position}"
+        if reply.next is not None:
+            line += f"; next scheduled: {reply.next.session} at {reply.next.at}"
         return line
     if action == "volume":
-        return f"volume {reply.get('volume')}"
+        return f"volume {reply.volume}"
     if action == "reload":
-        return f"reloaded: {reply.get('schedule')} scheduled session(s)"
-    return f"{reply.get('state')}: {reply.get('session')}"
+        return f"reloaded: {reply.schedule} scheduled session(s)"
+    return f"{reply.state}: {reply.session}"
 
 
 def cmd_service(args: argparse.Namespace) -> int:

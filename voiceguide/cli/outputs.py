@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from voiceguide import places
 from voiceguide.engine.mix import Mixer
 from voiceguide.engine.timeline import Timeline
 from voiceguide.errors import OutputError
@@ -103,34 +103,26 @@ def check_writable(path: str, what: str = "", protect: tuple[Path, ...] = ()) ->
 
 @contextlib.contextmanager
 def replacing(target: Path) -> Iterator[str]:
-    """A temporary file next to ``target``, renamed onto it if the block succeeds and removed if not.
+    """A temporary file next to ``target``, renamed onto it if the block succeeds and removed if not
+    (:func:`voiceguide.places.replacing`), with the mode of the file it replaces, or the umask's for a new one.
 
     Only the temporary file this creates is ever removed; an existing ``target`` is left alone until
     the new one is complete.
     """
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        with places.replacing(target, _mode_for(target)) as tmp:
+            yield tmp
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    os.close(fd)
-    done = False
-    try:
-        yield tmp
-        if target.exists():  # keep the mode of the file being replaced; a new one gets the umask's
-            with contextlib.suppress(OSError):
-                os.chmod(tmp, target.stat().st_mode & 0o7777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-        done = True
-    except OSError as exc:
-        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    finally:
-        if not done:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+
+
+def _mode_for(target: Path) -> int:
+    """The mode a written ``target`` gets: that of the file being replaced; a new one gets the umask's."""
+    with contextlib.suppress(OSError):
+        return target.stat().st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def write_sound(timeline: Timeline, target: Path, fmt: SoundFormat,

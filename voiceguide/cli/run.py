@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import logging
 import queue
 import signal
@@ -17,8 +18,8 @@ from rich.console import Console
 from voiceguide import backends
 from voiceguide.backends.rig import Rig, open_rig
 from voiceguide.cli import outputs
+from voiceguide.cli.arguments import RunOptions, SessionOptions, run_options, session_options
 from voiceguide.cli.commands import builder, load, write_timeline
-from voiceguide.cli.options import RunOptions, SessionOptions, run_options, session_options
 from voiceguide.cli.view import SessionView, clock_text
 from voiceguide.engine.ahead import Ahead
 from voiceguide.engine.builder import SessionBuilder
@@ -26,6 +27,8 @@ from voiceguide.engine.options import ListeningOptions
 from voiceguide.errors import AudioError, OutputLost, VoiceguideError
 from voiceguide.listen.gate import SpeakingGate
 from voiceguide.listen.shared_input import SharedInput
+from voiceguide.live.events import RunEvent, Slowed
+from voiceguide.live.runner import Runner
 from voiceguide.live.session import HeldListener, LiveSession
 from voiceguide.playback.control import Command, TimelineSource
 from voiceguide.safe_text import terminal_safe
@@ -56,11 +59,13 @@ def _play(options: SessionOptions, run: RunOptions, session: Session, build: Ses
     from voiceguide.cli.keys import KeyReader
 
     console = Console(highlight=False, soft_wrap=True)
-    controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
     listening = run.listening
     microphone = _microphone(listening)
     live = LiveSession(build, rig.clock, microphone, journal=lambda: _journal(listening),
                        recognizer=lambda language: _recognizer(listening, language), notify=console.print)
+    runner = Runner(live, functools.partial(_tell, console))
+    runner.begin()
+    controls = runner.controls
     try:
         listens = _listens(rig, listening, session, live, console)
         voice_on = listens and listening.voice_commands
@@ -69,31 +74,30 @@ def _play(options: SessionOptions, run: RunOptions, session: Session, build: Ses
         ahead = Ahead(session, build.speaker(session), options.shaping.sample_rate, listening=listens)
         first, _ = ahead.wait_ready()
         source: TimelineSource = ahead if rig.real_time else ahead.result()  # a fake clock outruns any compile
-        slower = live.slower(session, ahead.compile, ready=ahead.result, say=console.print)
-        listener = live.listener(session, controls) if listens else None  # held: no cold start at a question
+        runner.slow_with(session, ahead.compile, ready=ahead.result)
+        listener = runner.listen(session) if listens else None  # held: no cold start at a question
         voice = _voice_commands(listening, listener, controls, live.gate, console, microphone)
         lost: OutputLost | None = None
         try:
             with KeyReader(controls) if rig.real_time else _null(), SessionView(first, console) as view, voice, \
-                    live.holding(listener), _stop_on_signals(controls):
+                    _released(runner), _stop_on_signals(controls):
                 try:
-                    result = live.play(source, rig.output, controls, view.update, listener, slower)
+                    result = runner.play(source, rig.output, on_tick=view.update)
                 except OutputLost as exc:  # keep what played: the answers so far and the timeline, then exit 2
                     lost, result = exc, exc.result
         except AudioError:  # the microphone shares the server that went away: closing it may fail too
             if lost is None:
                 raise
             log.debug("closing the microphone after the output went away failed", exc_info=True)
-        if listener is not None:
-            if not listener.close(timeout=60):  # the microphone was let go already; the words may be coming
-                console.print("Some answers are not transcribed yet; 'voiceguide journal retranscribe' can finish "
-                              "them.")
-            if listener.entries:
-                kept = len(listener.entries)
-                console.print(f"{kept} answer{'s' if kept != 1 else ''} kept in your journal ('voiceguide journal "
-                              "list').")
+        kept = len(runner.entries)
+        if not runner.finish(timeout=60):  # the microphone was let go already; the words may be coming
+            console.print("Some answers are not transcribed yet; 'voiceguide journal retranscribe' can finish "
+                          "them.")
+        if kept:
+            console.print(f"{kept} answer{'s' if kept != 1 else ''} kept in your journal ('voiceguide journal "
+                          "list').")
     finally:
-        live.close()
+        runner.close()
     if ahead.error is not None:
         raise ahead.error
     if run.timeline:
@@ -105,6 +109,21 @@ def _play(options: SessionOptions, run: RunOptions, session: Session, build: Ses
     console.print(terminal_safe(f"{session.title}: {word} after {clock_text(played)}. Take your time before you "
                                 "move on."), markup=False)
     return 0
+
+
+def _tell(console: Console, event: RunEvent) -> None:
+    """What the runner has to tell the person at the terminal ("slower" says what it did)."""
+    if isinstance(event, Slowed):
+        console.print(event.text)
+
+
+@contextlib.contextmanager
+def _released(runner: Runner) -> Iterator[None]:
+    """Let go of the runner's microphone when the block ends (the answers' words may still be coming)."""
+    try:
+        yield None
+    finally:
+        runner.release()
 
 
 @contextlib.contextmanager

@@ -13,7 +13,8 @@ from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.text import Text
 
-from voiceguide.engine.timeline import Event, Timeline
+from voiceguide.engine.timeline import Event, EventKind, Timeline
+from voiceguide.live.events import RunState
 from voiceguide.playback.control import Snapshot, State
 from voiceguide.safe_text import terminal_safe
 
@@ -37,9 +38,9 @@ class SessionView:
 
     def _index(self, timeline: Timeline) -> None:
         self.timeline = timeline
-        self._phases = [e for e in timeline.events if e.kind == "phase"]
+        self._phases = [e for e in timeline.events if e.kind == EventKind.PHASE]
         self._phase_starts = [e.start for e in self._phases]
-        self._captions = [e for e in timeline.events if e.kind == "speech" and e.phase is None]
+        self._captions = [e for e in timeline.events if e.kind == EventKind.SPEECH and e.phase is None]
         self._caption_starts = [e.start for e in self._captions]
 
     def _current(self, items: list[Event], starts: list[int], position: int) -> Event | None:
@@ -48,7 +49,7 @@ class SessionView:
 
     def step_of(self, position: int) -> int:
         """1-based step number playing at ``position``."""
-        return max(1, bisect.bisect_right(self.timeline.step_starts, position))
+        return self.timeline.step_at(position)
 
     def render(self, snap: Snapshot) -> Group:
         """The view for one moment."""
@@ -58,8 +59,9 @@ class SessionView:
         header = Text.assemble((terminal_safe(self.timeline.title), "bold"), "   ",
                                (f"step {self.step_of(pos)} of {len(self.timeline.step_starts)}", "dim"),
                                "   ", (f"{clock_text(left)} left", "cyan"))
-        if snap.state in (State.PAUSED, State.PAUSING):
-            header.append("   paused", style="yellow")
+        doing = RunState.of(snap.state)  # read from the player, as ctl status and the remote page read it
+        if doing in (RunState.PAUSED, RunState.LISTENING):
+            header.append(f"   {doing.value}", style="yellow")
         parts: list[Text | ProgressBar] = [header]
         caption = self._current(self._captions, self._caption_starts, pos)
         if caption is not None and caption.text:

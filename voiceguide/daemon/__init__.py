@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from voiceguide.daemon.config import DaemonConfig
     from voiceguide.daemon.config_read import load_config, loads_config
-    from voiceguide.daemon.daemon import Daemon
+    from voiceguide.daemon.core import Daemon
 
-_LAZY = {"Daemon": "daemon", "DaemonConfig": "config", "load_config": "config_read", "loads_config": "config_read"}
+_LAZY = {"Daemon": "core", "DaemonConfig": "config", "load_config": "config_read", "loads_config": "config_read"}
 """Each public name and the module (in this package) that defines it."""
 
 __all__ = ["Daemon", "DaemonConfig", "load_config", "loads_config"]

@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import queue
 import signal
-from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
 from voiceguide import backends
 from voiceguide.backends.rig import open_rig
-from voiceguide.daemon.answers import Answers, live_session
 from voiceguide.daemon.clock import SystemWallClock
 from voiceguide.daemon.config import DaemonConfig, default_journal
 from voiceguide.daemon.config_read import load_config
-from voiceguide.daemon.control import ControlServer
-from voiceguide.daemon.daemon import Daemon
+from voiceguide.daemon.core import Daemon
+from voiceguide.daemon.ctl_socket import ControlServer
 from voiceguide.daemon.events import Event, Shutdown, StartRequest, Trigger
+from voiceguide.daemon.listening import Answers, live_session
 from voiceguide.daemon.sessions import Sessions
 from voiceguide.daemon.volume import VOLUME_FILE, Volume, VolumeOutput
 from voiceguide.daemon.wake import WakeTrigger
-from voiceguide.daemon.worker import Worker, refresh_portaudio
-from voiceguide.engine.timeline import Timeline
+from voiceguide.daemon.worker import Stage, Worker, refresh_portaudio
 from voiceguide.listen.shared_input import SharedInput
-from voiceguide.playback.player import Player
-from voiceguide.script.model import Session
+from voiceguide.live.events import RunEvent, Slowed
+from voiceguide.live.runner import Runner
 from voiceguide.seams import AudioOutput, Clock
 
 log = logging.getLogger(__name__)
@@ -83,21 +80,18 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
         rig = open_rig("sounddevice", config.audio.output)  # checked: AudioUnavailable until it is there
         return VolumeOutput(rig.output, volume), rig.clock
 
-    def slower(request: StartRequest, session: Session, timeline: Timeline) -> Callable[[Player], None]:
-        say = functools.partial(_said, request)
-        return live.slower(session, sessions.compiler(request, timeline), say=say).request
-
-    worker = Worker(events.put, lambda r: sessions.prepare(r, answers.listening), output, clock, refresh=refresh,
-                    slower=slower, on_tick=live.tick, listen=answers.listener, on_close=live.close)
+    stage = Stage(lambda r: sessions.prepare(r, answers.listening), output, sessions.compiler)
+    worker = Worker(events.put, stage, Runner(live, _said), refresh=refresh)
     daemon = Daemon(config, events, worker, SystemWallClock(), triggers)
     daemon.volume = volume
     holder.append(daemon)
     return daemon
 
 
-def _said(request: StartRequest, text: str) -> None:
+def _said(event: RunEvent) -> None:
     """What "slower" tells the person, in the log (the daemon has no screen)."""
-    log.info("%s: %s", request.session, text)
+    if isinstance(event, Slowed):
+        log.info("%s", event.text)
 
 
 def serve(config_file: Path | None = None) -> int:

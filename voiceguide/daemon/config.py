@@ -10,10 +10,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import platformdirs
-
+from voiceguide import places
 from voiceguide.daemon.mqtt.settings import MqttSettings
-from voiceguide.script.library import APP
 
 CONFIG_NAME = "config.toml"
 """The file name inside the user config directory."""
@@ -30,12 +28,12 @@ stop, pause/resume, or nothing."""
 
 def config_path() -> Path:
     """``~/.config/voiceguide/config.toml`` on Linux."""
-    return Path(platformdirs.user_config_dir(APP)) / CONFIG_NAME
+    return places.config_dir() / CONFIG_NAME
 
 
 def default_journal() -> Path:
     """``~/.local/share/voiceguide`` on Linux: where ``voiceguide journal`` finds its database."""
-    return Path(platformdirs.user_data_dir(APP))
+    return places.data_dir()
 
 
 @dataclass(frozen=True)

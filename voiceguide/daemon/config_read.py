@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from voiceguide import safe_read
+from voiceguide.bounds import MINUTES, SAMPLE_RATES
 from voiceguide.daemon.config import (
     ACTIONS,
     Audio,
@@ -31,7 +32,6 @@ from voiceguide.script.checks import NESTED_TOO_DEEPLY, Checker, describe, too_d
 TABLES = {"audio", "speech", "journal", "ramp", "quiet_hours", "schedule", "button", "wake", "remote", "mqtt"}
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_WORDS = {"daily": range(7), "every day": range(7), "weekdays": range(5), "weekends": range(5, 7)}
-MINUTES_RANGE = (1.0, 24 * 60.0)
 
 
 def load_config(path: Path | None = None) -> DaemonConfig:
@@ -96,7 +96,8 @@ def _audio(check: Checker, t: dict[str, Any]) -> Audio:
     check.unknown("[audio]", set(t), {"output", "input", "sample_rate"})
     rate = Audio().sample_rate
     if "sample_rate" in t:
-        rate = int(check.number("[audio]", "sample_rate", t["sample_rate"], 8000, 192000, integer=True) or rate)
+        rate = int(check.number("[audio]", "sample_rate", t["sample_rate"], SAMPLE_RATES.low,
+                                 SAMPLE_RATES.high, integer=True) or rate)
     return Audio(_optional_text(check, "[audio]", t, "output"), _optional_text(check, "[audio]", t, "input"), rate)
 
 
@@ -177,7 +178,7 @@ def read_days(check: Checker, where: str, value: object) -> frozenset[int] | Non
 def _minutes(check: Checker, where: str, t: dict[str, Any], default: float | None = None) -> float | None:
     if "minutes" not in t:
         return default
-    return check.number(where, "minutes", t["minutes"], *MINUTES_RANGE)
+    return check.number(where, "minutes", t["minutes"], MINUTES.low, MINUTES.high, allow_low=not MINUTES.above_low)
 
 
 def _quiet(check: Checker, t: object) -> QuietHours | None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import tempfile
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
 
+from voiceguide import places
+from voiceguide.bounds import LEVEL
 from voiceguide.errors import InputFileError
 from voiceguide.safe_read import read_text
 from voiceguide.seams import AudioOutput, FillCallback, Samples
@@ -53,8 +53,8 @@ class Volume:
             level = float(text.strip())
         except ValueError:
             level = math.nan
-        if not 0.0 <= level <= 1.0:
-            log.info("the kept volume in %s is not a level from 0 to 1; starting at full volume", path)
+        if level not in LEVEL:
+            log.info("the kept volume in %s is not a level %s; starting at full volume", path, LEVEL)
             return cls(1.0, path)
         return cls(level, path)
 
@@ -67,15 +67,7 @@ class Volume:
 
     def _save(self, path: Path) -> None:
         try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            handle, tmp = tempfile.mkstemp(prefix=".volume-", dir=path.parent)  # mode 0600
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as out:
-                    out.write(f"{self.level:.3f}\n")
-                os.replace(tmp, path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            places.write_private(path, f"{self.level:.3f}\n")
         except OSError as exc:  # the level still applies now; it is only not kept for the next start
             log.warning("the volume could not be kept in %s: %s", path, exc)
 

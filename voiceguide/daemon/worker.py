@@ -1,8 +1,9 @@
 """The session worker: one thread that prepares and plays one session at a time, and renders ahead.
 
-It blocks on its job queue while idle. A session is compiled (speech from the cache), then played with
-:func:`voiceguide.playback.loop.play` and a control queue the daemon feeds (stop, pause, resume, and the voice
-commands skip, repeat and slower). An audio server
+It blocks on its job queue while idle. A session is compiled (speech from the cache), then played by the
+daemon's :class:`~voiceguide.live.runner.Runner` (the one ``voiceguide run`` plays with), which takes the
+daemon's commands (stop, pause, resume, and the voice commands skip, repeat and slower) and tells its state
+from the player. An audio server
 that is not up yet (at boot) is retried with backoff, re-scanning PortAudio's devices each time. An output
 lost in the middle of a session ends that session; the worker then waits for the output to come back the
 same way (while idle, until a new job comes), so the daemon itself stays up.
@@ -15,15 +16,16 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from typing import Literal, Protocol
+from dataclasses import dataclass
+from typing import Literal
 
 from voiceguide.daemon.events import Ended, Event, Prepared, StartRequest
 from voiceguide.daemon.ramp import RampedOutput
 from voiceguide.engine.timeline import Timeline
 from voiceguide.errors import AudioUnavailable, OutputLost, VoiceguideError
-from voiceguide.playback.control import Command, Snapshot
-from voiceguide.playback.loop import PlayResult, play
-from voiceguide.playback.player import Player
+from voiceguide.live.events import RunState
+from voiceguide.live.runner import Runner
+from voiceguide.playback.control import Command, PlayResult, Snapshot
 from voiceguide.script.model import Session
 from voiceguide.seams import AudioOutput, Clock
 
@@ -38,22 +40,21 @@ RETRY_GIVE_UP = 300.0
 
 Prepare = Callable[[StartRequest], tuple[Session, Timeline]]
 OpenOutput = Callable[[StartRequest], tuple[AudioOutput, Clock]]
-MakeSlower = Callable[[StartRequest, Session, Timeline], Callable[[Player], None]]
-"""Given the request and its prepared session and timeline, what acts on "slower" (see ``slowing``)."""
+Compiler = Callable[[StartRequest, Timeline], Callable[[Session], Timeline]]
+"""Given the request and its prepared timeline, how the rest is compiled again on "slower" (see ``slowing``)."""
 
 
-class AnswerListener(Protocol):
-    """Captures the answers at a session's listen windows (``voiceguide.listen.answers.SessionListener``)."""
+@dataclass(frozen=True)
+class Stage:
+    """What the daemon sets up for each session it plays: the rest is the runner's."""
 
-    def on_hold(self, step: int, over: threading.Event) -> None:
-        """The player holds at the listen window of ``step``: capture, then release it (unless ``over``)."""
+    prepare: Prepare
+    """Compiles the requested session (speech from the cache)."""
+    open_output: OpenOutput
+    """Opens the output and its clock (``AudioUnavailable`` while the sound server is not there)."""
+    compiler: Compiler | None = None
+    """How "slower" compiles the rest again (None: "slower" is not acted on)."""
 
-    def close(self, timeout: float = 30.0) -> bool:
-        """Finish the transcriptions still queued; True if all were done."""
-
-
-MakeListener = Callable[[StartRequest, Session, "queue.SimpleQueue[Command]"], AnswerListener | None]
-"""Given the request, its session and the player's control queue, what captures its answers (None: nothing)."""
 
 TRANSCRIBE_WAIT = 120.0
 """Seconds the worker waits, after a session, for its answers' words before it takes the next job."""
@@ -84,9 +85,9 @@ def refresh_portaudio() -> None:
         log.debug("could not re-initialise PortAudio: %s", exc)
 
 
-def _finish(request: StartRequest, listener: AnswerListener | None) -> None:
+def _finish(request: StartRequest, runner: Runner) -> None:
     """Wait (a while) for the words of the session's answers."""
-    if listener is not None and not listener.close(timeout=TRANSCRIBE_WAIT):
+    if not runner.finish(timeout=TRANSCRIBE_WAIT):
         log.warning("%s: some answers are not transcribed yet; 'voiceguide journal retranscribe' can finish them",
                     request.session)
 
@@ -95,63 +96,63 @@ class Worker:
     """Prepares and plays sessions on one thread; the daemon talks to it through :meth:`submit` and
     :meth:`command` and hears back through ``post`` (:class:`Prepared`, :class:`Ended`)."""
 
-    def __init__(self, post: Callable[[Event], None], prepare: Prepare, open_output: OpenOutput,
-                 wait_clock: Clock, *, threaded: bool = True, refresh: Callable[[], None] = refresh_portaudio,
-                 retry: Callable[[], Iterator[float]] = backoff, slower: MakeSlower | None = None,
-                 on_tick: Callable[[Snapshot], None] | None = None, listen: MakeListener | None = None,
-                 on_close: Callable[[], None] | None = None) -> None:
-        """``slower``: how "slower" is acted on (None: it is not); ``on_tick``: called with each player
-        snapshot, a few times a second while a session plays (the speaking gate of voice commands);
-        ``listen``: what captures answers when the timeline was compiled with listen windows;
-        ``on_close``: what to release once the last job is done (the daemon's session builder)."""
+    def __init__(self, post: Callable[[Event], None], stage: Stage, runner: Runner, *, threaded: bool = True,
+                 refresh: Callable[[], None] = refresh_portaudio,
+                 retry: Callable[[], Iterator[float]] = backoff) -> None:
+        """``stage``: how a session is prepared and its output opened; ``runner``: what plays it (its live
+        session's clock also times the waits for an output; it is closed after the last job)."""
         self._post = post
-        self._prepare = prepare
-        self._open_output = open_output
-        self._wait_clock = wait_clock
+        self._stage = stage
+        self.runner = runner
+        self._wait_clock = runner.live.clock
         self._refresh = refresh
         self._retry = retry
-        self._slower = slower
-        self._on_tick = on_tick
-        self._listen = listen
-        self._on_close = on_close
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
-        self._controls: queue.SimpleQueue[Command] | None = None
-        self._cancel = threading.Event()
         self._news = threading.Event()
         """Set when a job is queued or the worker is closed: ends a wait for a lost output."""
         self._lost: StartRequest | None = None
         """The session whose output went away, while the output has not come back."""
-        self.snapshot: Snapshot | None = None
-        """The player's last reported position and state (None while not playing)."""
-        self.sample_rate = 0
+        self._released = False
         self._thread: threading.Thread | None = None
         if threaded:
             self._thread = threading.Thread(target=self._loop, name="voiceguide-session", daemon=True)
             self._thread.start()
 
+    @property
+    def state(self) -> RunState:
+        """What the session under way is doing (read from its player)."""
+        return self.runner.state
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The player's position, state and timeline (None while not playing)."""
+        return self.runner.snapshot()
+
+    @property
+    def sample_rate(self) -> int:
+        """The sample rate of the session playing (0 while none plays)."""
+        snapshot = self.runner.snapshot()
+        return snapshot.timeline.sample_rate if snapshot is not None else 0
+
     # --- the daemon's side ---------------------------------------------------------------------
     def submit(self, kind: Literal["play", "prepare"], request: StartRequest) -> None:
         """Queue a job; without a thread (tests), run it now."""
         if kind == "play":
-            self._cancel.clear()
-            self._controls = queue.SimpleQueue()
+            self.runner.begin()
         if self._thread is None:
             self._do((kind, request))
         else:
             self._jobs.put((kind, request))
             self._news.set()
 
-    def command(self, command: Command) -> None:
-        """Pass a command to the session being played; a stop also cancels one still being prepared."""
-        if command is Command.STOP:
-            self._cancel.set()
-        controls = self._controls
-        if controls is not None:
-            controls.put(command)
+    def command(self, command: Command) -> RunState:
+        """Pass a command to the session being played (a stop also cancels one still being prepared); the
+        state it led to."""
+        return self.runner.command(command)
 
     def close(self, timeout: float = 0.0) -> None:
         """Ask the thread to finish after its job; wait up to ``timeout`` seconds for it."""
-        self._cancel.set()
+        self.runner.cancelled.set()
         self._jobs.put(None)
         self._news.set()
         if self._thread is None:
@@ -174,16 +175,16 @@ class Worker:
 
     def _closed(self) -> None:
         """Release what the jobs used (once), after the last of them."""
-        on_close, self._on_close = self._on_close, None
-        if on_close is not None:
-            on_close()
+        if not self._released:
+            self._released = True
+            self.runner.close()
 
     def _do(self, job: Job) -> None:
         assert job is not None
         kind, request = job
         try:
             if kind == "prepare":
-                _, timeline = self._prepare(request)
+                _, timeline = self._stage.prepare(request)
                 log.info("prepared %s ahead (%.0f s)", request.session, timeline.seconds)
             else:
                 self._play(request)
@@ -197,51 +198,63 @@ class Worker:
                 self._post(Ended(request, error=f"unexpected {type(exc).__name__}: {exc}"))
 
     def _play(self, request: StartRequest) -> None:
-        controls = self._controls if self._controls is not None else queue.SimpleQueue()
-        session, timeline = self._prepare(request)
-        if self._cancel.is_set():
+        runner = self.runner
+        try:
+            session, timeline = self._stage.prepare(request)
+        except BaseException:
+            runner.end()
+            raise
+        if runner.cancelled.is_set():
+            runner.end()
             self._post(Ended(request, stopped_early=True))
             return
-        self.sample_rate = timeline.sample_rate
         self._post(Prepared(request, timeline.seconds))
-        on_slower = self._slower(request, session, timeline) if self._slower is not None else None
-        listener = self._listen(request, session, controls) if self._listen is not None and timeline.gates else None
-        if timeline.gates and listener is None:
-            log.warning("%s: not listening; each question is followed at once by the rest", request.session)
+        if self._stage.compiler is not None:
+            runner.slow_with(session, self._stage.compiler(request, timeline))
+        if timeline.gates:
+            self._listen(request, session)
         try:
-            result = self._play_retrying(request, timeline, controls, on_slower,
-                                         listener.on_hold if listener is not None else None)
+            result = self._play_retrying(request, timeline)
         except OutputLost as exc:  # the session ends here; the daemon goes on and waits for the output
-            self.snapshot = None
             self._lost = request
             log.error("%s: %s", request.session, exc)
+            runner.release()
             self._post(Ended(request, True, exc.result.frames / timeline.sample_rate,
                              error="the sound output went away"))
-            _finish(request, listener)
+            _finish(request, runner)
             return
         except BaseException:
-            self.snapshot = None
-            _finish(request, listener)
+            _finish(request, runner)
             raise
-        self.snapshot = None
+        runner.release()  # the session has ended for the daemon; the words may still be coming
         if result is None:
             self._post(Ended(request, stopped_early=True))
         else:
             self._post(Ended(request, result.stopped_early, result.frames / timeline.sample_rate))
-        _finish(request, listener)  # the session has ended for the daemon; the words may still be coming
+        _finish(request, runner)
 
-    def _play_retrying(self, request: StartRequest, timeline: Timeline, controls: queue.SimpleQueue[Command],
-                       on_slower: Callable[[Player], None] | None,
-                       on_hold: Callable[[int, threading.Event], None] | None) -> PlayResult | None:
+    def _listen(self, request: StartRequest, session: Session) -> None:
+        """Take the answers of ``session`` (said in the log if they cannot be: the questions then pass)."""
+        if self.runner.live.microphone is None:
+            log.warning("%s: not listening; each question is followed at once by the rest", request.session)
+            return
+        try:
+            self.runner.listen(session)
+        except VoiceguideError as exc:
+            log.error("%s: cannot take answers: %s", request.session, exc)
+            log.warning("%s: not listening; each question is followed at once by the rest", request.session)
+            return
+        log.info("%s: answers go to the journal %s", request.session, self.runner.live.journal.path)
+
+    def _play_retrying(self, request: StartRequest, timeline: Timeline) -> PlayResult | None:
         delays = self._retry()
         while True:
             try:
-                output, clock = self._open_output(request)
+                output, clock = self._stage.open_output(request)
                 if request.ramp is not None and request.ramp.seconds > 0:
                     output = RampedOutput(output, request.ramp)
                 self._lost = None
-                return play(timeline, output, clock, controls, on_tick=self._tick, on_hold=on_hold,
-                            on_slower=on_slower)
+                return self.runner.play(timeline, output, clock)
             except OutputLost:
                 raise
             except AudioUnavailable as exc:
@@ -249,7 +262,7 @@ class Worker:
                 if delay is None:
                     raise
                 log.warning("audio output not ready, trying again in %g s: %s", delay, str(exc).split(". ")[0])
-                if self._wait_clock.wait(self._cancel, delay):
+                if self._wait_clock.wait(self.runner.cancelled, delay):
                     return None
                 self._refresh()
 
@@ -263,15 +276,10 @@ class Worker:
                 return
             self._refresh()
             try:
-                self._open_output(request)
+                self._stage.open_output(request)
             except AudioUnavailable as exc:
                 log.debug("the sound output is not back yet: %s", exc)
                 continue
             log.info("the sound output is back")
             self._lost = None
             return
-
-    def _tick(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-        if self._on_tick is not None:
-            self._on_tick(snapshot)

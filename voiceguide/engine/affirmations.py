@@ -12,11 +12,9 @@ import logging
 import random
 from pathlib import Path
 
-import platformdirs
-
-from voiceguide import safe_read
+from voiceguide import places, safe_read
 from voiceguide.errors import InputFileError
-from voiceguide.script.library import APP, data_dir
+from voiceguide.script.library import data_dir
 from voiceguide.script.steps import MAX_SPOKEN_CHARS
 
 log = logging.getLogger(__name__)
@@ -24,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def personal_file() -> Path:
     """The person's own list: ``~/.config/voiceguide/affirmations.txt``, one per line."""
-    return Path(platformdirs.user_config_dir(APP)) / "affirmations.txt"
+    return places.config_dir() / "affirmations.txt"
 
 
 def read_lines(path: Path) -> list[str]:

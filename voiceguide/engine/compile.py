@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from voiceguide.engine import affirmations, recorded
-from voiceguide.engine.timeline import Event, Timeline
+from voiceguide.engine.timeline import Event, EventKind, Timeline
 from voiceguide.script import wording
 from voiceguide.script.limits import LIGHTHEADED_NOTICE, LIGHTHEADED_WORDS, within_session
 from voiceguide.script.model import Affirm, Breathe, Chime, Listen, Pause, Say, Session, Sleep
@@ -101,7 +101,7 @@ class _Builder:
         return Timeline(self.rate, tuple(events), tuple(self.clips), tuple(self.step_starts), self.cursor,
                         self.session.title, tuple(self.gates))
 
-    def add(self, kind: str, start: int, length: int, step: int, clip: int | None = None,
+    def add(self, kind: EventKind, start: int, length: int, step: int, clip: int | None = None,
             gain: float = 1.0, text: str | None = None, phase: str | None = None) -> None:
         self.events.append(Event(kind, start, start + length, step, clip,
                                  gain * self.session.volume, text, phase))
@@ -154,23 +154,23 @@ def compile_steps(session: Session, speaker: Speaker, sample_rate: int = DEFAULT
         if n == warn_at:  # once, before the first long hold, unless the script has said it already
             notice = LIGHTHEADED_NOTICE.get(lang, LIGHTHEADED_NOTICE["en"])
             cid, length = b.speech(notice)
-            b.add("speech", cursor, length, n, cid, text=notice)
+            b.add(EventKind.SPEECH, cursor, length, n, cid, text=notice)
             cursor += length + int(round(LINE_ROOM * sample_rate))
         if isinstance(act, Say):
             text = wording.fill(act.text, session, *counts[n])
             cid, length = b.speech(text, act.rate, act.pitch, act.sentence_gap, act.audio)
-            b.add("speech", cursor, length, n, cid, gain=1.0 if act.volume is None else act.volume, text=text)
+            b.add(EventKind.SPEECH, cursor, length, n, cid, gain=1.0 if act.volume is None else act.volume, text=text)
             cursor += length + (gap if act.after is None else int(round(act.after * sample_rate)))
         elif isinstance(act, Pause | Sleep):
             length = int(round(act.seconds * sample_rate))
-            b.add("pause" if isinstance(act, Pause) else "sleep", cursor, length, n)
+            b.add(EventKind.PAUSE if isinstance(act, Pause) else EventKind.SLEEP, cursor, length, n)
             cursor += length
             if isinstance(act, Sleep):
                 bed_fade = int(act.fade * sample_rate)
         elif isinstance(act, Chime):
             cid = b.clip_id(("file", str(act.path)), sounds.load, act.path, sample_rate)
             length = len(b.clips[cid])
-            b.add("chime", cursor, length, n, cid, gain=act.volume, text=act.sound)
+            b.add(EventKind.CHIME, cursor, length, n, cid, gain=act.volume, text=act.sound)
             cursor += length
         elif isinstance(act, Breathe):
             cursor = _breathe(b, act, n, cursor, cues, numbers)
@@ -178,24 +178,24 @@ def compile_steps(session: Session, speaker: Speaker, sample_rate: int = DEFAULT
             if listening and not told_privacy:  # said aloud, so a bedside listener hears it too
                 notice = wording.PRIVACY_NOTICE.get(lang, wording.PRIVACY_NOTICE["en"])
                 cid, length = b.speech(notice)
-                b.add("speech", cursor, length, n, cid, text=notice)
+                b.add(EventKind.SPEECH, cursor, length, n, cid, text=notice)
                 cursor += length + int(round(LINE_ROOM * sample_rate))
                 told_privacy = True
             cid, length = b.speech(act.prompt)
-            b.add("speech", cursor, length, n, cid, text=act.prompt)
+            b.add(EventKind.SPEECH, cursor, length, n, cid, text=act.prompt)
             cursor += length + gap
             if listening:
                 cid = b.clip_id(("listen-cue",), sounds.listen_cue, sample_rate)
-                b.add("chime", cursor, len(b.clips[cid]), n, cid, text="listening")
+                b.add(EventKind.CHIME, cursor, len(b.clips[cid]), n, cid, text="listening")
                 cursor += len(b.clips[cid])
                 gates.append(cursor)
                 thanks = ACKNOWLEDGE.get(lang, ACKNOWLEDGE["en"])
                 cid, length = b.speech(thanks)
-                b.add("speech", cursor, length, n, cid, text=thanks)
+                b.add(EventKind.SPEECH, cursor, length, n, cid, text=thanks)
                 cursor += length + gap
             else:
                 wait = int(round(act.timeout * sample_rate))
-                b.add("listen", cursor, wait, n, text=act.prompt)
+                b.add(EventKind.LISTEN, cursor, wait, n, text=act.prompt)
                 cursor += wait
         elif isinstance(act, Affirm):
             after = int(round(act.gap * sample_rate))
@@ -203,7 +203,7 @@ def compile_steps(session: Session, speaker: Speaker, sample_rate: int = DEFAULT
                                         day or dt.date.today(), act.personal)
             for line in lines:
                 cid, length = b.speech(line)
-                b.add("speech", cursor, length, n, cid, text=line)
+                b.add(EventKind.SPEECH, cursor, length, n, cid, text=line)
                 cursor += length + after
         b.cursor, b.bed_fade = cursor, bed_fade
         yield b
@@ -236,14 +236,14 @@ def _ambient_events(b: _Builder, name: str, volume: float, total: int, fade_out:
     gain = volume * b.session.volume
     if fade_out is None:
         head = b.clip_id(("ambient", name, "head", fade_in), ambient.faded_head, loop, fade_in)
-        events.append(Event("ambient", 0, len(loop), 0, head, gain, name))
-        events.extend(Event("ambient", offset, offset + len(loop), 0, looped, gain, name)
+        events.append(Event(EventKind.AMBIENT, 0, len(loop), 0, head, gain, name))
+        events.extend(Event(EventKind.AMBIENT, offset, offset + len(loop), 0, looped, gain, name)
                       for offset in range(len(loop), total + len(loop), len(loop)))
         return events
     for offset, clip in ambient.layout(loop, total, fade_in, fade_out):
         key = ("ambient", name) if clip is loop else ("ambient", name, offset, len(clip), fade_in, fade_out)
         cid = b.clip_id(key, lambda c=clip: c)
-        events.append(Event("ambient", offset, offset + len(clip), 0, cid, gain, name))
+        events.append(Event(EventKind.AMBIENT, offset, offset + len(clip), 0, cid, gain, name))
     return events
 
 
@@ -261,20 +261,20 @@ def _breathe(b: _Builder, act: Breathe, step: int, start: int, cues: dict[str, s
             a = start + int(round(elapsed * rate))
             elapsed += phase.seconds
             z = start + int(round(elapsed * rate))
-            b.add("phase", a, z - a, step, phase=phase.kind)
+            b.add(EventKind.PHASE, a, z - a, step, phase=phase.kind)
             # a second inhale straight after the first (the sigh's top-up) has its own word and tone
             cue = "top-up" if phase.kind == previous == "inhale" else phase.kind
             previous = phase.kind
             if act.cue in ("tone", "both") and cue in sounds.PACING:
                 cid = b.clip_id(("tone", cue, z - a), sounds.pacing_tone, cue, (z - a) / rate, rate)
-                b.add("tone", a, len(b.clips[cid]), step, cid, phase=phase.kind)
+                b.add(EventKind.TONE, a, len(b.clips[cid]), step, cid, phase=phase.kind)
             if act.cue in ("voice", "both"):
                 cid, length = b.speech(cues[cue])
-                b.add("speech", a, length, step, cid, gain=CUE_GAIN, text=cues[cue], phase=phase.kind)
+                b.add(EventKind.SPEECH, a, length, step, cid, gain=CUE_GAIN, text=cues[cue], phase=phase.kind)
                 if act.counts:
                     for second in range(1, int(phase.seconds)):
                         word = numbers[second] if second < len(numbers) else str(second + 1)
                         cid, length = b.speech(word)
-                        b.add("speech", a + second * rate, length, step, cid, gain=CUE_GAIN * 0.8, text=word,
+                        b.add(EventKind.SPEECH, a + second * rate, length, step, cid, gain=CUE_GAIN * 0.8, text=word,
                               phase=phase.kind)
     return start + int(round(elapsed * rate))

@@ -1,6 +1,6 @@
 """What a session is played with: frozen options, each range checked once, when they are made.
 
-The command line fills these from its arguments (``voiceguide.cli.options``), the daemon from its config
+The command line fills these from its arguments (``voiceguide.cli.arguments``), the daemon from its config
 file (``voiceguide.daemon.sessions``); nothing below them sees an ``argparse.Namespace``. A value out of
 range is a :class:`VoiceguideError` naming the command-line option, as the CLI has always said it.
 """
@@ -11,13 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from voiceguide.bounds import LEVEL, MINUTES, SAMPLE_RATES
 from voiceguide.errors import VoiceguideError
 from voiceguide.script.steps import PITCH_RANGE, RATE_RANGE, SENTENCE_GAP_MAX
-
-SAMPLE_RATES = (8000, 192000)
-"""The lowest and highest stream sample rate in Hz."""
-MOST_MINUTES = 24 * 60
-"""The longest a session can be fitted to with ``minutes``."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +41,7 @@ class SpeechOptions:
     def __post_init__(self) -> None:
         if self.rate is not None and not RATE_RANGE[0] <= self.rate <= RATE_RANGE[1]:
             raise VoiceguideError(f"--rate must be from {RATE_RANGE[0]} to {RATE_RANGE[1]}")
-        if self.volume is not None and not 0.0 <= self.volume <= 1.0:
+        if self.volume is not None and self.volume not in LEVEL:
             raise VoiceguideError("--volume must be from 0 to 1")
         if self.pitch is not None and not PITCH_RANGE[0] <= self.pitch <= PITCH_RANGE[1]:
             raise VoiceguideError(f"--pitch must be from {PITCH_RANGE[0]} to {PITCH_RANGE[1]} "
@@ -86,10 +82,10 @@ class ShapingOptions:
     """The stream's sample rate in Hz, which the session is compiled at."""
 
     def __post_init__(self) -> None:
-        if not SAMPLE_RATES[0] <= self.sample_rate <= SAMPLE_RATES[1]:
-            raise VoiceguideError(f"--sample-rate must be from {SAMPLE_RATES[0]} to {SAMPLE_RATES[1]}")
-        if self.minutes is not None and not 0 < self.minutes <= MOST_MINUTES:
-            raise VoiceguideError(f"--minutes must be more than 0 and at most {MOST_MINUTES}")
+        if self.sample_rate not in SAMPLE_RATES:
+            raise VoiceguideError(f"--sample-rate must be {SAMPLE_RATES}")
+        if self.minutes is not None and self.minutes not in MINUTES:
+            raise VoiceguideError(f"--minutes must be {MINUTES}")
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import enum
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,15 +11,38 @@ from typing import Any
 
 from voiceguide.seams import Samples
 
-AUDIBLE = frozenset({"speech", "chime", "tone", "ambient"})
+
+class EventKind(enum.StrEnum):
+    """What a timeline event is: a sound the mixer plays, or a marker for the view, the listener and "slower".
+    A str, so the timeline JSON, a comparison with ``"speech"`` and a lookup in :data:`AUDIBLE` by a plain string
+    work as before."""
+
+    SPEECH = "speech"
+    CHIME = "chime"
+    TONE = "tone"
+    """A pacing tone of a breath phase."""
+    AMBIENT = "ambient"
+    """A bed of ambient sound under the whole session."""
+    PAUSE = "pause"
+    SLEEP = "sleep"
+    PHASE = "phase"
+    """A breath phase (``inhale`` ...)."""
+    LISTEN = "listen"
+    """A listen window (a question's answer)."""
+
+
+AUDIBLE = frozenset({EventKind.SPEECH, EventKind.CHIME, EventKind.TONE, EventKind.AMBIENT})
+"""The kinds the mixer plays (they have a clip)."""
+CUES = frozenset({EventKind.SPEECH, EventKind.CHIME, EventKind.TONE})
+"""The kinds the person follows (not the ambient bed): catching up never cuts into one."""
 
 
 @dataclass(frozen=True)
 class Event:
     """One thing that happens in a session, placed by sample index."""
 
-    kind: str
-    """``speech``, ``chime``, ``tone`` (audible), or ``pause``, ``phase``, ``listen`` (markers)."""
+    kind: EventKind
+    """What it is (see :class:`EventKind`)."""
     start: int
     """First sample, counted from the session start."""
     end: int
@@ -59,6 +83,11 @@ class Timeline:
         """Total length in seconds."""
         return self.length / self.sample_rate
 
+    def step_at(self, sample: int) -> int:
+        """The 1-based step playing at ``sample`` (1 before the first step starts; a step owns its first sample).
+        At a gate, ask for ``gate - 1``: the gate is the last sample of its step's question."""
+        return max(1, bisect.bisect_right(self.step_starts, sample))
+
     def wait_ready(self) -> tuple[Timeline, bool]:
         """A compiled timeline is a :class:`~voiceguide.playback.control.TimelineSource` ready at once, final."""
         return self, True
@@ -77,7 +106,7 @@ class Timeline:
         for e in self.events if events is None else events:
             item: dict[str, Any] = {"kind": e.kind, "start": e.start / rate, "end": e.end / rate,
                                     "step": e.step, "start_sample": e.start, "end_sample": e.end}
-            if e.kind == "speech" and e.text is not None:
+            if e.kind == EventKind.SPEECH and e.text is not None:
                 item["text"] = e.text
             if e.phase is not None:
                 item["phase"] = e.phase
@@ -111,10 +140,8 @@ def as_played(timeline: Timeline, segments: list[Segment],
     (gate, stream start, stream end) become ``listen`` events: the listen windows as they happened.
     """
     played: list[Event] = []
-    steps = timeline.step_starts
     for gate, start, end in holds or []:
-        step = max(1, bisect.bisect_right(steps, gate - 1))
-        played.append(Event("listen", start, end, step))
+        played.append(Event(EventKind.LISTEN, start, end, timeline.step_at(gate - 1)))
     for e in timeline.events:
         for seg in segments:
             if seg.timeline_start <= e.start < seg.timeline_end:

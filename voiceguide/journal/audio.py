@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from voiceguide import places
 from voiceguide.errors import JournalError
 
 if TYPE_CHECKING:
@@ -19,16 +20,11 @@ AUDIO_DIR = "audio"
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) if needed; a folder we create is 0700."""
-    if not path.is_dir():
-        try:
-            path.mkdir(parents=True, mode=0o700)
-            path.chmod(0o700)  # mkdir's mode is masked by the umask
-        except FileExistsError:
-            pass
-        except OSError as exc:
-            raise JournalError(f"cannot create {path}: {exc.strerror or exc}") from exc
-    return path
+    """Create ``path`` (and parents) if needed; a folder we create is 0700 (an existing one is left as it is)."""
+    try:
+        return places.private_dir(path, tighten=False)
+    except OSError as exc:
+        raise JournalError(f"cannot create {path}: {exc.strerror or exc}") from exc
 
 
 def save_flac(folder: Path, clip: Clip) -> Path:

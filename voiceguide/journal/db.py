@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from voiceguide import places
 from voiceguide.errors import JournalError
 from voiceguide.journal import audio as answer_audio
 from voiceguide.journal import health, rows, salvage
@@ -33,9 +34,7 @@ _COLUMNS = ("id", "time", "session_id", "session_title", "step", "prompt", "kind
 
 def default_path() -> Path:
     """``user_data_dir("voiceguide")/journal.sqlite3``."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("voiceguide")) / JOURNAL_FILE
+    return places.data_dir() / JOURNAL_FILE
 
 
 def now() -> str:

@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import threading
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -38,6 +39,46 @@ START_TIMEOUT = 120.0
 """Longest wait for the worker to start and load its model."""
 SECONDS_PER_AUDIO_SECOND = 10.0
 """Longest wait for a transcription, per second of audio (plus ``START_TIMEOUT``), before giving up on it."""
+
+
+@dataclass(frozen=True)
+class Load:
+    """Asked of the worker: load the model now (the question is still being asked)."""
+
+
+@dataclass(frozen=True)
+class Transcribe:
+    """Asked of the worker: the words of one answer."""
+
+    samples: np.ndarray
+    """The answer's audio, mono float32."""
+    sample_rate: int
+    """Its sample rate in Hz."""
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Asked of the worker: exit now."""
+
+
+Ask = Load | Transcribe | Stop
+"""What goes to the worker through its pipe."""
+
+
+@dataclass(frozen=True)
+class Done:
+    """The worker's answer: the model is loaded, or (``heard``) the words it heard."""
+
+    heard: Transcript | None = None
+    """The transcript of a :class:`Transcribe`; None for a :class:`Load`."""
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The worker's answer when the recognizer raised one of our errors."""
+
+    error: str
+    """The error's message."""
 
 
 class RecognizerProcess:
@@ -70,22 +111,24 @@ class RecognizerProcess:
     def load(self) -> None:
         """Start the worker and load its model now (e.g. while the question is being asked)."""
         with self._lock:
-            self._ask(("load",), START_TIMEOUT)
+            self._ask(Load(), START_TIMEOUT)
 
     def transcribe(self, clip: Clip) -> Transcript:
         """The worker's transcript of ``clip``; :class:`RecognizerError` if the worker fails or dies."""
         samples = np.ascontiguousarray(clip.samples, dtype=np.float32)
         with self._lock:
-            reply = self._ask(("transcribe", samples, clip.sample_rate),
-                              START_TIMEOUT + SECONDS_PER_AUDIO_SECOND * clip.seconds)
-        return Transcript(str(reply[0]), None if reply[1] is None else float(reply[1]))
+            done = self._ask(Transcribe(samples, clip.sample_rate),
+                             START_TIMEOUT + SECONDS_PER_AUDIO_SECOND * clip.seconds)
+        if done.heard is None:
+            raise RecognizerError("the recognizer worker answered without a transcript")
+        return done.heard
 
     def close(self) -> None:
         """Stop the worker now (it would also stop by itself when idle)."""
         with self._lock:
             self._stop()
 
-    def _ask(self, message: tuple[Any, ...], timeout: float) -> tuple[Any, ...]:
+    def _ask(self, message: Ask, timeout: float) -> Done:
         """Send ``message`` and return the reply; a worker that had just exited for idleness is restarted once."""
         for attempt in (1, 2):
             if not self.alive:
@@ -97,15 +140,15 @@ class RecognizerProcess:
                 if not conn.poll(timeout):
                     self._stop()
                     raise RecognizerError(f"the recognizer worker gave no answer in {timeout:.0f} s; it was stopped")
-                reply: tuple[Any, ...] = conn.recv()
+                reply: Done | Failed = conn.recv()
             except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as exc:
                 code = self._reap()
                 if code == 0 and attempt == 1:  # it left for idleness just as we asked: start it again
                     continue
                 raise RecognizerError(f"the recognizer worker stopped unexpectedly (exit code {code})") from exc
-            if reply[0] == "error":
-                raise RecognizerError(str(reply[1]))
-            return reply[1:]
+            if isinstance(reply, Failed):
+                raise RecognizerError(reply.error)
+            return reply
         raise RecognizerError("the recognizer worker could not be started")
 
     def _start(self) -> None:
@@ -138,7 +181,7 @@ class RecognizerProcess:
     def _stop(self) -> None:
         if self._conn is not None and self.alive:
             with contextlib.suppress(OSError):
-                self._conn.send(("stop",))
+                self._conn.send(Stop())
         self._reap()
 
 
@@ -151,24 +194,25 @@ def serve(conn: Connection, backend: str, config: dict[str, Any], idle: float, n
     recognizer: Any = None
     while conn.poll(idle):
         try:
-            message = conn.recv()
+            message: Ask = conn.recv()
         except EOFError:  # the player's process has gone
             return
-        if message[0] == "stop":
+        if isinstance(message, Stop):
             return
         try:
             if recognizer is None:
                 recognizer = backends.recognizer(backend, **config)
-            if message[0] == "load":
+            if isinstance(message, Load):
                 load = getattr(recognizer, "load", None)
                 if load is not None:
                     load()
-                conn.send(("ok",))
+                conn.send(Done())
             else:
-                heard = recognizer.transcribe(Clip(message[1], int(message[2])))
-                conn.send(("ok", heard.text, heard.confidence))
+                heard = recognizer.transcribe(Clip(message.samples, message.sample_rate))
+                confidence = None if heard.confidence is None else float(heard.confidence)
+                conn.send(Done(Transcript(str(heard.text), confidence)))
         except VoiceguideError as exc:
-            conn.send(("error", str(exc)))
+            conn.send(Failed(str(exc)))
     log.info("recognizer worker idle for %.0f s: exiting", idle)
 
 

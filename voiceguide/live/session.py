@@ -1,11 +1,11 @@
-"""One live-session assembly for ``voiceguide run`` and the daemon: the parts around the play loop.
+"""One live-session assembly for ``voiceguide run`` and the daemon: the parts the runner plays with.
 
 A session played live needs more than its timeline: the speaking gate (so the session's own voice is not
 taken for a spoken command), the microphone held open while a listening session plays (so the first words
 of an answer are not lost to a cold start), the answer listener (journal rows, words in the background)
 and "slower" (the rest compiled again, slower, with the same builder). :class:`LiveSession` wires these the
-same way for both. What differs stays with them: ``run`` keeps its view, keys and printing; the daemon its
-triggers, scheduling and retries.
+same way for both; :class:`~voiceguide.live.runner.Runner` plays sessions with them. What differs stays with
+them: ``run`` keeps its view, keys and printing; the daemon its triggers, scheduling and retries.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
 from voiceguide.engine.builder import SessionBuilder
@@ -23,12 +23,10 @@ from voiceguide.engine.timeline import Timeline
 from voiceguide.errors import AudioUnavailable, VoiceguideError
 from voiceguide.listen.gate import SpeakingGate
 from voiceguide.listen.shared_input import SharedInput
-from voiceguide.playback.control import Command, Snapshot, TimelineSource
-from voiceguide.playback.loop import PlayResult, play
-from voiceguide.playback.player import Player
+from voiceguide.playback.control import Command, Snapshot
 from voiceguide.playback.slowing import Slower
 from voiceguide.script.model import Session
-from voiceguide.seams import AudioOutput, Clock, Recognizer
+from voiceguide.seams import Clock, Recognizer
 
 if TYPE_CHECKING:
     from voiceguide.journal.db import Journal
@@ -73,12 +71,12 @@ class HeldListener:
 
 class LiveSession:
     """The speaking gate, the held microphone, the answer listener and "slower", built the same way for
-    every session played live with ``builder`` on ``clock``.
+    every session played live with ``builder`` (None: "slower" is given its own compile) on ``clock``.
 
     ``microphone`` (None: no listening), ``journal`` (opened at the first answer listener, then kept) and
     ``recognizer`` (given a session language; one is kept per language) are what answers need."""
 
-    def __init__(self, builder: SessionBuilder, clock: Clock, microphone: SharedInput | None = None,
+    def __init__(self, builder: SessionBuilder | None, clock: Clock, microphone: SharedInput | None = None,
                  journal: Callable[[], Journal] | None = None,
                  recognizer: Callable[[str], Recognizer] | None = None,
                  notify: Callable[[str], None] | None = None, threaded: bool = True) -> None:
@@ -92,7 +90,8 @@ class LiveSession:
         self._open_journal = journal
         self._make_recognizer = recognizer
         self._notify = notify or (lambda text: log.warning("%s", text))
-        self._threaded = threaded
+        self.threaded = threaded
+        """False: answers are taken and "slower" compiles on the caller's thread (a fake clock)."""
         self._journal: Journal | None = None
         self._recognizers: dict[str, Recognizer] = {}
 
@@ -129,45 +128,26 @@ class LiveSession:
         assert self.microphone is not None, "listening without a microphone"
         journal, recognizer = self.journal, self.recognizer(session.language)
         return HeldListener(SessionListener(session, self.microphone, self.clock, recognizer, journal, controls,
-                                            self._notify, threaded=self._threaded), self.microphone)
+                                            self._notify, threaded=self.threaded), self.microphone)
 
     def slower(self, session: Session, build: Callable[[Session], Timeline] | None = None,
                ready: Callable[[], object] = lambda: None, say: Callable[[str], None] | None = None,
                run_in: Callable[[Callable[[], None]], object] | None = None) -> Slower:
         """What acts on "slower" during ``session``: ``build`` (default: the builder's) compiles the rest
         again, exactly as the playing version was compiled (``ready`` waits for that first compile)."""
-        return Slower(session, build or self.builder.build, DEFAULT_RATE, ready=ready, say=say, run_in=run_in)
+        if build is None:
+            assert self.builder is not None, "no builder to compile the rest again"
+            build = self.builder.build
+        return Slower(session, build, DEFAULT_RATE, ready=ready, say=say, run_in=run_in)
 
     def tick(self, snapshot: Snapshot) -> None:
         """The player's position, a few times a second: the speaking gate follows it."""
         self.gate.update(snapshot)
 
-    def play(self, source: TimelineSource, output: AudioOutput, controls: queue.SimpleQueue[Command],
-             on_tick: Callable[[Snapshot], None] | None = None, listener: HeldListener | None = None,
-             slower: Slower | Callable[[Player], None] | None = None) -> PlayResult:
-        """Play ``source`` on ``output`` by this clock, with the gate following it, answers taken by
-        ``listener`` and "slower" acted on by ``slower`` (see :func:`voiceguide.playback.loop.play`)."""
-
-        def tick(snapshot: Snapshot) -> None:
-            if on_tick is not None:
-                on_tick(snapshot)
-            self.tick(snapshot)
-
-        on_slower = slower.request if isinstance(slower, Slower) else slower
-        return play(source, output, self.clock, controls, tick, listener.on_hold if listener else None, on_slower)
-
-    @contextmanager
-    def holding(self, listener: HeldListener | None) -> Iterator[None]:
-        """Let go of ``listener``'s microphone when the block ends (its words may still be coming)."""
-        try:
-            yield None
-        finally:
-            if listener is not None:
-                listener.release()
-
     def close(self) -> None:
         """Close the builder's speech engines and the recognizers (the journal closes with its rows)."""
-        self.builder.close()
+        if self.builder is not None:
+            self.builder.close()
         recognizers, self._recognizers = list(self._recognizers.values()), {}
         for recognizer in recognizers:
             try:

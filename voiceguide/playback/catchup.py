@@ -16,10 +16,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from voiceguide.engine.timeline import Timeline
+from voiceguide.engine.timeline import CUES, Timeline
 
-CUES = frozenset({"speech", "chime", "tone"})
-"""The sounds a catch-up never cuts into."""
 MIN_QUIET_SECONDS = 0.3
 """Shorter quiet stretches are left alone (a breath between two sounds)."""
 CATCH_UP_FADE_SECONDS = 0.01

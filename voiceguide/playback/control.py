@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from voiceguide.engine.timeline import Timeline
+    from voiceguide.engine.timeline import Event, Timeline
 
 
 class Command(enum.Enum):
@@ -72,6 +72,26 @@ class Snapshot:
     """Player state."""
     timeline: Timeline
     """The timeline as far as it is compiled."""
+
+
+@dataclass(frozen=True)
+class PlayResult:
+    """How a live run went."""
+
+    events: list[Event]
+    """The timeline's events moved to when they actually sounded (pauses, skips, stop)."""
+    stopped_early: bool
+    """True if the person stopped before the end."""
+    frames: int
+    """Stream samples delivered, including silence while paused."""
+    timeline: Timeline
+    """The timeline that was played (complete unless preparing it failed part-way)."""
+    starved: int = 0
+    """Samples of silence because speech was not ready in time (0 when all went to plan)."""
+    lost: int = 0
+    """Frames the output lost in underruns (it ran dry, or dropped audio if negative)."""
+    owed: int = 0
+    """Of those, frames not yet taken out of a quiet stretch when the session ended (0: back on the plan)."""
 
 
 class TimelineSource(Protocol):

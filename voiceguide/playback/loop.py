@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import bisect
 import logging
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from voiceguide.engine.timeline import Event, Timeline, as_played
+from voiceguide.engine.timeline import as_played
 from voiceguide.errors import OutputLost
-from voiceguide.playback.control import Command, Snapshot, State, TimelineSource
+from voiceguide.playback.control import Command, PlayResult, Snapshot, State, TimelineSource
 from voiceguide.playback.player import Player
 from voiceguide.seams import AudioOutput, Clock
 
@@ -33,31 +31,12 @@ SUSPENDED_SECONDS = 1.0
 machine): the output is given time again instead of being called lost."""
 
 
-@dataclass(frozen=True)
-class PlayResult:
-    """How a live run went."""
-
-    events: list[Event]
-    """The timeline's events moved to when they actually sounded (pauses, skips, stop)."""
-    stopped_early: bool
-    """True if the person stopped before the end."""
-    frames: int
-    """Stream samples delivered, including silence while paused."""
-    timeline: Timeline
-    """The timeline that was played (complete unless preparing it failed part-way)."""
-    starved: int = 0
-    """Samples of silence because speech was not ready in time (0 when all went to plan)."""
-    lost: int = 0
-    """Frames the output lost in underruns (it ran dry, or dropped audio if negative)."""
-    owed: int = 0
-    """Of those, frames not yet taken out of a quiet stretch when the session ended (0: back on the plan)."""
-
-
 def play(source: TimelineSource, output: AudioOutput, clock: Clock,
          controls: queue.SimpleQueue[Command] | None = None,
          on_tick: Callable[[Snapshot], None] | None = None,
          on_hold: Callable[[int, threading.Event], None] | None = None,
-         on_slower: Callable[[Player], None] | None = None) -> PlayResult:
+         on_slower: Callable[[Player], None] | None = None,
+         started: Callable[[Player | None], None] | None = None) -> PlayResult:
     """Play ``timeline`` to the end or until stopped; Ctrl-C asks for a faded stop, a second one aborts.
 
     At each gate (a listen window) the player holds; ``on_hold(step, over)`` is called once on this
@@ -67,11 +46,24 @@ def play(source: TimelineSource, output: AudioOutput, clock: Clock,
     compiling (an :class:`~voiceguide.engine.ahead.Ahead`): playback starts as soon as it is safe and the player
     follows the growing timeline.
     ``on_slower(player)`` is called on this thread each time "slower" is asked for (see ``slowing``);
-    without it the request is only logged.
+    without it the request is only logged. ``started(player)`` is called once the player exists, and
+    ``started(None)`` once it is gone (the session runner reads its state from it in between).
     """
     first, final = source.wait_ready()
     player = Player(first, controls, final=final)
     source.follow(player.extend)
+    if started is not None:
+        started(player)
+    try:
+        return _loop(player, output, clock, on_tick, on_hold, on_slower)
+    finally:
+        if started is not None:
+            started(None)
+
+
+def _loop(player: Player, output: AudioOutput, clock: Clock, on_tick: Callable[[Snapshot], None] | None,
+          on_hold: Callable[[int, threading.Event], None] | None,
+          on_slower: Callable[[Player], None] | None) -> PlayResult:
     timeline = player.timeline
     interrupted = False
     holds_seen = slower_seen = 0
@@ -88,11 +80,10 @@ def play(source: TimelineSource, output: AudioOutput, clock: Clock,
                 if player.state is State.HOLDING and hold_number != holds_seen:
                     over = player.hold_over  # this hold's: the player makes it before it shows HOLDING
                     holds_seen = hold_number
-                    step = bisect.bisect_right(player.timeline.step_starts, player.position - 1)
                     if on_hold is None:
                         player.controls.put(Command.RELEASE)
                     else:
-                        on_hold(max(1, step), over)
+                        on_hold(player.timeline.step_at(player.position - 1), over)
                 if player.slower != slower_seen:
                     slower_seen = player.slower
                     if on_slower is None:

@@ -41,6 +41,9 @@ class Player:
         self.done = threading.Event()
         self.wake = threading.Event()
         """Set when the player finishes or reaches a gate, so the control loop reacts at once."""
+        self.taken = threading.Event()
+        """Set each time the callback has acted on the commands queued for it (so whoever sent one can read
+        the state it led to)."""
         self.segments: list[Segment] = []
         self.holds: list[Hold] = []
         self.hold_over = threading.Event()
@@ -233,11 +236,15 @@ class Player:
             if playing:  # the stretch being played goes on later in the stream than planned
                 self._close_segment()
                 self._seg_start = (self.stream_frames, self.position)
+        taken = False
         while True:
             try:
                 self._handle(self.controls.get_nowait())
             except queue.Empty:
                 break
+            taken = True
+        if taken:
+            self.taken.set()
         timeline, mixer, final, quiet = self._view
         n = len(out)
         i = 0

@@ -9,7 +9,6 @@ Each "slower" makes the rest ``factor`` times slower, at most ``most`` times in 
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import logging
 import threading
@@ -18,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from voiceguide.engine.mix import Mixer
-from voiceguide.engine.timeline import Event, Timeline
+from voiceguide.engine.timeline import Event, EventKind, Timeline
 from voiceguide.playback.player import Player
 from voiceguide.script.adjust import slowed
 from voiceguide.script.model import Breathe, Session
@@ -41,11 +40,11 @@ def change_point(session: Session, timeline: Timeline, at: int) -> tuple[int, in
     """Where to begin slowing, at or after sample ``at``: (step, cycle) with a 1-based step index, cycle
     > 0 only inside a breathing step; None when nothing begins after ``at``."""
     starts = timeline.step_starts
-    current = bisect.bisect_right(starts, at)  # 1-based index of the step playing at ``at``
+    current = timeline.step_at(at)
     steps = {s.index: s.action for s in session.steps}
     act = steps.get(current)
     if isinstance(act, Breathe):
-        phases = [e.start for e in timeline.events if e.kind == "phase" and e.step == current]
+        phases = [e.start for e in timeline.events if e.kind == EventKind.PHASE and e.step == current]
         first = 0
         for number in range(act.cycles):
             if first < len(phases) and phases[first] >= at:
@@ -65,8 +64,8 @@ def first_difference(old: Timeline, new: Timeline, start: int = 0) -> int:
     def key(e: Event) -> Event:
         return dataclasses.replace(e, clip=None)  # the same clip has another index in another compile
 
-    a = [e for e in old.events if e.kind != "ambient"]
-    b = [e for e in new.events if e.kind != "ambient"]
+    a = [e for e in old.events if e.kind != EventKind.AMBIENT]
+    b = [e for e in new.events if e.kind != EventKind.AMBIENT]
     change = min(old.length, new.length)
     for x, y in zip(a, b, strict=False):
         if key(x) != key(y):
@@ -74,7 +73,7 @@ def first_difference(old: Timeline, new: Timeline, start: int = 0) -> int:
             break
     if change <= start:
         return change
-    beds = [Mixer(dataclasses.replace(t, events=tuple(e for e in t.events if e.kind == "ambient")))
+    beds = [Mixer(dataclasses.replace(t, events=tuple(e for e in t.events if e.kind == EventKind.AMBIENT)))
             for t in (old, new)]
     block = 1 << 15
     here, there = np.zeros(block, np.float32), np.zeros(block, np.float32)

@@ -16,6 +16,7 @@ import tomlkit
 from tomlkit.items import AoT, Table
 from tomlkit.toml_document import TOMLDocument
 
+from voiceguide import places
 from voiceguide.daemon.config_read import loads_config
 from voiceguide.errors import ConfigError, Problem
 
@@ -132,10 +133,7 @@ def save(path: Path, doc: TOMLDocument) -> None:
         mode = 0o600
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.remote-tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with places.replacing(path, mode) as tmp, open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
-        os.replace(tmp, path)
     except OSError as exc:
         raise ConfigError([Problem(path.name, "file", f"cannot write: {exc.strerror or exc}")]) from exc

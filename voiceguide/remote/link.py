@@ -12,13 +12,14 @@ from typing import Any
 
 from anyio import to_thread
 
-from voiceguide.daemon import control
+from voiceguide.daemon import ctl_socket
+from voiceguide.daemon.messages import SESSION_COMMANDS, CtlRequest
 from voiceguide.errors import DaemonError
 
 Request = Callable[[dict[str, Any]], dict[str, Any]]
 """Sends one ctl message and returns the daemon's reply (a fake in tests)."""
 
-ACTIONS = ("pause", "resume", "skip", "slower", "stop")
+ACTIONS = SESSION_COMMANDS
 """The controls the Now page offers."""
 
 
@@ -26,7 +27,7 @@ def socket_request(path: Path | None) -> Request:
     """Requests over the control socket at ``path`` (default: where ``voiceguide ctl`` looks)."""
 
     def send(message: dict[str, Any]) -> dict[str, Any]:
-        return control.request(message, path)
+        return ctl_socket.request(message, path)
 
     return send
 
@@ -46,25 +47,22 @@ class Link:
 
     async def status(self) -> dict[str, Any]:
         """``ctl status``."""
-        return await self.ask({"command": "status"})
+        return await self.ask(CtlRequest("status").to_dict())
 
     async def start(self, session: str, minutes: float | None) -> dict[str, Any]:
         """``ctl start``."""
-        message: dict[str, Any] = {"command": "start", "session": session}
-        if minutes is not None:
-            message["minutes"] = minutes
-        return await self.ask(message)
+        return await self.ask(CtlRequest("start", session, minutes).to_dict())
 
     async def control(self, action: str) -> dict[str, Any]:
         """One of :data:`ACTIONS`."""
         if action not in ACTIONS:
             return {"ok": False, "error": f"unknown action {action!r}"}
-        return await self.ask({"command": action})
+        return await self.ask(CtlRequest(action).to_dict())
 
     async def volume(self, level: float) -> dict[str, Any]:
         """Set the daemon's master volume, 0..1."""
-        return await self.ask({"command": "volume", "level": min(1.0, max(0.0, level))})
+        return await self.ask(CtlRequest("volume", level=min(1.0, max(0.0, level))).to_dict())
 
     async def reload(self) -> dict[str, Any]:
         """Make the daemon read its config file again."""
-        return await self.ask({"command": "reload"})
+        return await self.ask(CtlRequest("reload").to_dict())

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from voiceguide.remote import catalog, chart
-from voiceguide.remote.app import Context
+from voiceguide.remote.context import Context
 
 MAX_BODY = 16 * 1024
 

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from voiceguide.journal import export
 from voiceguide.journal.db import Entry, Journal
 from voiceguide.remote import chart
-from voiceguide.remote.app import Context, page
+from voiceguide.remote.context import Context, page
 
 FORMATS = {"md": ("text/markdown; charset=utf-8", export.to_markdown),
            "csv": ("text/csv; charset=utf-8", export.to_csv),

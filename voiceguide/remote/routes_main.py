@@ -12,9 +12,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from voiceguide.bounds import MINUTES
 from voiceguide.errors import ConfigError, Problem, VoiceguideError
 from voiceguide.remote import catalog, config_edit
-from voiceguide.remote.app import Context, page
+from voiceguide.remote.context import Context, page
 
 TIME = re.compile(r"([01]?\d|2[0-3]):[0-5]\d")
 DAYS = ("daily", "weekdays", "weekends")
@@ -75,7 +76,7 @@ def _number(value: object) -> float | None:
         number = float(str(value))
     except ValueError:
         return None
-    return number if 0 < number <= 24 * 60 else None
+    return number if number in MINUTES else None
 
 
 # --- schedule --------------------------------------------------------------------------------------------
@@ -103,7 +104,7 @@ def _entry_form(form: dict[str, Any]) -> config_edit.EntryForm | Problem:
     minutes_text = str(form.get("minutes", "")).strip()
     minutes = _number(minutes_text) if minutes_text else None
     if minutes_text and minutes is None:
-        return Problem("config.toml", "schedule", "minutes must be a number from 1 to 1440")
+        return Problem("config.toml", "schedule", f"minutes must be a number {MINUTES}")
     return config_edit.EntryForm(str(form.get("session", "")), at, days, minutes, form.get("ramp") == "on")
 
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from voiceguide.remote.app import Context, page
+from voiceguide.remote.context import Context, page
 from voiceguide.remote.devices import CODE_SECONDS, IDLE_DAYS, Device, Devices
 from voiceguide.remote.guard import COOKIE, COOKIE_DAYS, PRE_COOKIE, cookie_name, new_pre_token, set_cookie
 from voiceguide.remote.routes_main import _back, _form

@@ -80,9 +80,10 @@ class RemoteServer:
             import uvicorn
 
             from voiceguide.remote import cert
-            from voiceguide.remote.app import Context, create_app
+            from voiceguide.remote.context import Context
             from voiceguide.remote.devices import Devices, remote_dir
             from voiceguide.remote.link import Link, socket_request
+            from voiceguide.remote.site import create_app
         except ImportError as exc:
             raise BackendError("the phone remote needs its extra: pip install 'voiceguide[remote]'") from exc
         remote = self.remote

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from voiceguide.bounds import LEVEL
 from voiceguide.errors import VoiceguideError
 from voiceguide.script.model import Affirm, Breathe, BreathPattern, Pause, Say, Session, Step
 from voiceguide.script.patterns import scaled
@@ -58,8 +59,8 @@ def with_ambient(session: Session, name: str | None, volume: float | None) -> Se
             raise VoiceguideError(f"--ambient must be one of {', '.join(BEDS)} or none, not '{name}'")
         changes["ambient"] = None if name == "none" else name
     if volume is not None:
-        if not 0.0 <= volume <= 1.0:
-            raise VoiceguideError("--ambient-volume must be from 0 to 1")
+        if volume not in LEVEL:
+            raise VoiceguideError(f"--ambient-volume must be {LEVEL}")
         changes["ambient_volume"] = volume
     return dataclasses.replace(session, **changes)
 

@@ -6,8 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
+from voiceguide import places
 from voiceguide.errors import SessionNotFound
 
 log = logging.getLogger(__name__)
@@ -26,12 +25,12 @@ def data_dir(kind: str) -> Path:
 
 def user_scripts_dir() -> Path:
     """Where a user keeps their own sessions (``~/.config/voiceguide/scripts`` on Linux)."""
-    return Path(platformdirs.user_config_dir(APP)) / "scripts"
+    return places.config_dir() / "scripts"
 
 
 def cache_dir() -> Path:
     """Where rendered speech is cached."""
-    return Path(platformdirs.user_cache_dir(APP))
+    return places.cache_dir()
 
 
 @dataclass(frozen=True)

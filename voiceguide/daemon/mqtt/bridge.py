@@ -58,7 +58,7 @@ CLOSE_WAIT = 0.5
 with the broker gone; SIGTERM must still end the daemon within 2 s)."""
 
 Ask = Callable[[dict[str, Any]], Reply]
-"""Sends one ctl request and returns the reply (``voiceguide.daemon.control.request``)."""
+"""Sends one ctl request and returns the reply (``voiceguide.daemon.ctl_socket.request``)."""
 
 
 class MqttBridge:
@@ -314,7 +314,7 @@ class MqttBridge:
 
 
 def _socket_ask(path: Path | None) -> Ask:
-    from voiceguide.daemon.control import request
+    from voiceguide.daemon.ctl_socket import request
 
     def ask(message: dict[str, Any]) -> Reply:
         return request(message, path, timeout=200.0)

@@ -21,9 +21,9 @@ ACTIVE = ("playing", "holding", "paused", "stopping")
 
 
 def state_of(status: dict[str, Any]) -> str:
-    """One of :data:`STATES`: the daemon's phase, ``holding`` while the player waits for an answer."""
+    """One of :data:`STATES`: the runner's state, ``holding`` while the player waits for an answer."""
     state = status.get("state")
-    if state == "playing" and status.get("player") == "holding":
+    if state == "listening":
         return "holding"
     return state if isinstance(state, str) and state in STATES else "idle"
 

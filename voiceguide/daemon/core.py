@@ -10,7 +10,6 @@ told why): nothing starts by surprise after a session ends. Stop the session fir
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
@@ -34,9 +33,11 @@ from voiceguide.daemon.events import (
     Status,
     Trigger,
 )
+from voiceguide.daemon.messages import CtlReply, LastSession, NextScheduled
 from voiceguide.daemon.schedule import Due, Scheduler
 from voiceguide.daemon.volume import Volume
 from voiceguide.errors import BackendError
+from voiceguide.live.events import RunState
 from voiceguide.playback.control import Command, Snapshot
 
 log = logging.getLogger(__name__)
@@ -46,18 +47,23 @@ MAX_WAIT = 60.0
 SHUTDOWN_GRACE = 1.5
 """After SIGTERM, how long the stop fade and the stream's close may take before the daemon exits anyway."""
 
-Phase = Literal["idle", "preparing", "playing", "paused", "stopping"]
-
-
 class SessionWorker(Protocol):
     """What the daemon needs of :class:`voiceguide.daemon.worker.Worker`."""
 
-    snapshot: Snapshot | None
-    sample_rate: int
+    @property
+    def state(self) -> RunState:
+        """What the session under way is doing, read from its player (the daemon keeps no copy)."""
+        ...
+
+    @property
+    def snapshot(self) -> Snapshot | None: ...
+
+    @property
+    def sample_rate(self) -> int: ...
 
     def submit(self, kind: Literal["play", "prepare"], request: StartRequest) -> None: ...
 
-    def command(self, command: Command) -> None: ...
+    def command(self, command: Command) -> RunState: ...
 
     def close(self, timeout: float = 0.0) -> None: ...
 
@@ -75,7 +81,6 @@ class Daemon:
         self.scheduler = Scheduler(config.schedule, clock.now())
         self.current: StartRequest | None = None
         """The session being prepared or played."""
-        self.phase: Phase = "idle"
         self.length = 0.0
         self.history: list[Ended] = []
         """Every session that ended, in order (for status and tests)."""
@@ -83,6 +88,13 @@ class Daemon:
         """The master volume (set by :func:`voiceguide.daemon.app.build`); None: none to control."""
         self._pending: Callable[[Reply], None] | None = None
         self._shutdown_by: dt.datetime | None = None
+
+    @property
+    def phase(self) -> str:
+        """What the session is doing (``idle`` without one), read from the worker's runner each time."""
+        if self.current is None:
+            return RunState.IDLE.value
+        return self.worker.state.value
 
     # --- the loop ----------------------------------------------------------------------------------
     def run(self) -> int:
@@ -166,11 +178,11 @@ class Daemon:
             self._reload(event)
         elif isinstance(event, SetVolume):
             if self.volume is None:
-                _answer(event.reply, {"ok": False, "error": "this daemon has no volume control"})
+                _answer(event.reply, CtlReply.refused("this daemon has no volume control"))
             else:
                 level = self.volume.set(event.level)
                 log.info("volume %.2f", level)
-                _answer(event.reply, {"ok": True, "volume": round(level, 2)})
+                _answer(event.reply, CtlReply(True, volume=round(level, 2)))
 
     def _reload(self, event: Reload) -> None:
         """Take up the config file's schedule and quiet hours again (the rest needs a restart)."""
@@ -178,18 +190,18 @@ class Daemon:
         from voiceguide.errors import ConfigError
 
         if self.config.path is None:
-            _answer(event.reply, {"ok": False, "error": "the daemon runs without a config file; restart it"})
+            _answer(event.reply, CtlReply.refused("the daemon runs without a config file; restart it"))
             return
         try:
             fresh = load_config(self.config.path)
         except ConfigError as exc:
             log.error("config not reloaded: %s", exc)
-            _answer(event.reply, {"ok": False, "error": f"config not reloaded: {exc}"})
+            _answer(event.reply, CtlReply.refused(f"config not reloaded: {exc}"))
             return
         self.config = replace(self.config, schedule=fresh.schedule, quiet_hours=fresh.quiet_hours)
         self.scheduler = Scheduler(fresh.schedule, self.clock.now())
         log.info("reloaded the schedule (%d entries) and quiet hours from %s", len(fresh.schedule), fresh.path)
-        _answer(event.reply, {"ok": True, "schedule": len(fresh.schedule)})
+        _answer(event.reply, CtlReply(True, schedule=len(fresh.schedule)))
 
     def _start(self, event: Start) -> None:
         request = event.request
@@ -200,10 +212,10 @@ class Daemon:
             refusal = f"busy: {self.current.session} is {self.phase} (stop it first)"
         if refusal is not None:
             log.info("ignored %s from %s: %s", request.session, request.source, refusal)
-            _answer(event.reply, {"ok": False, "error": refusal})
+            _answer(event.reply, CtlReply.refused(refusal))
             return
         log.info("starting %s (%s)", request.session, request.source)
-        self.current, self.phase, self.length = request, "preparing", 0.0
+        self.current, self.length = request, 0.0
         self._pending = event.reply
         self.worker.submit("play", request)
 
@@ -211,95 +223,92 @@ class Daemon:
         if event.request is not self.current:
             return
         self.length = event.seconds
-        if self.phase == "preparing":
-            self.phase = "playing"
         log.info("playing %s (%.0f s)", event.request.session, event.seconds)
-        self._reply_pending({"ok": True, "session": event.request.session, "seconds": round(event.seconds, 1)})
+        self._reply_pending(CtlReply(True, session=event.request.session, seconds=round(event.seconds, 1)))
 
     def _ended(self, event: Ended) -> None:
         self.history.append(event)
         if event.error is not None and event.played > 0:
             log.warning("%s ended after %.0f s: %s", event.request.session, event.played, event.error)
-            self._reply_pending({"ok": False, "error": event.error})
+            self._reply_pending(CtlReply.refused(event.error))
         elif event.error is not None:
             log.error("could not play %s: %s", event.request.session, event.error)
-            self._reply_pending({"ok": False, "error": event.error})
+            self._reply_pending(CtlReply.refused(event.error))
         else:
             word = "stopped" if event.stopped_early else "finished"
             log.info("%s %s after %.0f s", word, event.request.session, event.played)
-            self._reply_pending({"ok": False, "error": f"{event.request.session} was stopped before it began"})
+            self._reply_pending(CtlReply.refused(f"{event.request.session} was stopped before it began"))
         if event.request is self.current:
-            self.current, self.phase = None, "idle"
+            self.current = None
 
     def _control(self, event: Control) -> None:
-        command, phase = event.command, self.phase
-        if self.current is None:
-            _answer(event.reply, {"ok": False, "error": "nothing is playing"})
+        command, state = event.command, self.worker.state if self.current is not None else RunState.IDLE
+        if self.current is None or not state.active:
+            _answer(event.reply, CtlReply.refused("nothing is playing"))
             return
         if command is Command.TOGGLE:
-            command = Command.RESUME if phase == "paused" else Command.PAUSE
+            command = Command.RESUME if state is RunState.PAUSED else Command.PAUSE
         if command is Command.STOP:
-            if phase != "stopping":
+            if state is not RunState.STOPPING:
                 log.info("stopping %s (%s)", self.current.session, event.source)
-                self.phase = "stopping"
-                self.worker.command(Command.STOP)
-        elif phase in ("preparing", "stopping"):
-            _answer(event.reply, {"ok": False, "error": f"{self.current.session} is {phase}"})
+                state = self.worker.command(Command.STOP)
+        elif state in (RunState.PREPARING, RunState.STOPPING):
+            _answer(event.reply, CtlReply.refused(f"{self.current.session} is {state.value}"))
             return
-        elif command is Command.PAUSE and phase == "playing":
+        elif command is Command.PAUSE and state in (RunState.PLAYING, RunState.LISTENING):
             log.info("pausing %s (%s)", self.current.session, event.source)
-            self.phase = "paused"
-            self.worker.command(Command.PAUSE)
-        elif command is Command.RESUME and phase == "paused":
+            state = self.worker.command(Command.PAUSE)
+        elif command is Command.RESUME and state is RunState.PAUSED:
             log.info("resuming %s (%s)", self.current.session, event.source)
-            self.phase = "playing"
-            self.worker.command(Command.RESUME)
-        elif command in (Command.SKIP, Command.REPEAT, Command.SLOWER) and phase == "playing":
+            state = self.worker.command(Command.RESUME)
+        elif command in (Command.SKIP, Command.REPEAT, Command.SLOWER) and \
+                state in (RunState.PLAYING, RunState.LISTENING):
             log.info("%s: %s (%s)", self.current.session, command.value, event.source)
-            self.worker.command(command)
-        _answer(event.reply, {"ok": True, "state": self.phase, "session": self.current.session})
+            state = self.worker.command(command)
+        _answer(event.reply, CtlReply(True, state=state.value, session=self.current.session))
 
     def _shutdown(self, event: Shutdown) -> None:
         if self._shutdown_by is not None:
             return
         log.info("shutting down (%s)", event.reason)
         self._shutdown_by = self.clock.now() + dt.timedelta(seconds=SHUTDOWN_GRACE)
-        if self.current is not None and self.phase != "stopping":
-            self.phase = "stopping"
+        if self.current is not None and self.worker.state not in (RunState.STOPPING, RunState.IDLE,
+                                                                   RunState.FINISHED):
             self.worker.command(Command.STOP)
 
     def status(self) -> Reply:
         """What ``voiceguide ctl status`` prints."""
-        reply: Reply = {"ok": True, "state": self.phase}
+        reply = CtlReply(True, state=self.phase)
         if self.volume is not None:
-            reply["volume"] = round(self.volume.level, 2)
+            reply = replace(reply, volume=round(self.volume.level, 2))
         if self.current is not None:
-            reply.update(session=self.current.session, source=self.current.source, seconds=round(self.length, 1))
+            reply = replace(reply, session=self.current.session, source=self.current.source,
+                            seconds=round(self.length, 1))
             snapshot, rate = self.worker.snapshot, self.worker.sample_rate
             if snapshot is not None and rate:
-                reply["position"] = round(snapshot.position / rate, 1)
-                reply["player"] = snapshot.state.value  # "holding": waiting for a spoken answer
-                starts = snapshot.timeline.step_starts
-                if starts:
-                    reply["step"] = max(1, bisect.bisect_right(starts, snapshot.position))
-                    reply["steps"] = len(starts)
-        reply["ended"] = len(self.history)  # with "last": how a watcher (MQTT) tells finished from stopped
-        if self.history:
+                reply = replace(reply, position=round(snapshot.position / rate, 1))
+                if snapshot.timeline.step_starts:
+                    reply = replace(reply, step=snapshot.timeline.step_at(snapshot.position),
+                                    steps=len(snapshot.timeline.step_starts))
+        if self.history:  # with "ended": how a watcher (MQTT) tells finished from stopped
             last = self.history[-1]
-            reply["last"] = {"session": last.request.session, "stopped": last.stopped_early or last.error is not None}
+            reply = replace(reply, last=LastSession(last.request.session,
+                                                    last.stopped_early or last.error is not None))
+        reply = replace(reply, ended=len(self.history))
         upcoming = self.scheduler.upcoming(self.clock.now())
         if upcoming is not None:
-            reply["next"] = {"session": upcoming.entry.session, "at": upcoming.when.isoformat(timespec="minutes")}
-        return reply
+            reply = replace(reply, next=NextScheduled(upcoming.entry.session,
+                                                      upcoming.when.isoformat(timespec="minutes")))
+        return reply.to_dict()
 
-    def _reply_pending(self, reply: Reply) -> None:
+    def _reply_pending(self, reply: CtlReply) -> None:
         pending, self._pending = self._pending, None
         _answer(pending, reply)
 
 
-def _answer(reply: Callable[[Reply], None] | None, value: Reply) -> None:
+def _answer(reply: Callable[[Reply], None] | None, value: CtlReply) -> None:
     if reply is not None:
-        reply(value)
+        reply(value.to_dict())
 
 
 def _describe_due(due: Due | None) -> str:

@@ -17,18 +17,16 @@ import stat
 import struct
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
+from voiceguide import places
 from voiceguide.daemon.events import Control, Event, Reload, Reply, ReplySlot, SetVolume, Start, StartRequest, Status
+from voiceguide.daemon.messages import CtlRequest
 from voiceguide.errors import DaemonError
 from voiceguide.playback.control import Command
 from voiceguide.script.checks import NESTED_TOO_DEEPLY, too_deep
-from voiceguide.script.library import APP
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +50,8 @@ COMMANDS = {"stop": Command.STOP, "pause": Command.TOGGLE, "resume": Command.RES
 
 
 def runtime_dir() -> Path:
-    """``$XDG_RUNTIME_DIR/voiceguide`` (platformdirs' fallback without it: ``/tmp/runtime-UID/voiceguide``)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset; its fallback is fine
-        return Path(platformdirs.user_runtime_dir(APP))
+    """``$XDG_RUNTIME_DIR/voiceguide`` (see :func:`voiceguide.places.runtime_dir`)."""
+    return places.runtime_dir()
 
 
 def socket_path() -> Path:
@@ -83,30 +79,21 @@ def _peer_uid(conn: socket.socket) -> int:
 
 
 def to_event(message: Any, reply: Callable[[Reply], None]) -> Event | str:
-    """The event a request asks for, or what is wrong with it."""
-    if not isinstance(message, dict) or not isinstance(message.get("command"), str):
-        return "a request is a JSON object with a 'command'"
-    command = message["command"]
-    if command == "status":
+    """The event a request (a decoded JSON line, see :class:`CtlRequest`) asks for, or what is wrong with it."""
+    request = CtlRequest.from_dict(message)
+    if isinstance(request, str):
+        return request
+    if request.command == "status":
         return Status(reply)
-    if command == "reload":
+    if request.command == "reload":
         return Reload(reply)
-    if command == "volume":
-        level = message.get("level")
-        if isinstance(level, bool) or not isinstance(level, int | float) or not 0 <= level <= 1:
-            return "volume needs a level from 0 to 1"
-        return SetVolume(float(level), reply)
-    if command in COMMANDS:
-        return Control(COMMANDS[command], "ctl", reply)
-    if command == "start":
-        session, minutes = message.get("session"), message.get("minutes")
-        if not isinstance(session, str) or not session:
-            return "start needs a session"
-        if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, int | float)
-                                    or not 0 < minutes <= 24 * 60):
-            return "minutes must be a number from 1 to 1440"
-        return Start(StartRequest(session, "ctl", float(minutes) if minutes is not None else None), reply)
-    return f"unknown command {command!r}; known: start, {', '.join(COMMANDS)}, status, reload, volume"
+    if request.command == "volume":
+        assert request.level is not None
+        return SetVolume(request.level, reply)
+    if request.command == "start":
+        assert request.session is not None
+        return Start(StartRequest(request.session, "ctl", request.minutes), reply)
+    return Control(COMMANDS[request.command], "ctl", reply)
 
 
 class ControlServer:

@@ -1,30 +1,24 @@
-"""The Starlette application: its context (what it may use), templates, routes and middleware."""
+"""What every page of the remote may use: its context, the templates and how a page is rendered (the routes
+import these; ``site`` puts them together into the application)."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from anyio import to_thread
-from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount
-from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from voiceguide.daemon.config import Remote
 from voiceguide.journal.db import JOURNAL_FILE, Journal
 from voiceguide.remote.attempts import Attempts
 from voiceguide.remote.devices import Devices
-from voiceguide.remote.guard import Guard
 from voiceguide.remote.link import Link
 
 log = logging.getLogger(__name__)
@@ -85,32 +79,3 @@ def page(request: Request, template: str, status_code: int = 200, /, **values: A
         request, template, {"csrf": getattr(request.state, "csrf", ""), "journal_on": ctx.remote.journal,
                             "now": time.time(), **values}, status_code=status_code)
     return response
-
-
-BLOCKING_THREADS = 4
-"""Worker threads for blocking work (ctl requests, the journal, parsing): anyio's default of 40 let the
-daemon's memory grow by tens of MB under load (each thread gets its own malloc arena)."""
-
-
-@contextlib.asynccontextmanager
-async def _lifespan(app: Starlette) -> AsyncIterator[None]:
-    to_thread.current_default_thread_limiter().total_tokens = BLOCKING_THREADS
-    try:
-        yield
-    finally:
-        app.state.ctx.close()
-
-
-def create_app(ctx: Context) -> Starlette:
-    """The whole application."""
-    from voiceguide.remote import routes_api, routes_journal, routes_main, routes_pair
-
-    routes: list[BaseRoute] = [*routes_pair.routes(), *routes_main.routes(), *routes_api.routes()]
-    if ctx.remote.journal:
-        routes += routes_journal.routes()
-    routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
-    app = Starlette(routes=routes, middleware=[Middleware(Guard, devices=ctx.devices, names=ctx.names)],
-                    lifespan=_lifespan)
-    app.state.ctx = ctx
-    app.state.templates = templates()
-    return app

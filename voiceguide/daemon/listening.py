@@ -12,17 +12,13 @@ microphone, questions are followed by a quiet pause, as with ``voiceguide run --
 from __future__ import annotations
 
 import logging
-import queue
 
 from voiceguide.daemon.config import DaemonConfig
-from voiceguide.daemon.events import StartRequest
 from voiceguide.engine.builder import SessionBuilder
-from voiceguide.errors import VoiceguideError
 from voiceguide.journal.db import JOURNAL_FILE, Journal
 from voiceguide.listen.shared_input import SharedInput
 from voiceguide.listen.stt_worker import off_audio_path
-from voiceguide.live.session import HeldListener, LiveSession
-from voiceguide.playback.control import Command
+from voiceguide.live.session import LiveSession
 from voiceguide.script.model import Session
 from voiceguide.seams import Clock, Recognizer
 
@@ -44,7 +40,8 @@ def live_session(config: DaemonConfig, builder: SessionBuilder, microphone: Shar
 
 
 class Answers:
-    """Decides whether a session listens, and makes its listener (through the daemon's :class:`LiveSession`)."""
+    """Decides whether a session listens (its listener is the runner's, through the daemon's
+    :class:`LiveSession`)."""
 
     def __init__(self, config: DaemonConfig, live: LiveSession) -> None:
         self.config = config
@@ -64,16 +61,3 @@ class Answers:
             return False
         self._said_no_mic = False
         return True
-
-    def listener(self, request: StartRequest, session: Session,
-                 controls: queue.SimpleQueue[Command]) -> HeldListener | None:
-        """The listener for one playing session, or None if the journal or recogniser cannot be had.
-        Called on the session worker's thread only; the journal and each language's recogniser are
-        opened once (each recogniser worker exits when idle)."""
-        try:
-            held = self.live.listener(session, controls)
-        except VoiceguideError as exc:
-            log.error("%s: cannot take answers: %s", request.session, exc)
-            return None
-        log.info("%s: answers go to the journal %s", request.session, self.live.journal.path)
-        return held
