@@ -19,6 +19,7 @@ from voiceguide.daemon.config_read import load_config
 from voiceguide.daemon.control import ControlServer
 from voiceguide.daemon.daemon import Daemon
 from voiceguide.daemon.events import Event, Shutdown, StartRequest, Trigger
+from voiceguide.daemon.files import raise_file_limit
 from voiceguide.daemon.sessions import Sessions
 from voiceguide.daemon.volume import VOLUME_FILE, Volume, VolumeOutput
 from voiceguide.daemon.wake import WakeTrigger
@@ -46,10 +47,10 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
         return bool(holder) and holder[0].current is not None
 
     triggers: list[Trigger] = [ControlServer(socket)]
-    if config.remote is not None:  # the phone remote talks to this daemon through that socket
-        from voiceguide.remote.server import RemoteServer
+    if config.remote is not None:  # in a process of its own, talking to this daemon through that socket
+        from voiceguide.daemon.remote_process import RemoteProcess
 
-        triggers.append(RemoteServer(config, socket))
+        triggers.append(RemoteProcess(config, socket))
     wake: WakeTrigger | None = None
     if config.button is not None:
         from voiceguide.daemon.button import ButtonTrigger
@@ -96,6 +97,7 @@ def serve(config_file: Path | None = None) -> int:
     """``voiceguide daemon``: run in the foreground until SIGTERM or SIGINT."""
     config = load_config(config_file)
     log.info("config: %s", config.path or "none (defaults)")
+    raise_file_limit()
     daemon = build(config)
 
     def on_signal(number: int, frame: FrameType | None) -> None:

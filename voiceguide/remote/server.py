@@ -20,11 +20,14 @@ from typing import Any
 from voiceguide.daemon.config import DaemonConfig, Remote, config_path
 from voiceguide.daemon.events import Event
 from voiceguide.errors import BackendError
+from voiceguide.remote import bounds
 
 log = logging.getLogger(__name__)
 
 CLOSE_WAIT = 3.0
 """Seconds ``close`` waits for the server thread."""
+BACKLOG = 128
+"""Connections the kernel queues before the server accepts them."""
 
 
 def _quiet_server(uvicorn: Any, settings: Any) -> Any:
@@ -39,6 +42,7 @@ def _quiet_server(uvicorn: Any, settings: Any) -> Any:
 
         async def main_loop(self) -> None:
             self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+            bounds.quiet_shortages(self._loop)
             await self.on_tick(0)  # sets the default headers once
             if not self.should_exit:
                 await self._stop.wait()
@@ -80,15 +84,16 @@ class RemoteServer:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((remote.listen, remote.port))
-            sock.listen(64)
+            sock.listen(BACKLOG)
         except OSError as exc:
             sock.close()
             raise BackendError(f"cannot listen on {remote.listen}:{remote.port}: {exc.strerror or exc}") from exc
         ctx = Context(remote, self.config.path or config_path(), self.config.journal,
                       Link(socket_request(self.control_socket)))
         tls = {"ssl_certfile": str(remote.certificate), "ssl_keyfile": str(remote.key)} if remote.tls else {}
+        limits = bounds.settings(uvicorn)  # connections, time and header bytes per client
         settings = uvicorn.Config(create_app(ctx), log_level="warning", access_log=False, lifespan="on",
-                                  server_header=False, date_header=False, **tls)  # type: ignore[arg-type]
+                                  server_header=False, date_header=False, **limits, **tls)  # type: ignore[arg-type]
         try:
             settings.load()  # reads the certificate now: a bad one is reported at start, not on first request
         except (OSError, ssl.SSLError) as exc:
