@@ -4,9 +4,11 @@ uvicorn by itself waits for a request on a fresh connection for ever (its keep-a
 after a first response), so a connection that sends nothing, or sends its headers a byte at a time, holds
 a file descriptor as long as its sender likes. :func:`settings` adds to uvicorn's own limits a protocol
 that gives every connection :data:`REQUEST_HEAD_SECONDS` to send a complete request head (the first, and
-each next one after a response), closes it otherwise, and closes a new connection at once while
-:data:`MAX_OPEN_CONNECTIONS` are open. A head larger than :data:`MAX_HEAD_BYTES` that arrives in pieces is
-refused by h11 (one that arrives in a single read is bounded by that read, 256 KiB).
+each next one after a response) and closes it otherwise. While :data:`MAX_OPEN_CONNECTIONS` are open, a
+new connection closes the oldest one still waiting for its head (so a flood of silent connections cannot keep
+the owner's phone out), or itself when every open one is being served. A head larger than
+:data:`MAX_HEAD_BYTES` that arrives in pieces is refused by h11 (one that arrives in a single read is bounded
+by that read, 256 KiB).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 MAX_OPEN_CONNECTIONS = 200
-"""Open connections at most; one more is closed as soon as it is accepted (a phone uses a handful)."""
+"""Open connections at most (a phone uses a handful). One more closes the oldest connection that has not yet
+sent a whole request head, or, when every one is being served, itself."""
 LIMIT_CONCURRENCY = 64
 """Connections plus running requests above which uvicorn answers 503 instead of running the page."""
 REQUEST_HEAD_SECONDS = 10
@@ -46,6 +49,8 @@ def guarded_protocol(uvicorn: Any) -> type:
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
     last_warning = [0.0]
+    waiting: dict[Any, None] = {}
+    """Connections still waiting for a whole request head, oldest first (a dict keeps insertion order)."""
 
     class GuardedH11Protocol(H11Protocol):
         _head_deadline: asyncio.TimerHandle | None = None
@@ -56,10 +61,14 @@ def guarded_protocol(uvicorn: Any) -> type:
                 now = time.monotonic()
                 if now - last_warning[0] >= LOG_EVERY:
                     last_warning[0] = now
-                    log.warning("phone remote: more than %d connections open; closing new ones until some end",
-                                MAX_OPEN_CONNECTIONS)
-                transport.close()
-                return
+                    log.warning("phone remote: more than %d connections open; closing the oldest that sent "
+                                "no request", MAX_OPEN_CONNECTIONS)
+                if not waiting:  # every open connection is being served: this one waits its turn elsewhere
+                    transport.close()
+                    return
+                oldest = next(iter(waiting))  # a fresh connection (the owner's phone) beats a silent one
+                oldest._stop_waiting()
+                oldest.transport.close()
             self._await_head()
 
         def _await_head(self) -> None:
@@ -67,14 +76,17 @@ def guarded_protocol(uvicorn: Any) -> type:
             keep-alive timer, so a trickle of header bytes would keep the connection for ever)."""
             self._stop_waiting()
             self._head_deadline = self.loop.call_later(REQUEST_HEAD_SECONDS, self._too_slow)
+            waiting[self] = None
 
         def _stop_waiting(self) -> None:
+            waiting.pop(self, None)
             if self._head_deadline is not None:
                 self._head_deadline.cancel()
                 self._head_deadline = None
 
         def _too_slow(self) -> None:
             self._head_deadline = None
+            waiting.pop(self, None)
             if not self.transport.is_closing():
                 self.transport.close()
 

@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 
 CLOSE_WAIT = 3.0
 """Seconds ``close`` waits for the server thread."""
-BACKLOG = 128
-"""Connections the kernel queues before the server accepts them."""
+BACKLOG = 1024
+"""Connections the kernel queues before the server accepts them (it caps this at net.core.somaxconn); a
+queued connection holds no descriptor of ours, and a full queue makes a phone's connect wait seconds."""
 
 
 def _quiet_server(uvicorn: Any, settings: Any) -> Any:
