@@ -127,3 +127,20 @@ def test_idle_connections_cannot_make_the_daemon_deaf(pulse: Pulse, tmp_path: Pa
         daemon.wait_for("stopped demo")
         assert daemon.proc.poll() is None
         assert not any("Traceback" in line for line in daemon.log), "".join(daemon.log)
+
+
+def test_the_daemon_refuses_an_amplifying_script(pulse: Pulse, tmp_path: Path, speech_cache: Path) -> None:
+    """2000 steps that each include a file of 2000 steps that each include body-scan-45, as a user script:
+    ``ctl start`` is refused with the located message and the daemon goes on answering."""
+    with pi_daemon(pulse, tmp_path, speech_cache, _free_port()) as daemon:
+        scripts = Path(daemon.env["XDG_CONFIG_HOME"]) / "voiceguide" / "scripts"
+        scripts.mkdir(parents=True)
+        head = '[session]\ntitle = "Amplifier"\n\n'
+        (scripts / "inner.toml").write_text(head + '[[step]]\ninclude = "body-scan-45"\n\n' * 2000)
+        (scripts / "amp.toml").write_text(head + '[[step]]\ninclude = "inner"\n\n' * 2000)
+        started = daemon.ctl("start", "amp")
+        assert started.returncode == 1
+        assert "inner.toml:115: step 38 (include): with its includes the session has more than 5,000 steps" \
+            in started.stderr, started.stderr
+        status = daemon.ctl("status")
+        assert status.returncode == 0 and status.stdout.startswith("idle"), status.stdout + status.stderr

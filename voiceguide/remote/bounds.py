@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 MAX_OPEN_CONNECTIONS = 200
 """Open connections at most (a phone uses a handful). One more closes the oldest connection that has not yet
 sent a whole request head, or, when every one is being served, itself."""
-LIMIT_CONCURRENCY = 64
-"""Connections plus running requests above which uvicorn answers 503 instead of running the page."""
+LIMIT_CONCURRENCY = MAX_OPEN_CONNECTIONS + 8
+"""uvicorn answers 503 while this many connections are open or requests run. It counts silent connections
+too, so below the connection cap it would let a flood of them turn the owner away: a backstop only."""
 REQUEST_HEAD_SECONDS = 10
 """Seconds a fresh connection has to send its request line and headers (a kept-alive one: the next)."""
 KEEP_ALIVE_SECONDS = 5

@@ -10,7 +10,9 @@ input reaches its end: the daemon holds the other end, so the remote never outli
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -24,6 +26,8 @@ from voiceguide.remote.server import RemoteServer
 
 log = logging.getLogger(__name__)
 
+NICE = 10
+"""How much lower the remote's CPU priority is than the daemon's."""
 EXIT_CONFIG = 2
 """Exit code when the remote cannot start (no [remote] table, port in use, bad certificate)."""
 
@@ -40,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     handler.setFormatter(SafeFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     raise_file_limit()
+    with contextlib.suppress(OSError):
+        os.nice(NICE)  # the audio in the daemon comes first when the two want the same core
     stop = threading.Event()
 
     def on_signal(number: int, frame: FrameType | None) -> None:
