@@ -34,8 +34,9 @@ LONGEST_PAUSE = 300.0
 """Longest pause between restarts, in seconds."""
 STEADY = 60.0
 """A child that ran this long ended on its own account: the next restart is quick again."""
-STOP_WAIT = 5.0
-"""Seconds the child has to stop after SIGTERM before it is killed."""
+STOP_WAIT = 1.0
+"""Seconds the child has to stop after SIGTERM before it is killed (it takes about 0.25 s; the daemon promises
+to exit within 2 s of its own SIGTERM)."""
 
 
 def command(config: Path | None, control_socket: Path) -> list[str]:

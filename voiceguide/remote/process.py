@@ -74,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
 def _until_end_of_input(stop: threading.Event) -> None:
     """Set ``stop`` when standard input ends (the daemon that started us has gone)."""
     try:
-        while sys.stdin.buffer.read(4096):
-            pass
-    except (OSError, ValueError):
+        while os.read(0, 4096):  # the raw descriptor: a thread blocked in sys.stdin would hold its lock
+            pass  # at interpreter exit, which Python reports as a fatal error
+    except OSError:
         pass
     stop.set()
 
