@@ -38,7 +38,7 @@ def test_install_writes_a_user_unit_and_says_what_next(isolated_user_dirs: Path,
     assert "Environment=XDG_RUNTIME_DIR=%t" in text, "the user's runtime dir, where the sound server's socket is"
     assert "WantedBy=default.target" in text
     exec_line = next(line for line in text.splitlines() if line.startswith("ExecStart="))
-    assert exec_line.endswith("-m voiceguide daemon") and os.path.isabs(exec_line.split("=", 1)[1].split()[0])
+    assert exec_line.endswith(" -I -u -m voiceguide daemon") and os.path.isabs(exec_line.split("=", 1)[1].split()[0])
     assert "loginctl enable-linger" in out and "systemctl --user enable --now voiceguide" in out
 
 
@@ -56,7 +56,7 @@ def test_install_with_a_config_and_uninstall(isolated_user_dirs: Path, tmp_path:
 
 def test_unit_text_escapes_systemd_specials() -> None:
     text = service.unit_text("/opt/100%/py", Path("/a/$HOME/c.toml"))
-    assert 'ExecStart="/opt/100%%/py" -m voiceguide daemon --config "/a/$$HOME/c.toml"' in text
+    assert 'ExecStart="/opt/100%%/py" -I -u -m voiceguide daemon --config "/a/$$HOME/c.toml"' in text
 
 
 def test_service_state_reads_but_never_changes(isolated_user_dirs: Path, tmp_path: Path) -> None:

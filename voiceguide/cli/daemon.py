@@ -38,6 +38,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
     p = sub.add_parser("doctor", help="check everything the daemon needs and say how to fix what is wrong")
     p.add_argument("--config", metavar="FILE", help="config file (default ~/.config/voiceguide/config.toml)")
+    p.add_argument("--json", action="store_true", help="print the findings as JSON")
+    p.add_argument("--no-open", action="store_true", help="do not open the audio output (the daemon may be using it)")
     p.set_defaults(handler=cmd_doctor)
 
 
@@ -133,7 +135,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from voiceguide.daemon.doctor import diagnose, exit_code
     from voiceguide.safe_text import terminal_safe
 
-    findings = diagnose(_path(args.config))
+    findings = diagnose(_path(args.config), open_output=not args.no_open)
+    if args.json:
+        import dataclasses
+        import json
+
+        print(json.dumps([dataclasses.asdict(f) for f in findings]))
+        return exit_code(findings)
     marks = {"ok": "[ ok ]", "warn": "[warn]", "fail": "[FAIL]"}
     for finding in findings:
         detail = terminal_safe(finding.detail, multiline=True).replace("\n", "\n       ")

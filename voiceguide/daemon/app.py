@@ -16,6 +16,7 @@ from voiceguide.daemon.config_read import load_config
 from voiceguide.daemon.core import Daemon
 from voiceguide.daemon.ctl_socket import ControlServer
 from voiceguide.daemon.events import Event, Shutdown, StartRequest, Trigger
+from voiceguide.daemon.files import raise_file_limit
 from voiceguide.daemon.listening import Answers, live_session
 from voiceguide.daemon.sessions import Sessions
 from voiceguide.daemon.volume import VOLUME_FILE, Volume, VolumeOutput
@@ -43,10 +44,10 @@ def build(config: DaemonConfig, socket: Path | None = None) -> Daemon:
         return bool(holder) and holder[0].current is not None
 
     triggers: list[Trigger] = [ControlServer(socket)]
-    if config.remote is not None:  # the phone remote talks to this daemon through that socket
-        from voiceguide.remote.server import RemoteServer
+    if config.remote is not None:  # in a process of its own, talking to this daemon through that socket
+        from voiceguide.daemon.remote_process import RemoteProcess
 
-        triggers.append(RemoteServer(config, socket))
+        triggers.append(RemoteProcess(config, socket))
     if config.mqtt is not None:  # Home Assistant: also through that socket
         from voiceguide.daemon.mqtt.bridge import MqttBridge
 
@@ -98,6 +99,7 @@ def serve(config_file: Path | None = None) -> int:
     """``voiceguide daemon``: run in the foreground until SIGTERM or SIGINT."""
     config = load_config(config_file)
     log.info("config: %s", config.path or "none (defaults)")
+    raise_file_limit()
     daemon = build(config)
 
     def on_signal(number: int, frame: FrameType | None) -> None:

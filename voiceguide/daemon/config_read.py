@@ -331,7 +331,7 @@ def _session(check: Checker, where: str, value: object) -> str | None:
     if name is None or not getattr(check, "check_sessions", False):
         return name
     try:
-        parse.load(library.find(name))
+        parse.load(library.find(name, relative=False))  # as the daemon will look it up
     except SessionNotFound as exc:
         check.add(where, f"session: {exc}")
     except ScriptError as exc:

@@ -9,6 +9,7 @@ One JSON line in, one JSON line out: ``{"command": "start", "session": "demo"}``
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -44,6 +45,10 @@ CONNECT_PATIENCE = 2.0
 CONNECT_FIRST_WAIT = 0.01
 """First pause between those tries; it doubles up to :data:`CONNECT_LONGEST_WAIT`."""
 CONNECT_LONGEST_WAIT = 0.2
+SHORTAGES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+"""``accept`` errors that mean the process or system is short of something for now."""
+SHORTAGE_PAUSE = 0.1
+"""Seconds the accept loop waits before trying again while short of files or memory."""
 COMMANDS = {"stop": Command.STOP, "pause": Command.TOGGLE, "resume": Command.RESUME, "skip": Command.SKIP,
             "slower": Command.SLOWER}
 """Session controls by name; ``pause`` pauses, or resumes when paused."""
@@ -137,12 +142,35 @@ class ControlServer:
             self.path.unlink()
 
     def _accept(self, sock: socket.socket) -> None:
+        """Accept until closed. Running out of files, memory or threads is waited out: the owner's next
+        ``ctl`` gets through once whatever holds them lets go (logged once per spell, not per try)."""
+        short = False
         while True:
             try:
                 conn, _ = sock.accept()
-            except OSError:
-                return  # closed
-            threading.Thread(target=self._serve, args=(conn,), name="voiceguide-ctl-conn", daemon=True).start()
+            except OSError as exc:
+                if self._sock is not sock:
+                    return  # closed
+                if exc.errno not in SHORTAGES:
+                    log.warning("control socket: accept failed (%s); going on", exc)
+                    continue
+                if not short:
+                    log.warning("control socket: %s; waiting for some to be freed", exc.strerror or exc)
+                    short = True
+                time.sleep(SHORTAGE_PAUSE)  # not audio: the accept thread waiting for a free descriptor
+                continue
+            try:
+                threading.Thread(target=self._serve, args=(conn,), name="voiceguide-ctl-conn", daemon=True).start()
+            except RuntimeError as exc:  # no thread to be had: answer nobody rather than stop accepting
+                conn.close()
+                if not short:
+                    log.warning("control socket: %s; waiting", exc)
+                    short = True
+                time.sleep(SHORTAGE_PAUSE)
+                continue
+            if short:
+                log.info("control socket: accepting again")
+                short = False
 
     def _serve(self, conn: socket.socket) -> None:
         with conn:

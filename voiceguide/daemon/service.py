@@ -46,7 +46,8 @@ def _quote(word: str) -> str:
 
 def unit_text(python: str = sys.executable, config: Path | None = None) -> str:
     """The unit file's contents, running this Python's voiceguide."""
-    command = [python, "-m", "voiceguide", "daemon"]
+    command = [python, "-I", "-u", "-m", "voiceguide", "daemon"]  # isolated (no PYTHON* variables, no user
+    # site, not the working folder on the path) and unbuffered, so the log reaches the journal at once
     if config is not None:
         command += ["--config", str(config.expanduser().resolve())]
     return f"""\
@@ -61,7 +62,6 @@ Type=simple
 ExecStart={' '.join(_quote(w) for w in command)}
 # %t is the user's runtime directory (/run/user/UID): where PipeWire/PulseAudio put their socket.
 Environment=XDG_RUNTIME_DIR=%t
-Environment=PYTHONUNBUFFERED=1
 Restart=on-failure
 RestartSec=5
 # The daemon stops any session with a fade and exits within 2 s of SIGTERM.

@@ -56,7 +56,8 @@ class Sessions:
 
     def load(self, request: StartRequest) -> Session:
         """The session of ``request``, shaped as configured, with this device's ways to stop it."""
-        session = load_session(request.session, self.builder.speech, shaping_options(self.config, request))
+        session = load_session(request.session, self.builder.speech, shaping_options(self.config, request),
+                               relative=False)  # the daemon's working folder is nobody's choice
         return dataclasses.replace(session, stop_ways=stop_ways(self.config))
 
     def prepare(self, request: StartRequest,

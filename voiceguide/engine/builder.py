@@ -26,9 +26,10 @@ from voiceguide.seams import Speaker, SpeechParams
 log = logging.getLogger(__name__)
 
 
-def load_session(ref: str, speech: SpeechOptions, shaping: ShapingOptions) -> Session:
-    """The session ``ref`` (an id or a script path) with ``speech`` applied and shaped by ``shaping``."""
-    session = parse.load(library.find(ref))
+def load_session(ref: str, speech: SpeechOptions, shaping: ShapingOptions, *, relative: bool = True) -> Session:
+    """The session ``ref`` (an id or a script path) with ``speech`` applied and shaped by ``shaping``;
+    ``relative=False`` refuses a path relative to the working folder (see :func:`library.find`)."""
+    session = parse.load(library.find(ref, relative=relative))
     return shaped(dataclasses.replace(session, **speech.session_changes()), shaping)
 
 

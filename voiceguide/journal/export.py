@@ -86,8 +86,23 @@ def to_csv(entries: Sequence[Entry]) -> str:
     writer.writerow(CSV_COLUMNS)
     for e in entries:
         values = e.to_dict()
-        writer.writerow(["" if values[c] is None else clean(str(values[c])) for c in CSV_COLUMNS])
+        writer.writerow([_cell(values[c]) for c in CSV_COLUMNS])
     return out.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A text cell starting with one of these (after any spaces) a spreadsheet may run as a formula."""
+
+
+def _cell(value: object) -> str:
+    """One CSV cell: empty for None, numbers as they are, text cleaned and, where a spreadsheet would take it
+    for a formula, kept as text by a leading apostrophe (so an answer like "=HYPERLINK(...)" stays words)."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    text = clean(str(value))
+    return f"'{text}" if text.lstrip(" ").startswith(FORMULA_STARTS) else text
 
 
 def _when(entry: Entry) -> datetime | None:

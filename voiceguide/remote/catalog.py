@@ -13,6 +13,7 @@ from typing import Any
 
 from voiceguide.errors import Problem, ScriptError
 from voiceguide.script import library, parse
+from voiceguide.script.limits import MAX_USER_SCRIPTS, MAX_USER_SCRIPTS_BYTES
 from voiceguide.script.model import Affirm, Breathe, Listen, Session
 
 MAX_SCRIPT = 256 * 1024
@@ -128,6 +129,9 @@ def check_and_save(raw: bytes, name: str, folder: Path | None = None, save: bool
         return Checked(())
     if any(e.id == name for e in library.entries()):
         return Checked((Problem(label, "name", f"a session called '{name}' already exists; choose another name"),))
+    full = _folder_full(folder, len(raw))
+    if full is not None:
+        return Checked((Problem(label, "file", full),))
     target = folder / label
     folder.mkdir(parents=True, exist_ok=True)
     try:
@@ -137,3 +141,20 @@ def check_and_save(raw: bytes, name: str, folder: Path | None = None, save: bool
     with os.fdopen(fd, "wb") as f:
         f.write(raw)
     return Checked((), target)
+
+
+def _folder_full(folder: Path, adding: int) -> str | None:
+    """Why ``adding`` more bytes of script may not be saved in ``folder`` (None: they may)."""
+    count = size = 0
+    try:
+        for path in folder.glob("*.toml"):
+            count += 1
+            size += path.lstat().st_size
+    except OSError:
+        pass  # a folder that cannot be listed is reported when the script is written
+    if count >= MAX_USER_SCRIPTS:
+        return f"there are already {count} sessions of your own (at most {MAX_USER_SCRIPTS}); delete some first"
+    if size + adding > MAX_USER_SCRIPTS_BYTES:
+        return (f"your sessions would take more than {MAX_USER_SCRIPTS_BYTES // (1024 * 1024)} MB together; "
+                "delete some first")
+    return None

@@ -187,9 +187,9 @@ async def health(request: Request) -> Response:
     def diagnose() -> list[Any]:
         if ctx.doctor is not None:
             return ctx.doctor()
-        from voiceguide.daemon.doctor import diagnose as run_doctor
+        from voiceguide.remote.health import findings  # in a child process: no engine is built here
 
-        return run_doctor(ctx.config_path, open_output=False)
+        return findings(ctx.config_path)
 
     try:
         findings = await to_thread.run_sync(diagnose)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from voiceguide.daemon.config import DaemonConfig, Remote, config_path
 from voiceguide.daemon.events import Event
 from voiceguide.errors import BackendError
+from voiceguide.remote import bounds
 
 if TYPE_CHECKING:
     from voiceguide.remote.cert import Certificate
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 
 CLOSE_WAIT = 3.0
 """Seconds ``close`` waits for the server thread."""
+BACKLOG = 1024
+"""Connections the kernel queues before the server accepts them (it caps this at net.core.somaxconn); a
+queued connection holds no descriptor of ours, and a full queue makes a phone's connect wait seconds."""
 
 
 def _quiet_server(uvicorn: Any, settings: Any) -> Any:
@@ -42,6 +46,7 @@ def _quiet_server(uvicorn: Any, settings: Any) -> Any:
 
         async def main_loop(self) -> None:
             self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+            bounds.quiet_shortages(self._loop)
             await self.on_tick(0)  # sets the default headers once
             if not self.should_exit:
                 await self._stop.wait()
@@ -94,7 +99,7 @@ class RemoteServer:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((remote.listen, remote.port))
-            sock.listen(64)
+            sock.listen(BACKLOG)
         except OSError as exc:
             sock.close()
             raise BackendError(f"cannot listen on {remote.listen}:{remote.port}: {exc.strerror or exc}") from exc
@@ -102,8 +107,9 @@ class RemoteServer:
                       Link(socket_request(self.control_socket)), Devices(folder),
                       fingerprint=tls.fingerprint if tls else "")
         files = {"ssl_certfile": str(tls.certificate), "ssl_keyfile": str(tls.key)} if tls else {}
+        limits = bounds.settings(uvicorn)  # connections, time and header bytes per client
         settings = uvicorn.Config(create_app(ctx), log_level="warning", access_log=False, lifespan="on",
-                                  server_header=False, date_header=False, **files)  # type: ignore[arg-type]
+                                  server_header=False, date_header=False, **limits, **files)  # type: ignore[arg-type]
         try:
             settings.load()  # reads the certificate now: a bad one is reported at start, not on first request
         except (OSError, ssl.SSLError) as exc:

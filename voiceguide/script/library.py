@@ -78,16 +78,23 @@ def expand(name: str) -> Path:
         return Path(name)
 
 
-def find(name: str) -> Path:
-    """Resolve a session given as a bundled/user id or as a path to a TOML file."""
-    candidate = expand(name)
-    if candidate.suffix == ".toml" or "/" in name or is_file(candidate):
-        if is_file(candidate):
-            return candidate
-        raise SessionNotFound(f"no such session file: {name}")
+def find(name: str, *, relative: bool = True) -> Path:
+    """Resolve a session given as a bundled/user id or as a path to a TOML file.
+
+    An id is looked up first, so a file of that name in the working folder never stands in for it. With
+    ``relative=False`` (the daemon, whose working folder is nobody's choice) a path must be absolute (``~``
+    is expanded); a relative one is refused instead of being looked up in the working folder."""
     for entry in entries():  # a user's file of the same id has replaced the bundled one
         if entry.id == name:
             return entry.path
+    candidate = expand(name)
+    if candidate.suffix == ".toml" or "/" in name or is_file(candidate):
+        if not relative and not candidate.is_absolute():
+            raise SessionNotFound(f"no session called '{name}'; a script outside the library must be given by "
+                                  "its full path (starting with / or ~)")
+        if is_file(candidate):
+            return candidate
+        raise SessionNotFound(f"no such session file: {name}")
     known = ", ".join(sorted({e.id for e in entries()})) or "none"
     raise SessionNotFound(f"no session called '{name}'; known: {known}")
 
@@ -107,7 +114,7 @@ def find_part(name: str, script_dir: Path | None) -> Path | None:
         if is_file(path):
             return path
     try:
-        return find(name)
+        return find(name, relative=False)  # a relative path is taken from the script's folder, never the working one
     except SessionNotFound:
         return None
 

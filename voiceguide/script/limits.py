@@ -122,3 +122,21 @@ def hold_warnings(session: object) -> list[str]:
                             f"over {LONG_HOLD_SECONDS:g} s a session)")
         left -= kept
     return warnings
+
+
+# --- how large a script may grow once its includes are spliced in -------------------------------------
+# (checked while expanding, by voiceguide.script.expansion, so an amplifying script is refused early)
+MAX_EXPANDED_STEPS = 5000
+"""Most steps a session may have with every include spliced in (the longest bundled one has 133)."""
+MAX_INCLUDE_DEPTH = 8
+"""Deepest chain of includes (a part that includes a part ... ); the bundled sessions use 1."""
+MAX_INCLUDES = 500
+"""Most ``include`` steps expanded for one session, counted at every depth."""
+MAX_EXPANDED_SECONDS = 24 * 3600.0
+"""Longest session, counting its timed parts (pauses, breathing, sleep, quiet after lines, listening)."""
+MAX_EXPANDED_CHARS = 400_000
+"""Most characters of text to speak in one session (about seven hours of speech)."""
+MAX_USER_SCRIPTS = 200
+"""Most sessions the phone remote keeps in the user's scripts folder (uploads beyond it are refused)."""
+MAX_USER_SCRIPTS_BYTES = 8 * 1024 * 1024
+"""Most bytes of scripts the phone remote keeps in the user's scripts folder."""

@@ -10,6 +10,7 @@ from voiceguide import safe_read
 from voiceguide.errors import InputFileError, Problem, ScriptError
 from voiceguide.script import languages, library
 from voiceguide.script.checks import NESTED_TOO_DEEPLY, Checker, too_deep
+from voiceguide.script.expansion import Budget, Place, TooLarge, step_line
 from voiceguide.script.model import Session, Step
 from voiceguide.script.steps import (
     ACTIONS,
@@ -29,20 +30,25 @@ SESSION_KEYS = {"title", "language", "rate", "volume", "voice", "description", "
                 "ambient_volume", "sentence_gap", "pitch", "soften"}
 
 
-def load(path: Path, _including: tuple[Path, ...] = ()) -> Session:
+def load(path: Path, _including: tuple[Path, ...] = (), _budget: Budget | None = None) -> Session:
     """Parse and validate the script at ``path``; raise :class:`ScriptError` listing every problem."""
     try:
         raw = safe_read.read_bytes(path, safe_read.SCRIPT_LIMIT)
     except InputFileError as exc:
         raise ScriptError([Problem(path.name, "file", exc.reason)]) from exc
     return loads(raw, name=path.name, script_dir=path.parent, session_id=path.stem, source=path,
-                 _including=(*_including, path.resolve()))
+                 _including=(*_including, path.resolve()), _budget=_budget)
 
 
 def loads(raw: bytes | str, *, name: str = "<script>", script_dir: Path | None = None,
-          session_id: str = "script", source: Path | None = None, _including: tuple[Path, ...] = ()) -> Session:
-    """Parse and validate script text; ``script_dir`` anchors relative sound paths and includes."""
+          session_id: str = "script", source: Path | None = None, _including: tuple[Path, ...] = (),
+          _budget: Budget | None = None) -> Session:
+    """Parse and validate script text; ``script_dir`` anchors relative sound paths and includes.
+
+    The session's size with every include spliced in is bounded (:mod:`voiceguide.script.expansion`): the
+    first bound passed stops reading at once with :class:`~voiceguide.script.expansion.TooLarge`."""
     check = Checker(name)
+    budget = _budget if _budget is not None else Budget()
     if isinstance(raw, bytes):
         if b"\x00" in raw:
             raise ScriptError([Problem(name, "file", "not a text file (it contains binary data)")])
@@ -77,10 +83,12 @@ def loads(raw: bytes | str, *, name: str = "<script>", script_dir: Path | None =
             check.add("file", "no steps: add at least one [[step]]")
         for number, table in enumerate(raw_steps, start=1):
             if isinstance(table, dict) and "include" in table:
-                steps.extend(_include(check, number, table, script_dir, settings, _including))
+                place = Place(name, raw, number, "include")
+                steps.extend(_include(check, place, table, script_dir, settings, _including, budget))
                 continue
             action = read_step(check, number, table, script_dir)
             if action is not None:
+                budget.add(Place(name, raw, number, type(action).__name__.lower()), [action])
                 steps.append(Step(len(steps) + 1, action))
 
     if check.problems:
@@ -89,15 +97,19 @@ def loads(raw: bytes | str, *, name: str = "<script>", script_dir: Path | None =
     return Session(id=session_id, steps=numbered, source=source, **settings)
 
 
-def _include(check: Checker, number: int, table: dict[str, Any], script_dir: Path | None,
-             settings: dict[str, Any], including: tuple[Path, ...]) -> list[Step]:
-    """The steps of another session or part, spliced in place (``include = "parts/arrive"``)."""
-    where = f"step {number} (include)"
+def _include(check: Checker, place: Place, table: dict[str, Any], script_dir: Path | None,
+             settings: dict[str, Any], including: tuple[Path, ...], budget: Budget) -> list[Step]:
+    """The steps of another session or part, spliced in place (``include = "parts/arrive"``); each is counted
+    against ``budget`` as it is added (a part read before for this session is not read again)."""
+    where = f"step {place.number} (include)"
     check.unknown(where, set(table), {"include"})
     name = check.text(where, "include", table["include"])
     if name is None:
         return []
-    path = library.find_part(name, script_dir)
+    key = (name, script_dir)
+    if key not in budget.found:
+        budget.found[key] = library.find_part(name, script_dir)
+    path = budget.found[key]
     if path is None:
         check.add(where, f"no session or part called '{name}' (looked in {library.PARTS}/, the sessions, "
                          "and beside this script)")
@@ -106,12 +118,24 @@ def _include(check: Checker, number: int, table: dict[str, Any], script_dir: Pat
         chain = " -> ".join(p.name for p in (*including, path))
         check.add(where, f"include loop: {chain}")
         return []
-    try:
-        part = load(path, including)
-    except ScriptError as exc:
-        check.problems.extend(exc.problems)
-        check.add(where, f"the included '{name}' has problems (listed above)")
-        return []
+    budget.include(place)
+    part = budget.parts.get(path.resolve())
+    if part is not None:  # read before for this session: its steps count again where they are spliced in
+        budget.add(place, [s.action for s in part.steps])
+    else:
+        try:
+            budget.depth += 1
+            part = load(path, including, budget)  # counts the part's steps as they are read
+        except TooLarge as exc:
+            raise TooLarge([*exc.problems, Problem(f"{place.name}:{step_line(place.text, place.number)}", where,
+                                                   f"while including '{name}'")]) from exc
+        except ScriptError as exc:
+            check.problems.extend(exc.problems)
+            check.add(where, f"the included '{name}' has problems (listed above)")
+            return []
+        finally:
+            budget.depth -= 1
+        budget.parts[path.resolve()] = part
     language = settings.get("language", "en")
     if part.language != language:
         check.add(where, f"'{name}' is in language '{part.language}', this session is in '{language}'")
