@@ -124,6 +124,21 @@ def find_voices(extra: str | Path | None = None) -> list[PiperVoiceFile]:
     return found
 
 
+def installed() -> bool:
+    """Whether piper-tts and onnxruntime are installed (looked up, not imported)."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(name) is not None for name in ("piper", "onnxruntime"))
+
+
+def available(language: str) -> bool:
+    """Whether Piper is installed with a voice that speaks ``language`` (``en`` matches ``en_US``)."""
+    if not installed():
+        return False
+    base = language.lower().replace("_", "-").split("-")[0]
+    return any(v.language.lower().replace("_", "-").split("-")[0] == base for v in find_voices())
+
+
 def _load(voice: PiperVoiceFile) -> Any:
     """The loaded model for ``voice`` (call with ``_LOCK`` held)."""
     key = voice.model.resolve()

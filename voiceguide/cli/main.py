@@ -19,8 +19,9 @@ def _speech_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=["auto", "fake"], default="auto",
                    help="'fake' uses the built-in fake speech, output and clock: a dry run, instant, no hardware")
     p.add_argument("--tts", default=None,
-                   help="speech backend: espeak (default with espeak-ng), pyttsx3 (the system's voices), piper "
-                        "(pip install 'voiceguide[piper]') or fake; a --voice picks its own")
+                   help="speech backend: piper (the natural voice: the default for English where "
+                        "'voiceguide[piper]' is installed), espeak (espeak-ng: the default for other languages), "
+                        "pyttsx3 (the system's voices) or fake; a --voice picks its own")
     p.add_argument("--voice", help="voice id or name from 'voiceguide voices' (its backend is used)")
     p.add_argument("--rate", type=int, help="speech rate in words per minute (default 135)")
     p.add_argument("--volume", type=float, help="master volume 0..1")
