@@ -71,8 +71,22 @@ def default_tts(language: str | None = None) -> str:
     return natural or fallback_tts()
 
 
+PACK = "pack"
+"""The backend of recorded voice packs (``voice_pack``): chosen by a ``--voice`` that names a pack."""
+
+
+def _pack_speaker(cache: Path | None) -> Speaker:
+    """Voice packs; their unrecorded lines are spoken by the default voice of each language, cached."""
+    from voiceguide.backends.voice_pack import PackSpeaker
+
+    return PackSpeaker(lambda language: speaker_for(None, SpeechParams(language=language), cache)[0])
+
+
 def speaker(name: str, cache: Path | None = None) -> Speaker:
-    """The speech backend called ``name``, wrapped in the on-disk cache unless ``cache`` is None."""
+    """The speech backend called ``name``, wrapped in the on-disk cache unless ``cache`` is None (a pack's
+    recordings are files already: only its fallback voice is cached)."""
+    if name == PACK:
+        return _pack_speaker(cache)
     try:
         factory = TTS[name]
     except KeyError:
@@ -109,6 +123,10 @@ def tts_for(name: str | None, voice: str | None, language: str | None = None) ->
         return name
     if not voice:
         return default_tts(language)
+    from voiceguide.backends import voice_pack
+
+    if voice_pack.is_pack(voice):
+        return PACK
     for candidate in (fallback_tts(), *VOICE_SEARCH):
         if _has_voice(candidate, voice):
             return candidate

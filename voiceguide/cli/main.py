@@ -45,6 +45,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return cmd_run(args)
 
 
+def _cmd_record(args: argparse.Namespace) -> int:
+    from voiceguide.cli.record import cmd_record  # the microphone's and the walk's modules load only here
+
+    return cmd_record(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="voiceguide", description="Voice-guided breathing and grounding, offline.")
@@ -91,6 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tts", default=None, help="only this speech backend's voices (default: espeak and piper)")
     p.add_argument("--voice", help="also list the Piper voice at this .onnx path, or in this folder")
     p.add_argument("--language", help="only voices for this language code")
+    p.add_argument("--packs", action="store_true", help="only the recorded voice packs, with what they cover")
+
+    p = sub.add_parser("record", help="record your own voice for a session's lines (a voice pack)")
+    p.add_argument("sessions", nargs="+", metavar="SESSION", help="session ids or script paths, one after another")
+    p.add_argument("--pack", default="my-voice", help="the pack to record into (default my-voice); then play "
+                                                      "with --voice NAME")
+    p.add_argument("--input", metavar="NAME", help="microphone, by (part of) its name (see 'voiceguide devices')")
+    p.add_argument("--device", metavar="NAME", help="speaker for playing takes back, by (part of) its name")
+    p.add_argument("--redo-skipped", action="store_true", help="ask again for the lines skipped before")
+    p.set_defaults(handler=_cmd_record)
     journal_cli.add_parsers(sub)  # transcribe, journal ...
     daemon_cli.add_parsers(sub)  # daemon, ctl, service, doctor
     remote_cli.add_parsers(sub)  # remote pair, devices, revoke
