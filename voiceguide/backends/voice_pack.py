@@ -237,6 +237,13 @@ class PackSpeaker:
         samples = self._pack(params).load(text)
         return None if samples is None else Clip(samples, SAMPLE_RATE)
 
+    def is_cached(self, text: str, params: SpeechParams) -> bool:
+        """Whether the line costs nothing to make: recorded, or in the fallback voice's cache."""
+        if self._pack(params).has(text):
+            return True
+        check: Callable[[str, SpeechParams], bool] | None = getattr(self._fallback(params), "is_cached", None)
+        return check is not None and check(text, replace(params, voice=None))
+
     def synthesize(self, text: str, params: SpeechParams) -> Clip:
         """``text`` in the fallback voice (the default one for the session's language)."""
         return self._fallback(params).synthesize(text, replace(params, voice=None))
