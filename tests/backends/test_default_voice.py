@@ -72,6 +72,16 @@ def test_without_piper_every_language_is_espeak(monkeypatch: pytest.MonkeyPatch)
 
 @needs_piper
 @needs_espeak
+def test_a_small_machine_keeps_espeak_unless_piper_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backends, "memory_mb", lambda: 512.0)  # a Pi Zero 2 W
+    assert backends.default_tts("en") == "espeak"
+    assert backends.tts_for("piper", None, "en") == "piper"
+    monkeypatch.setattr(backends, "memory_mb", lambda: 4096.0)  # a Pi 4 with 4 GB
+    assert backends.default_tts("en") == "piper"
+
+
+@needs_piper
+@needs_espeak
 def test_the_builder_speaks_english_with_piper_and_dutch_with_espeak(tmp_path: Path) -> None:
     notes: list[str] = []
     with SessionBuilder(SpeechOptions(cache_dir=tmp_path), 8000, notify=notes.append) as build:

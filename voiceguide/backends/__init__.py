@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -57,10 +58,28 @@ def fallback_tts() -> str:
     return "espeak" if shutil.which("espeak-ng") else "pyttsx3"
 
 
+NATURAL_MIN_MEMORY_MB = 1024
+"""Piper is the default only on a machine with at least this much memory. Rendering with it, the daemon's speech
+child peaked at 349 MB and the daemon at 123 MB (docs/benchmarks.md, "Voices"): too much for a Pi Zero 2 W's
+512 MB, where espeak-ng stays the default and Piper is used only when named."""
+
+
+def memory_mb() -> float | None:
+    """The machine's memory in MB, or None where it cannot be told."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 def natural_tts(language: str) -> str | None:
-    """``piper`` when it is installed here with a voice for ``language`` (found from files: nothing loads)."""
+    """``piper`` when it is installed here with a voice for ``language`` (found from files: nothing loads) and
+    the machine has the memory for it (:data:`NATURAL_MIN_MEMORY_MB`)."""
     from voiceguide.backends import piper_tts
 
+    memory = memory_mb()
+    if memory is not None and memory < NATURAL_MIN_MEMORY_MB:
+        return None
     return "piper" if piper_tts.available(language) else None
 
 
