@@ -73,7 +73,7 @@ def test_keep_skip_and_stop_then_resume_where_left(tmp_path: Path, voice: np.nda
     again = voice_pack.open_pack("mine", tmp_path / "packs")  # from disk, as a later run sees it
     assert again.has(LINES[0].text) and not again.has(LINES[1].text)
     assert again.coverage("s1") == (1, 3)
-    assert stat.S_IMODE(again.folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(again.folder.stat().st_mode) == stat.S_IMODE(again.folder.parent.stat().st_mode) == 0o700
     for path in again.folder.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     resumed = Script(["", "k"], [Recorded(voice)])

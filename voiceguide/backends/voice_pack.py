@@ -145,11 +145,13 @@ def _write_private(path: Path, write: Callable[[str], object]) -> None:
 
 def open_pack(name: str, folder: Path | None = None, create: bool = False) -> Pack:
     """The pack called ``name`` (in ``folder`` or :func:`packs_dir`); ``create`` makes it if it is missing."""
-    path = (folder or packs_dir()) / check_name(name)
+    root = folder or packs_dir()
+    path = root / check_name(name)
     manifest = path / MANIFEST
     if not manifest.exists():
         if not create:
             raise SpeechError(f"no voice pack called '{name}'; 'voiceguide record SESSION --pack {name}' makes one")
+        _private_folder(root)  # the packs folder too: even the names of packs are nobody else's business
         _private_folder(path)
         return Pack(name, path)
     try:

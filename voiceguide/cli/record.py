@@ -15,6 +15,7 @@ import numpy as np
 from voiceguide import backends
 from voiceguide.backends import voice_pack
 from voiceguide.engine.pack_lines import session_lines
+from voiceguide.errors import BackendError
 from voiceguide.live.record_walk import WalkIO, walk
 from voiceguide.live.take_recorder import RATE, TakeRecorder
 from voiceguide.safe_text import terminal_safe
@@ -60,14 +61,21 @@ def _beat(n: int) -> None:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
+    try:
+        import pyloudnorm  # noqa: F401  (each take's loudness; say so before anyone records a word)
+    except ImportError:
+        raise BackendError("recording a voice pack needs pyloudnorm: pip install 'voiceguide[record]' "
+                           "(from a checkout: .venv/bin/pip install -e '.[record]')") from None
     sessions = [(ref, parse.load(library.find(ref))) for ref in args.sessions]  # every script checked first
-    pack = voice_pack.open_pack(voice_pack.check_name(args.pack), create=True)
+    voice_pack.check_name(args.pack)
     mic = backends.audio_input("sounddevice", args.input)
     output = backends.output("sounddevice", args.device)
     clock = backends.system_clock()
     silence = np.zeros(0, dtype=np.float32)
     try:
+        mic.check()  # both devices are there before a pack folder is made
         output.check()
+        pack = voice_pack.open_pack(args.pack, create=True)
         with TakeRecorder(mic, clock, beat=_beat) as recorder:
             time.sleep(1.0)  # a capture sends nothing for its first moment; let it settle before the first take
             io = WalkIO(ask=_ask, show=_show, record=recorder.record,
