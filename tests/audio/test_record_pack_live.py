@@ -84,7 +84,8 @@ def _speech() -> list[np.ndarray]:
     from tests.speech_data import librivox_or_skip
 
     out = []
-    for clip in librivox_or_skip()[:2]:
+    clips = sorted(librivox_or_skip(), key=lambda c: c.path.stat().st_size)[:2]  # the two shortest: a quick walk
+    for clip in clips:
         data, rate = sf.read(clip.path, dtype="float32")
         out.append(sounds.resample(np.asarray(data, np.float32), int(rate), RATE))
     return out
