@@ -145,3 +145,17 @@ def test_a_pack_name_that_is_not_there_is_a_clear_error(capsys: pytest.CaptureFi
     assert "no voice called 'nobody-here'" in capsys.readouterr().err
     with pytest.raises(Exception, match="cannot name a voice pack"):
         voice_pack.check_name("../escape")
+
+
+def test_the_daemon_config_picks_the_pack(tmp_path: Path, half_pack: tuple[Path, dict[str, np.ndarray]]) -> None:
+    from voiceguide.daemon.config_read import loads_config
+    from voiceguide.daemon.events import StartRequest
+    from voiceguide.daemon.sessions import Sessions
+
+    script, recorded = half_pack
+    config = loads_config(f'[speech]\nvoice = "mine"\ncache_dir = "{tmp_path / "cache"}"\n')
+    with Sessions(config) as sessions:  # the speech is rendered in a child process first, as the daemon does
+        _, timeline = sessions.prepare(StartRequest(str(script), "ctl"))
+    takes_played = {e.text for e in timeline.events if e.kind == "speech" and e.clip is not None
+                    and e.text in recorded and np.array_equal(timeline.clips[e.clip], recorded[e.text])}
+    assert takes_played == set(recorded)
