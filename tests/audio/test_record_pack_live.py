@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -195,3 +196,43 @@ def test_a_half_recorded_pack_plays_live_on_time(microphone: tuple[str, dict[str
         assert score > 0.95, f"{event['text']!r} is not the recorded take ({score:.2f}); runs moved: {moved}"
         assert abs(found - lag) <= TOLERANCE, f"{event['text']!r} played {found - lag} samples off its plan " \
             f"(start {start}); runs moved: {moved}"
+
+
+def test_the_record_command_end_to_end(microphone: tuple[str, dict[str, str]], pulse: Pulse, tmp_path: Path) -> None:
+    """``voiceguide record demo`` as a person runs it: keys on stdin, the first line read into the microphone when
+    the count reaches one, the take played back to the speaker, kept; then stopped for now."""
+    sink, env = microphone
+    clip = _speech()[0]
+    child_env = dict(env, PULSE_SINK=pulse.sink, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "voiceguide", "record", "demo", "--pack", "t", "--input", "pulse",
+                             "--device", "pulse"], env=child_env, text=True, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write("\nk\nq\n")  # record the first line, keep it, stop at the second
+    proc.stdin.flush()
+    out: list[str] = []
+    reader: threading.Thread | None = None
+    watchdog = threading.Timer(120, proc.kill)  # a hung walk ends the test, never the run
+    watchdog.start()
+    try:
+        for line in proc.stdout:
+            out.append(line)
+            if "1 ..." in line and reader is None:
+                audio = np.concatenate([np.zeros(RATE // 2, np.float32), clip * 0.5])
+                reader = threading.Thread(target=_play_into, args=(sink, env, audio, tmp_path))
+                reader.start()
+        proc.wait(timeout=30)
+    finally:
+        watchdog.cancel()
+    if reader is not None:
+        reader.join(timeout=60)
+    text = "".join(out)
+    assert proc.returncode == 0, text + (proc.stderr.read() if proc.stderr else "")
+    assert "Pack 't' now has 1 of 9 lines of demo." in text
+    pack = voice_pack.open_pack("t")
+    take = pack.load("Hello. This is one quiet minute, just for you.")
+    assert take is not None
+    lag = global_lag(take.astype(np.float64), clip.astype(np.float64))
+    _, score = local_lag(take.astype(np.float64), clip.astype(np.float64), 0, lag, search=RATE // 50, before=0,
+                         after=RATE)
+    assert score > 0.8
