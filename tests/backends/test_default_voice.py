@@ -143,3 +143,16 @@ def test_a_light_install_lists_espeak_voices_calmly(tmp_path: Path) -> None:
     """, tmp_path)
     assert done.returncode == 0 and done.stderr == ""
     assert "en_US-joe-medium" not in done.stdout and "gmw/en" in done.stdout
+
+
+@needs_piper
+@needs_espeak
+def test_doctor_names_the_voice_that_will_speak(monkeypatch: pytest.MonkeyPatch) -> None:
+    from voiceguide.daemon import doctor
+    from voiceguide.daemon.config import DaemonConfig
+
+    found = {f.name: f.detail for f in doctor._speech(DaemonConfig())}
+    assert found["voice for 'en'"] == "Piper en_US-joe-medium"
+    _without_piper(monkeypatch)
+    found = {f.name: f.detail for f in doctor._speech(DaemonConfig())}
+    assert found["voice for 'en'"] != "Piper en_US-joe-medium" and found["voice for 'en'"]
