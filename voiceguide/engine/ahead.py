@@ -55,6 +55,11 @@ class _Timed:
     def resolve_voice(self, params: SpeechParams) -> str:
         return self.inner.resolve_voice(params)
 
+    def recording(self, text: str, params: SpeechParams) -> Clip | None:
+        """The inner speaker's recording of ``text`` (a voice pack's take), if it has one."""
+        find: Callable[[str, SpeechParams], Clip | None] | None = getattr(self.inner, "recording", None)
+        return find(text, params) if find is not None else None
+
     def close(self) -> None:
         self.inner.close()
 

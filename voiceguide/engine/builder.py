@@ -89,10 +89,13 @@ class SessionBuilder:
         """The speaker for ``session``: the backend named in the options, or the one that has its voice, or
         the default one (with a note to the person when a named backend has no voice for its language)."""
         voice = session.voice
-        if voice not in self._names:  # asking backends for a voice loads them: once per voice
-            self._names[voice] = backends.tts_for(self.speech.tts, voice)
+        name = self.speech.tts
+        if voice:  # asking backends for a voice loads them: once per voice
+            if voice not in self._names:
+                self._names[voice] = backends.tts_for(name, voice)
+            name = self._names[voice]
         params = SpeechParams(session.language, voice)
-        chosen, note = backends.speaker_for(self._names[voice], params, get=self._get)
+        chosen, note = backends.speaker_for(name, params, get=self._get)
         if note is not None:  # e.g. Piper has no voice for the session's language
             self._notify(note)
         return chosen

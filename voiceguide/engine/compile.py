@@ -18,7 +18,7 @@ from voiceguide.engine.timeline import Event, EventKind, Timeline
 from voiceguide.script import wording
 from voiceguide.script.limits import LIGHTHEADED_NOTICE, LIGHTHEADED_WORDS, within_session
 from voiceguide.script.model import Affirm, Breathe, Chime, Listen, Pause, Say, Session, Sleep
-from voiceguide.seams import Samples, Speaker, SpeechParams
+from voiceguide.seams import Clip, Samples, Speaker, SpeechParams
 from voiceguide.sound import ambient, sounds, voice_shaping
 
 log = logging.getLogger(__name__)
@@ -85,11 +85,26 @@ class _Builder:
             return cid, len(self.clips[cid])
         params = SpeechParams(language=s.language, voice=s.voice, rate=rate or s.rate or DEFAULT_RATE,
                               pitch=s.pitch if pitch is None else pitch)
+        take = self.take(text, params)
+        if take is not None:
+            return take, len(self.clips[take])
         gap = s.sentence_gap if sentence_gap is None else sentence_gap
         # made at most once per key
         cid = self.clip_id(("speech", text, params, gap), voice_shaping.spoken, self.speaker, text, params,
                            self.rate, gap, s.soften)
         return cid, len(self.clips[cid])
+
+    def take(self, text: str, params: SpeechParams) -> int | None:
+        """Clip id of the person's own recording of ``text`` when the voice is a recorded pack that has it
+        (``backends.voice_pack``): played as recorded (already trimmed and at the speech loudness)."""
+        key = ("take", text, params.voice)
+        if key in self._clip_ids:
+            return self._clip_ids[key]
+        recording: Callable[[str, SpeechParams], Clip | None] | None = getattr(self.speaker, "recording", None)
+        clip = recording(text, params) if recording is not None else None
+        if clip is None:
+            return None
+        return self.clip_id(key, voice_shaping.placed_take, clip, self.rate, self.session.soften)
 
     def timeline(self, final: bool) -> Timeline:
         """The timeline of the steps compiled so far; ``final`` adds the ambient bed's fade-out."""

@@ -102,12 +102,33 @@ def soften(samples: Samples, sample_rate: int, hz: float = SOFTEN_HZ, db: float 
     return filter_fir(samples, impulse_response(b, a))
 
 
-def finish(clip: Clip, sample_rate: int, softened: bool) -> Samples:
-    """A voice clip at ``sample_rate``, softened if asked, at the one speech loudness."""
+LOUDNESS_TRIM_DB: dict[str, float] = {"piper": 1.5}
+"""Peak room (dB over the 0.8 cap) a backend's lines get when they are brought to the one speech RMS, so every
+voice measures the same integrated loudness (EBU R128). Piper's voice has higher peaks for its RMS: at the 0.8
+cap most of its lines stop short of RMS 0.1 and measured 1.2 LU under espeak-ng's (median -21.3 against
+-20.1 LUFS over 30 lines of bedtime, grounding, self-compassion and the breath cues); with 1.5 dB more peak
+room both medians measured -20.1 LUFS (docs/benchmarks.md, "Voices")."""
+
+
+def finish(clip: Clip, sample_rate: int, softened: bool, trim_db: float = 0.0) -> Samples:
+    """A voice clip at ``sample_rate``, softened if asked, at the one speech loudness (with ``trim_db`` more room
+    for its peaks)."""
     samples = sounds.resample(clip.samples, clip.sample_rate, sample_rate)
     if softened:
         samples = soften(samples, sample_rate)
-    return sounds.normalize_speech(Clip(samples, sample_rate)).samples
+    return sounds.normalize_speech(Clip(samples, sample_rate), peak=0.8 * 10 ** (trim_db / 20)).samples
+
+
+def placed_take(clip: Clip, sample_rate: int, softened: bool, peak: float = 0.8) -> Samples:
+    """A recorded take at ``sample_rate``, softened if asked. Its loudness was set when it was kept (EBU R128,
+    ``sound.takes``), so it is only kept under ``peak`` here, never brought to the synthetic voice's RMS."""
+    samples = sounds.resample(clip.samples, clip.sample_rate, sample_rate)
+    if softened:
+        samples = soften(samples, sample_rate)
+    top = float(np.abs(samples).max()) if len(samples) else 0.0
+    if top > peak:
+        samples = (samples * (peak / top)).astype(np.float32)
+    return samples
 
 
 def join(parts: list[Samples], gap: int) -> Samples:
@@ -187,7 +208,8 @@ def spoken(speaker: Speaker, text: str, params: SpeechParams, sample_rate: int, 
     between = int(round((sentence_gap if sentence_gap > 0 else SPLIT_GAP) * sample_rate))
     if getattr(speaker, "timing_only", False):  # an estimate: the length is all that is needed
         return _silence(_spoken_length(speaker, groups, params, sample_rate, between))
-    joined = [join([finish(speaker.synthesize(piece, params), sample_rate, softened) for piece in group],
+    trim = LOUDNESS_TRIM_DB.get(speaker.name, 0.0)
+    joined = [join([finish(speaker.synthesize(piece, params), sample_rate, softened, trim) for piece in group],
                    int(round(CLAUSE_GAP * sample_rate))) for group in groups]
     return join(joined, between)
 
