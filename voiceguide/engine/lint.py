@@ -10,7 +10,25 @@ from __future__ import annotations
 from voiceguide.engine import recorded
 from voiceguide.safe_text import controls_in
 from voiceguide.script import languages, limits, wording
-from voiceguide.script.model import Listen, Say, Session
+from voiceguide.script.model import Chime, Listen, Say, Session
+from voiceguide.sound import sounds
+
+
+def chime_problems(session: Session) -> list[str]:
+    """One located line per chime whose file cannot be decoded (``validate`` counts these as errors).
+
+    Parsing only checks that a chime's file exists and is a regular file of bounded size, so that reading a
+    script loads no sound code (the phone remote's process stays without numpy); decoding its header is left
+    to here and to compiling, which refuses the file with the same reason.
+    """
+    out = []
+    for step in session.steps:
+        act = step.action
+        if isinstance(act, Chime):
+            reason = sounds.file_problem(act.path)
+            if reason is not None:
+                out.append(f"step {step.index} (chime): sound file '{act.sound}': {reason}")
+    return out
 
 
 def warnings(session: Session) -> list[str]:
