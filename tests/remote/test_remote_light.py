@@ -86,6 +86,9 @@ def test_the_running_remote_serves_its_pages_without_numpy(tmp_path: Path) -> No
                     time.sleep(0.1)
             pages = ("/", "/api/status", "/journal", "/mood?by=day", "/schedule", "/static/remote.css")
             assert [client.get(page).status_code for page in pages] == [200] * len(pages)
+            upgrade = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+                       "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+            assert client.get("/", headers=upgrade).status_code == 200  # no WebSocket server: a plain page
             script = (Path(__file__).resolve().parents[2] / "scripts" / "box.toml").read_text(encoding="utf-8")
             upload = client.post(f"/sessions?csrf={csrf_for(token)}", data={"name": "my-box", "text": script},
                                  headers={"Origin": f"http://127.0.0.1:{port}"}, follow_redirects=False)
