@@ -2,14 +2,15 @@
 
 None of them stops a session from playing: a missing recording is spoken instead, a language may have
 no voice installed here yet (the error comes when it is spoken), control characters are not spoken, and
-what the engine's safety limits cap (:mod:`limits`) or a placeholder it cannot fill (:mod:`wording`) is said.
+what the engine's safety limits cap (:mod:`~voiceguide.script.holds`) or a placeholder it cannot fill
+(:mod:`wording`) is said. A chime file that cannot be decoded is the exception: :func:`chime_problems`.
 """
 
 from __future__ import annotations
 
 from voiceguide.engine import recorded
 from voiceguide.safe_text import controls_in
-from voiceguide.script import languages, limits, wording
+from voiceguide.script import holds, languages, wording
 from voiceguide.script.model import Chime, Listen, Say, Session
 from voiceguide.sound import sounds
 
@@ -40,7 +41,7 @@ def warnings(session: Session) -> list[str]:
     for key, text in (("title", session.title), ("description", session.description or "")):
         out.extend(_controls("[session]", key, text))
     out.extend(recorded.warnings(session))
-    out.extend(limits.hold_warnings(session))
+    out.extend(holds.hold_warnings(session))
     out.extend(wording.placeholder_warnings(session))
     for step in session.steps:
         act = step.action
