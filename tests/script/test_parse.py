@@ -425,3 +425,32 @@ def test_a_listen_step_can_wait_longer_before_an_answer_ends() -> None:
     assert step.action.quiet == 4.0 and step.action.limit == 300.0  # type: ignore[union-attr]
     with pytest.raises(parse.ScriptError, match=r"quiet must be from 0\.5 to 30"):
         parse.loads('[session]\ntitle = "d"\n[[step]]\nlisten = "Hm?"\nquiet = 90\n')
+
+
+def test_a_chime_that_is_no_audio_parses_but_validate_refuses_it(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "gong.wav").write_bytes(b"not a sound at all")
+    path = tmp_path / "box.toml"
+    path.write_text(script('[[step]]\nchime = "gong.wav"\n'), encoding="utf-8")
+    session = parse.load(path)  # reading a script checks only that the file is there and bounded (no numpy)
+    assert isinstance(session.steps[0].action, Chime)
+    assert cli.main(["validate", str(path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["box.toml: step 1 (chime): sound file 'gong.wav': cannot be read as audio (Format not recognised.)"]
+
+
+def test_a_chime_file_too_large_to_read_is_a_parse_problem(tmp_path: Path) -> None:
+    with (tmp_path / "gong.wav").open("wb") as sparse:
+        sparse.truncate(64_000_001)  # one byte over safe_read.SOUND_LIMIT, without writing 64 MB
+    path = tmp_path / "box.toml"
+    path.write_text(script('[[step]]\nchime = "gong.wav"\n'), encoding="utf-8")
+    with pytest.raises(ScriptError) as info:
+        parse.load(path)
+    assert [p.message for p in info.value.problems] == [
+        "sound file 'gong.wav': larger than 64 MB, the most voiceguide reads from a file of this kind"]
+
+
+def test_the_bed_names_a_script_may_use_are_the_beds_the_engine_makes() -> None:
+    from voiceguide.sound import ambient, names
+
+    assert tuple(ambient.BEDS) == names.BEDS

@@ -7,14 +7,16 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voiceguide.backends.registry import Backend, Registry
 from voiceguide.backends.system_clock import (
     SystemClock as _SystemClock,  # imported here so the submodule never shadows system_clock()
 )
 from voiceguide.errors import BackendError, SpeechError, VoiceguideError
-from voiceguide.seams import AudioInput, AudioOutput, Clock, Recognizer, Speaker, SpeechParams
+
+if TYPE_CHECKING:  # the seams bring numpy: reading a config (the phone remote's process does) needs only the names
+    from voiceguide.seams import AudioInput, AudioOutput, Clock, Recognizer, Speaker, SpeechParams
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +123,8 @@ def speaker(name: str, cache: Path | None = None) -> Speaker:
 
 def _has_voice(name: str, voice: str) -> bool:
     """Whether the backend called ``name`` loads here and has ``voice``."""
+    from voiceguide.seams import SpeechParams
+
     try:
         backend = TTS[name]()
     except VoiceguideError as exc:

@@ -161,6 +161,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
             for problem in exc.problems:
                 print(terminal_safe(problem))
         else:
+            broken = lint.chime_problems(session)
+            if broken:
+                bad += 1
+                for line in broken:
+                    print(terminal_safe(f"{Path(name).name}: {line}"))
+                continue
             print(terminal_safe(f"{Path(name).name}: ok"))
             for warning in lint.warnings(session):
                 print(terminal_safe(f"{Path(name).name}: {warning}"))  # things that do not stop it from playing

@@ -13,34 +13,19 @@ import stat
 import tempfile
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from voiceguide import backends
 from voiceguide.daemon import service, wake
 from voiceguide.daemon.config import DaemonConfig, config_path
 from voiceguide.daemon.config_read import load_config
+from voiceguide.daemon.finding import Finding, Level
 from voiceguide.errors import ConfigError, VoiceguideError
 from voiceguide.script import library, parse
 from voiceguide.seams import Samples, SpeechParams
 
-Level = Literal["ok", "warn", "fail"]
 APT = "sudo apt install"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """The outcome of one check."""
-
-    name: str
-    """What was checked."""
-    level: Level
-    """``ok``, ``warn`` (optional or advisory) or ``fail`` (the daemon needs it)."""
-    detail: str
-    """What was found."""
-    fix: str = ""
-    """What to do about it (for warn and fail)."""
 
 
 def diagnose(path: Path | None = None, systemctl: service.Systemctl | None = None,

@@ -9,10 +9,12 @@ from __future__ import annotations
 import queue
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from voiceguide.daemon.config import Ramp
 from voiceguide.playback.control import Command
+
+if TYPE_CHECKING:  # only named: the MQTT bridge imports these events, and the config imports its settings
+    from voiceguide.daemon.config import Ramp
 
 Reply = dict[str, Any]
 """A JSON-able answer for ``voiceguide ctl``."""

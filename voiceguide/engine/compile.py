@@ -16,7 +16,8 @@ from typing import Any
 from voiceguide.engine import affirmations, recorded
 from voiceguide.engine.timeline import Event, EventKind, Timeline
 from voiceguide.script import wording
-from voiceguide.script.limits import LIGHTHEADED_NOTICE, LIGHTHEADED_WORDS, within_session
+from voiceguide.script.holds import within_session
+from voiceguide.script.limits import LIGHTHEADED_NOTICE, LIGHTHEADED_WORDS
 from voiceguide.script.model import Affirm, Breathe, Chime, Listen, Pause, Say, Session, Sleep
 from voiceguide.seams import Clip, Samples, Speaker, SpeechParams
 from voiceguide.sound import ambient, sounds, voice_shaping

@@ -42,7 +42,8 @@ def settings(uvicorn: Any) -> dict[str, Any]:
     """Keyword arguments for ``uvicorn.Config`` that bound what one client can hold."""
     return {"http": guarded_protocol(uvicorn), "limit_concurrency": LIMIT_CONCURRENCY,
             "timeout_keep_alive": KEEP_ALIVE_SECONDS, "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
-            "timeout_graceful_shutdown": GRACEFUL_SECONDS}
+            "timeout_graceful_shutdown": GRACEFUL_SECONDS,
+            "ws": "none"}  # the pages poll /api/status: no WebSocket upgrade to answer, nor its library to load
 
 
 def guarded_protocol(uvicorn: Any) -> type:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from voiceguide.daemon.doctor import Finding
+from voiceguide.daemon.finding import Finding
 from voiceguide.errors import VoiceguideError
 
 TIMEOUT = 120.0

@@ -10,18 +10,13 @@ engine (not each script) keeps holds within bounds:
   :data:`LONG_HOLD_SECONDS`); later rounds of that step breathe the same pattern without the hold;
 - a whole session gives at most :data:`MAX_SESSION_LONG_HOLD_ROUNDS` rounds with a long hold, counted across
   all its breathing steps in order (so ``--cycles`` on a session of many breathing steps cannot multiply
-  them); once they are used, later steps breathe without the long hold (:func:`within_session`);
+  them); once they are used, later steps breathe without the long hold
+  (:func:`voiceguide.script.holds.within_session`);
 - ``--minutes`` keeps the rounds with a long hold the script asked for and fills the extra time with
   rounds without the hold (see :func:`voiceguide.script.adjust.with_minutes`).
 """
 
 from __future__ import annotations
-
-import dataclasses
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from voiceguide.script.model import Session
 
 MAX_HOLD_SECONDS = 10.0
 """The longest any single hold may last, in seconds."""
@@ -45,83 +40,6 @@ LIGHTHEADED_NOTICE: dict[str, str] = {
     "nl": "Voel je je licht in je hoofd, laat het vasthouden dan los en adem zoals het vanzelf gaat.",
 }
 """Said once before the first long hold of a session that does not mention light-headedness itself."""
-
-
-def _long_rounds(act: object, held: int | None = None) -> int:
-    """How many rounds of breathing step ``act`` hold the breath longer than :data:`LONG_HOLD_SECONDS`."""
-    from voiceguide.script.model import Breathe
-
-    assert isinstance(act, Breathe)
-    if held is not None:
-        act = dataclasses.replace(act, held=held)
-    return sum(1 for n in range(min(act.cycles, act.held_rounds))
-               if any(p.kind == "hold" and p.seconds > LONG_HOLD_SECONDS for p in act.cycle(n)))
-
-
-def within_session(session: Session) -> Session:
-    """``session`` with its rounds of long holds bounded over the whole session: the breathing steps keep
-    their long holds in order until :data:`MAX_SESSION_LONG_HOLD_ROUNDS` are used, and later rounds (and
-    later steps) breathe the same pattern without the long hold. A session within the bound comes back as it is."""
-    from voiceguide.script.model import Breathe, Step
-
-    left = MAX_SESSION_LONG_HOLD_ROUNDS
-    steps = []
-    changed = False
-    for step in session.steps:
-        act = step.action
-        if isinstance(act, Breathe) and act.long_holds:
-            have = _long_rounds(act)
-            if have > left:
-                held = 0
-                while _long_rounds(act, held + 1) <= left and held < act.held_rounds:
-                    held += 1
-                act = dataclasses.replace(act, held=held)
-                have = _long_rounds(act)
-                changed = True
-            left -= have
-            step = Step(step.index, act)
-        steps.append(step)
-    return dataclasses.replace(session, steps=tuple(steps)) if changed else session
-
-
-def hold_warnings(session: object) -> list[str]:
-    """What the limits change in ``session`` (a :class:`~voiceguide.script.model.Session`), one line per step, for
-    ``validate``: holds shortened to the cap, and rounds past the cap that are breathed without their hold."""
-    from voiceguide.script.model import Breathe, Session
-
-    assert isinstance(session, Session)
-    warnings = []
-    for step in session.steps:
-        act = step.action
-        if not isinstance(act, Breathe):
-            continue
-        where = f"step {step.index} (breathe)"
-        holds = [p.seconds for p in act.pattern.phases if p.kind == "hold"]
-        longest = max(holds, default=0.0)
-        prog = act.progress
-        if holds and prog is not None and prog.phase == "hold" and prog.by > 0:
-            longest = max(longest, prog.seconds(longest, act.cycles - 1))
-        if longest > MAX_HOLD_SECONDS:
-            warnings.append(f"{where}: warning: a hold of {longest:g} s is capped at {MAX_HOLD_SECONDS:g} s")
-        if act.long_holds and act.cycles > act.held_rounds:
-            warnings.append(f"{where}: warning: {act.cycles} rounds with a long hold asked for; the first "
-                            f"{act.held_rounds} keep the hold and the other {act.cycles - act.held_rounds} are "
-                            f"breathed without it (at most {MAX_LONG_HOLD_ROUNDS} rounds with a hold over "
-                            f"{LONG_HOLD_SECONDS:g} s)")
-    capped = within_session(session)
-    left = MAX_SESSION_LONG_HOLD_ROUNDS
-    for before, after in zip(session.steps, capped.steps, strict=True):
-        if not isinstance(before.action, Breathe) or not before.action.long_holds:
-            continue
-        asked, kept = _long_rounds(before.action), _long_rounds(after.action)
-        if kept < asked:
-            most = MAX_SESSION_LONG_HOLD_ROUNDS
-            warnings.append(f"step {before.index} (breathe): warning: the session already has {most - left} of "
-                            f"its {most} rounds with a long hold; {kept} of this step's {asked} keep the hold and "
-                            f"the other {asked - kept} are breathed without it (at most {most} rounds with a hold "
-                            f"over {LONG_HOLD_SECONDS:g} s a session)")
-        left -= kept
-    return warnings
 
 
 # --- how large a script may grow once its includes are spliced in -------------------------------------

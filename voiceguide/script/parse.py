@@ -21,7 +21,7 @@ from voiceguide.script.steps import (
     SENTENCE_GAP_MAX,
     read_step,
 )
-from voiceguide.sound import ambient
+from voiceguide.sound import names
 
 __all__ = ["ACTIONS", "MAX_CYCLES", "MAX_STEP_SECONDS", "PITCH_RANGE", "RATE_RANGE", "SENTENCE_GAP_MAX", "load",
            "loads"]
@@ -174,8 +174,8 @@ def _session_settings(check: Checker, header: dict[str, Any]) -> dict[str, Any]:
                 out[key] = value
     if "ambient" in header:
         bed = header["ambient"]
-        if bed not in ambient.BEDS and bed != "none":
-            check.add(where, f"ambient must be one of {', '.join(ambient.BEDS)} or 'none', not {bed!r}")
+        if bed not in names.BEDS and bed != "none":
+            check.add(where, f"ambient must be one of {', '.join(names.BEDS)} or 'none', not {bed!r}")
         elif bed != "none":
             out["ambient"] = bed
     number("ambient_volume", 0.0, 1.0)

@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from voiceguide import safe_read
+from voiceguide.errors import InputFileError
 from voiceguide.script import library
 from voiceguide.script.checks import Checker, describe
 from voiceguide.script.model import (
@@ -25,7 +27,6 @@ from voiceguide.script.model import (
     Sleep,
 )
 from voiceguide.script.patterns import PATTERNS, inline_pattern, ratio_pattern, scaled
-from voiceguide.sound import sounds
 
 MAX_STEP_SECONDS = 24 * 3600.0
 MAX_CYCLES = 10_000
@@ -112,9 +113,10 @@ def _chime(check: Checker, where: str, t: dict[str, Any], script_dir: Path | Non
         known = ", ".join(library.bundled_sounds()) or "none"
         check.add(where, f"sound '{name}' not found; bundled sounds: {known}; or a WAV path relative to the script")
         return None
-    reason = sounds.file_problem(path)
-    if reason is not None:
-        check.add(where, f"sound file '{name}': {reason}")
+    try:  # only that it is a file we would read: decoding it needs the sound code (voiceguide.engine.lint)
+        safe_read.check_regular(path, safe_read.SOUND_LIMIT)
+    except InputFileError as exc:
+        check.add(where, f"sound file '{name}': {exc.reason}")
         return None
     return Chime(name, path, vol if vol is not None else 1.0)
 
