@@ -100,6 +100,7 @@ PACK = "pack"
 def _pack_speaker(cache: Path | None) -> Speaker:
     """Voice packs; their unrecorded lines are spoken by the default voice of each language, cached."""
     from voiceguide.backends.voice_pack import PackSpeaker
+    from voiceguide.seams import SpeechParams
 
     return PackSpeaker(lambda language: speaker_for(None, SpeechParams(language=language), cache)[0])
 
