@@ -16,6 +16,7 @@ from collections.abc import Callable
 from voiceguide.errors import AudioError, MicrophoneSilent, VoiceguideError
 from voiceguide.journal.db import Journal
 from voiceguide.listen.capture import BEFORE, capture_answer
+from voiceguide.listen.shared_input import SharedInput
 from voiceguide.playback.control import Command
 from voiceguide.script.model import Listen, Session
 from voiceguide.seams import AudioInput, Clip, Clock, Recognizer
@@ -60,11 +61,19 @@ class SessionListener:
         if step not in self._listens:
             self._controls.put(Command.RELEASE)
             return
-        work = self._quiet_pause if self.disabled else self._capture
+        # the window opens now: mark the moment on the microphone's own clock before anything else
+        since = self._mic.heard if isinstance(self._mic, SharedInput) else None
+
+        def work() -> None:
+            if self.disabled:
+                self._quiet_pause(step, over)
+            else:
+                self._capture(step, over, since)
+
         if self._threaded:
-            threading.Thread(target=work, args=(step, over), name="voiceguide-capture", daemon=True).start()
+            threading.Thread(target=work, name="voiceguide-capture", daemon=True).start()
         else:
-            work(step, over)
+            work()
 
     def _release(self, over: threading.Event) -> None:
         """Let the player go on, unless the hold has already ended (a late release would end the next one)."""
@@ -78,13 +87,14 @@ class SessionListener:
         finally:
             self._release(over)
 
-    def _capture(self, step: int, over: threading.Event) -> None:
+    def _capture(self, step: int, over: threading.Event, since: int | None = None) -> None:
         listen = self._listens[step]
         answer = None
+        left = False
         try:
             answer = capture_answer(self._mic, self._clock, timeout=listen.timeout, limit=listen.limit,
                                     trailing_silence=self._silence if listen.quiet is None else listen.quiet,
-                                    stop=over, before=BEFORE)
+                                    stop=over, before=BEFORE, since=since)
         except MicrophoneSilent as exc:  # muted, most likely: say so once, and go on listening
             if not self._said_silent:
                 self._said_silent = True
@@ -94,9 +104,10 @@ class SessionListener:
             self.disabled = True
             self._notify(f"The microphone is not available ({exc}). The session goes on without listening.")
         finally:
+            left = over.is_set()  # paused, skipped or stopped before the answer was done: keep nothing
             self._release(over)
-        if answer is None:
-            log.info("step %d: %s", step, "skipped" if over.is_set() else "no answer")
+        if answer is None or left:
+            log.info("step %d: %s", step, "left (pause, skip or stop): nothing kept" if left else "no answer")
             return
         try:
             entry = self._journal.add(listen.prompt, listen.kind, None, session_id=self.session.id,
