@@ -416,6 +416,19 @@ def test_pause_while_fading_into_a_gate_pauses_without_opening_it() -> None:
     assert player.state is State.HOLDING and player.position == GATE
 
 
+def test_nothing_heard_goes_on_at_the_next_step_past_the_thanks() -> None:
+    tl = gated_timeline()
+    clip = tl.clips[0]
+    player = Player(tl)
+    pull(player, GATE + 1000)
+    player.controls.put(Command.NOTHING_HEARD)
+    out = pull(player, 3000)
+    assert player.hold_over.is_set() and player.state is State.PLAYING
+    np.testing.assert_array_equal(out[FADE:], clip[STEPS[1] + FADE:STEPS[1] + 3000])  # from the next step
+    assert max_jump(out) < CLICK
+    assert [(h.gate, h.stream_start) for h in player.holds] == [(GATE, GATE)]
+
+
 def test_repeat_goes_back_to_the_start_of_the_step(timeline: Timeline, clip: Samples) -> None:
     player = Player(timeline)
     pull(player, STEPS[1] + 5000)

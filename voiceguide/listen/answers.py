@@ -75,17 +75,18 @@ class SessionListener:
         else:
             work()
 
-    def _release(self, over: threading.Event) -> None:
-        """Let the player go on, unless the hold has already ended (a late release would end the next one)."""
+    def _release(self, over: threading.Event, heard: bool = True) -> None:
+        """Let the player go on (past the acknowledgement unless an answer was ``heard``), unless the hold has
+        already ended (a late release would end the next one)."""
         if not over.is_set():
-            self._controls.put(Command.RELEASE)
+            self._controls.put(Command.RELEASE if heard else Command.NOTHING_HEARD)
 
     def _quiet_pause(self, step: int, over: threading.Event) -> None:
         """Without a microphone: as long a pause as the step would have waited, to answer in one's mind."""
         try:
             self._clock.wait(over, self._listens[step].timeout)
         finally:
-            self._release(over)
+            self._release(over, heard=False)
 
     def _capture(self, step: int, over: threading.Event, since: int | None = None) -> None:
         listen = self._listens[step]
@@ -105,7 +106,7 @@ class SessionListener:
             self._notify(f"The microphone is not available ({exc}). The session goes on without listening.")
         finally:
             left = over.is_set()  # paused, skipped or stopped before the answer was done: keep nothing
-            self._release(over)
+            self._release(over, heard=answer is not None)
         if answer is None or left:
             log.info("step %d: %s", step, "left (pause, skip or stop): nothing kept" if left else "no answer")
             return

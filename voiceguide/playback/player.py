@@ -114,7 +114,7 @@ class Player:
         s = self.state
         if s in (State.FINISHED, State.STOPPING):
             return
-        if s is State.CATCHING and cmd not in (Command.RELEASE, Command.SLOWER):
+        if s is State.CATCHING and cmd not in (Command.RELEASE, Command.NOTHING_HEARD, Command.SLOWER):
             self._jump, self._wait_left, s = 0, 0, State.PLAYING  # the person's command comes first
             if self._seg_start is None:
                 self._seg_start = (self.stream_frames, self.position)
@@ -126,12 +126,12 @@ class Player:
         if s is State.GATING and cmd in (Command.PAUSE, Command.RESUME):
             self._pause_at_gate = cmd is Command.PAUSE  # the window does not open: see _ramp_done
             return
-        if s in (State.GATING, State.HOLDING) and cmd not in (Command.STOP, Command.RELEASE, Command.SKIP,
-                                                              Command.PAUSE):
+        if s in (State.GATING, State.HOLDING) and cmd not in (Command.STOP, Command.RELEASE, Command.NOTHING_HEARD,
+                                                              Command.SKIP, Command.PAUSE):
             return  # while listening, only stop, skip, pause and the listener's release apply
-        if cmd is Command.RELEASE:
+        if cmd in (Command.RELEASE, Command.NOTHING_HEARD):
             if s is State.HOLDING:
-                self._release()
+                self._release(past_thanks=cmd is Command.NOTHING_HEARD)
             return
         if cmd is Command.SLOWER:
             self.slower += 1  # the control loop re-paces the rest of the session (see slowing.py)
@@ -166,10 +166,15 @@ class Player:
             elif s in (State.PLAYING, State.RESUMING, State.GATING):
                 self._ramp(0.0, self._fade, State.SKIPPING)
 
-    def _release(self) -> None:
+    def _release(self, past_thanks: bool = False) -> None:
+        """End the hold; with ``past_thanks`` (nothing was heard) go on at the next step, not with the thanks."""
         self.holds.append(Hold(self.position, self._hold_start, self.stream_frames))
         self.hold_over.set()
         self._gate_index += 1
+        if past_thanks:
+            starts = self.timeline.step_starts
+            i = bisect.bisect_right(starts, self.position - 1)
+            self.position = starts[i] if i < len(starts) else self.timeline.length
         self._seg_start = (self.stream_frames, self.position)
         self._ramp(1.0, self._fade, State.RESUMING)
 
