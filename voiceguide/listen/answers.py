@@ -17,14 +17,13 @@ from voiceguide.errors import AudioError, MicrophoneSilent, VoiceguideError
 from voiceguide.journal.db import Journal
 from voiceguide.listen.capture import BEFORE, capture_answer
 from voiceguide.listen.shared_input import SharedInput
+from voiceguide.listen.turns import quiet_for
 from voiceguide.playback.control import Command
 from voiceguide.script.model import Listen, Session
 from voiceguide.seams import AudioInput, Clip, Clock, Recognizer
 
 log = logging.getLogger(__name__)
 
-TRAILING_SILENCE = 1.2
-"""Seconds of quiet that end an answer."""
 
 
 class SessionListener:
@@ -32,9 +31,10 @@ class SessionListener:
 
     def __init__(self, session: Session, microphone: AudioInput, clock: Clock, recognizer: Recognizer,
                  journal: Journal, controls: queue.SimpleQueue[Command], notify: Callable[[str], None],
-                 trailing_silence: float = TRAILING_SILENCE, threaded: bool = True) -> None:
-        """``notify`` tells the person something once (no microphone); ``threaded=False`` captures on the
-        caller's thread (for tests with a fake clock)."""
+                 trailing_silence: float | None = None, threaded: bool = True) -> None:
+        """``notify`` tells the person something once (no microphone); ``trailing_silence`` (seconds of quiet
+        that end an answer) is by default chosen per question (see ``turns``); ``threaded=False`` captures on
+        the caller's thread (for tests with a fake clock)."""
         self.session = session
         self._listens = {s.index: s.action for s in session.steps if isinstance(s.action, Listen)}
         self._mic = microphone
@@ -94,7 +94,8 @@ class SessionListener:
         left = False
         try:
             answer = capture_answer(self._mic, self._clock, timeout=listen.timeout, limit=listen.limit,
-                                    trailing_silence=self._silence if listen.quiet is None else listen.quiet,
+                                    trailing_silence=quiet_for(listen) if self._silence is None or
+                                    listen.quiet is not None else self._silence,
                                     stop=over, before=BEFORE, since=since)
         except MicrophoneSilent as exc:  # muted, most likely: say so once, and go on listening
             if not self._said_silent:
