@@ -76,6 +76,8 @@ class _Blocks:
 
     def deliver_earlier(self, block: Samples, before_window: int) -> None:
         self.earlier = before_window
+        log.info("listening from %.2f s before the window opened; the listener came %.2f s after it",
+                 before_window / SAMPLE_RATE, (len(block) - before_window) / SAMPLE_RATE)
         self.deliver(block)
 
     def deliver(self, block: Samples) -> None:
