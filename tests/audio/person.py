@@ -1,12 +1,11 @@
 """A person at the real audio path: hears what a session plays (the null sink's monitor, read as it comes) and
 speaks into a virtual microphone (a second null sink, fed without a break by ``pacat``), on one clock.
 
-``paplay`` per utterance starts its stream at an unknown moment, and a pipe to ``pacat`` holds a second of audio
-ahead; so the voice here is written in 10 ms blocks paced by ``time.monotonic``, and an utterance is placed on
-the block whose planned time reaches the moment asked for. What the session plays is read in 20 ms blocks; the
-start of the recording on the same clock is the earliest ``arrival - samples so far / rate`` seen, which a late
-read cannot move. With both on ``time.monotonic``, "answer 0.5 s before the listening cue ends" means what it
-says, however busy the machine is (measured: the cue was placed within 15-30 ms of where it was predicted).
+The voice is written in 10 ms blocks, :data:`AHEAD` seconds ahead of time, so a busy machine that holds this
+process back for less than that never puts a gap into it. When it was really heard is not taken from when it
+was written: the microphone's null sink is recorded too, like the session's, and each recording's start on
+``time.monotonic`` is the earliest ``arrival - samples so far / rate`` seen, which a late read cannot move. With
+both on one clock, "answer 0.5 s before the listening cue ends" is measured, however busy the machine is.
 """
 
 from __future__ import annotations
@@ -28,6 +27,9 @@ MIC_RATE = 16000
 OUT_RATE = 48000
 BLOCK = 160
 """10 ms of voice per write."""
+AHEAD = 0.3
+"""Seconds of voice written ahead of time, at least (the voice's buffer: a stall shorter than this leaves no
+gap). More may wait in the pipe to ``pacat``; the latency measured at the start covers it."""
 
 
 def _pactl(env: dict[str, str], *args: str) -> str:
@@ -46,16 +48,21 @@ class Person:
     heard: list[Audio] = field(default_factory=list)
     origin: float | None = None
     """``time.monotonic`` of the first sample heard."""
-    spoken: list[tuple[float, int]] = field(default_factory=list)
-    """(monotonic time, samples) of each utterance, as placed."""
+    voice: list[Audio] = field(default_factory=list)
+    """What reached the microphone (its null sink's monitor, 16 kHz)."""
+    voice_origin: float | None = None
+    """``time.monotonic`` of the first sample of :attr:`voice`."""
+    latency: float = 0.0
+    """Seconds from a block's planned time to its arrival at the microphone (measured at the start)."""
     _queue: list[tuple[float, Audio]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _watchers: list[Callable[[Audio, int], None]] = field(default_factory=list)
 
     def say(self, audio: Audio, at: float) -> None:
-        """Speak ``audio`` (16 kHz) from ``at`` (``time.monotonic``) on."""
+        """Speak ``audio`` (16 kHz) so that it reaches the microphone at ``at`` (``time.monotonic``), give or take
+        a few milliseconds: written :attr:`latency` earlier."""
         with self._lock:
-            self._queue.append((at, np.asarray(audio, dtype=np.float32)))
+            self._queue.append((at - self.latency, np.asarray(audio, dtype=np.float32)))
             self._queue.sort(key=lambda item: item[0])
 
     def when_heard(self, watcher: Callable[[Audio, int], None]) -> None:
@@ -71,6 +78,27 @@ class Person:
         """All that was heard so far."""
         return np.concatenate(self.heard) if self.heard else np.zeros(0, dtype=np.float32)
 
+    def _measure_latency(self) -> float:
+        """From a block's planned time to its arrival at the microphone: a 50 ms chirp, said and found."""
+        t = np.arange(MIC_RATE // 20) / MIC_RATE
+        chirp = (0.3 * np.sin(2 * np.pi * (300 + 20000 * t) * t)).astype(np.float32)
+        planned = time.monotonic() + 0.5
+        with self._lock:
+            self._queue.append((planned, chirp))
+        deadline = planned + 8.0  # the voice's pipe to pacat may hold a second or more while pacat starts
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            if self.voice and find(np.concatenate(self.voice), chirp)[1] > 0.8:
+                break
+        return self.said_at(chirp) - planned
+
+    def said_at(self, audio: Audio) -> float:
+        """``time.monotonic`` at which ``audio`` (an utterance said, 16 kHz) reached the microphone."""
+        assert self.voice_origin is not None, "the microphone recorded nothing"
+        at, score = find(np.concatenate(self.voice), audio[:MIC_RATE // 2])  # its start: no drift over half a second
+        assert score > 0.8, f"the utterance was not found at the microphone ({score:.2f})"
+        return self.voice_origin + at / MIC_RATE
+
     def _speak(self, stop: threading.Event, feeder: subprocess.Popen[bytes]) -> None:
         assert feeder.stdin is not None
         planned = time.monotonic()
@@ -80,7 +108,6 @@ class Person:
             with self._lock:
                 if self._queue and self._queue[0][0] <= planned:
                     _, playing = self._queue.pop(0)
-                    self.spoken.append((planned, len(playing)))
             if playing is not None and len(playing):
                 block, playing = playing[:BLOCK], playing[BLOCK:]
                 if len(block) < BLOCK:
@@ -93,7 +120,7 @@ class Person:
             except (BrokenPipeError, ValueError):
                 return
             planned += BLOCK / MIC_RATE
-            wait = planned - time.monotonic()
+            wait = planned - AHEAD - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
 
@@ -113,6 +140,19 @@ class Person:
             for watcher in self._watchers:
                 watcher(block, total - len(block))
 
+    def _hear_self(self, stop: threading.Event, recorder: subprocess.Popen[bytes]) -> None:
+        assert recorder.stdout is not None
+        total = 0
+        while not stop.is_set():
+            data = recorder.stdout.read(MIC_RATE // 50 * 2)
+            if not data:
+                return
+            block = np.frombuffer(data, dtype=np.int16).astype(np.float32) / 32768
+            total += len(block)
+            start = time.monotonic() - total / MIC_RATE
+            self.voice_origin = start if self.voice_origin is None else min(self.voice_origin, start)
+            self.voice.append(block)
+
 
 @contextmanager
 def person(env: dict[str, str]) -> Iterator[Person]:
@@ -127,20 +167,26 @@ def person(env: dict[str, str]) -> Iterator[Person]:
     threads: list[threading.Thread] = []
     try:
         who = Person(env, out, mic)
-        feeder = subprocess.Popen(["pacat", "--playback", f"--device={mic}", "--latency-msec=20", f"--rate={MIC_RATE}",
-                                   "--channels=1", "--format=float32le", "--raw"], stdin=subprocess.PIPE, env=env)
+        feeder = subprocess.Popen(["pacat", "--playback", f"--device={mic}", "--latency-msec=100",
+                                   f"--rate={MIC_RATE}", "--channels=1", "--format=float32le", "--raw"],
+                                  stdin=subprocess.PIPE, env=env)
         recorder = subprocess.Popen(["parec", f"--device={out}.monitor", "--format=s16le", f"--rate={OUT_RATE}",
                                      "--channels=1", "--latency-msec=20", "--raw"], stdout=subprocess.PIPE, env=env)
-        procs += [feeder, recorder]
+        self_recorder = subprocess.Popen(["parec", f"--device={mic}.monitor", "--format=s16le",
+                                          f"--rate={MIC_RATE}", "--channels=1", "--latency-msec=20", "--raw"],
+                                         stdout=subprocess.PIPE, env=env)
+        procs += [feeder, recorder, self_recorder]
         threads += [threading.Thread(target=who._speak, args=(stop, feeder), daemon=True),
-                    threading.Thread(target=who._listen, args=(stop, recorder), daemon=True)]
+                    threading.Thread(target=who._listen, args=(stop, recorder), daemon=True),
+                    threading.Thread(target=who._hear_self, args=(stop, self_recorder), daemon=True)]
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 10
-        while who.origin is None and time.monotonic() < deadline:
+        while (who.origin is None or who.voice_origin is None) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert who.origin is not None, "parec recorded nothing"
+        assert who.origin is not None and who.voice_origin is not None, "parec recorded nothing"
         time.sleep(2.0)  # parec and PortAudio lose the first second or two of a stream: settle before timing
+        who.latency = who._measure_latency()
         yield who
     finally:
         stop.set()

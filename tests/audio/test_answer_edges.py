@@ -114,7 +114,7 @@ def test_an_answer_begun_near_the_window_opening_is_kept_from_its_first_word(pul
         speak_after_first_sound(who, audio, to_cue_end + offset - SPEECH_START)
         log, journal, found = run_session(who, pulse, script, tmp_path)
         cue_end = cue_end_time(who, cue)
-        ((spoken_at, _),) = who.spoken
+        spoken_at = who.said_at(audio)
     achieved = spoken_at + SPEECH_START - cue_end
     assert achieved == pytest.approx(offset, abs=0.1), f"the harness spoke at {achieved:+.3f} s, not {offset:+.1f} s"
     (entry,) = found["entries"]

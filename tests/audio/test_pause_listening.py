@@ -69,7 +69,7 @@ def test_speech_after_a_pause_during_a_question_is_not_kept(pulse: Pulse, tmp_pa
         paused = daemon.ctl("pause")
         assert paused.returncode == 0, paused.stderr
         who.say(unheard, time.monotonic() + 0.2)  # answered while paused
-        time.sleep(len(unheard) / MIC_RATE + 3.0)  # and quiet for longer than ends an answer
+        time.sleep(who.latency + len(unheard) / MIC_RATE + 3.0)  # heard, and quiet for longer than ends an answer
         resumed = daemon.ctl("resume")
         assert resumed.returncode == 0, resumed.stderr
         second_cue = wait_for_sound(who, cue, after=first_cue)  # the question, asked again

@@ -67,7 +67,7 @@ def test_a_list_with_thinking_pauses_is_one_answer_and_is_not_spoken_over(pulse:
         speak_after_first_sound(who, audio, to_cue_end + 0.3)
         log, journal, found = run_session(who, pulse, script, tmp_path)
         cue_end = cue_end_time(who, cue)
-        ((spoken_at, _),) = who.spoken
+        spoken_at = who.said_at(audio)
         heard = who.recording()
     (entry,) = found["entries"]
     kept, _ = sf.read(str(journal.parent / entry["audio_path"]), dtype="float64")
