@@ -95,9 +95,10 @@ class Person:
     def said_at(self, audio: Audio) -> float:
         """``time.monotonic`` at which ``audio`` (an utterance said, 16 kHz) reached the microphone."""
         assert self.voice_origin is not None, "the microphone recorded nothing"
-        at, score = find(np.concatenate(self.voice), audio[:MIC_RATE // 2])  # its start: no drift over half a second
+        onset = int(np.argmax(np.abs(audio) > 0.05))  # its first loud quarter second: clear, and too short to drift
+        at, score = find(np.concatenate(self.voice), audio[onset:onset + MIC_RATE // 4])
         assert score > 0.8, f"the utterance was not found at the microphone ({score:.2f})"
-        return self.voice_origin + at / MIC_RATE
+        return self.voice_origin + (at - onset) / MIC_RATE
 
     def _speak(self, stop: threading.Event, feeder: subprocess.Popen[bytes]) -> None:
         assert feeder.stdin is not None

@@ -110,13 +110,19 @@ def test_an_answer_begun_near_the_window_opening_is_kept_from_its_first_word(pul
     script.write_text(SCRIPT)
     to_cue_end, cue = cue_timing(script)
     with person(pulse.env) as who:
-        # the clip's speech starts SPEECH_START into it: place the speech itself at the offset
-        speak_after_first_sound(who, audio, to_cue_end + offset - SPEECH_START)
+        # the clip's speech starts SPEECH_START into it: place the speech itself at the offset (20 ms later, so
+        # that the harness's usual error of a dozen milliseconds cannot take -0.5 s outside the promise)
+        speak_after_first_sound(who, audio, to_cue_end + offset + 0.02 - SPEECH_START)
         log, journal, found = run_session(who, pulse, script, tmp_path)
         cue_end = cue_end_time(who, cue)
         spoken_at = who.said_at(audio)
+    # Where the answer really began is measured (both recordings, one clock); the harness places it within 15 ms
+    # mostly, but was seen 135 ms late once under load (its write-to-microphone latency is measured once, at the
+    # start). The product is judged at the measured moment, which must be in the promised range (-0.5 s and
+    # later, 20 ms for the measurement) and near the one asked for, so the four cases stay distinct.
     achieved = spoken_at + SPEECH_START - cue_end
-    assert achieved == pytest.approx(offset, abs=0.1), f"the harness spoke at {achieved:+.3f} s, not {offset:+.1f} s"
+    assert achieved >= -0.52 and achieved == pytest.approx(offset, abs=0.2), \
+        f"the harness spoke at {achieved:+.3f} s, not {offset:+.1f} s"
     (entry,) = found["entries"]
     kept, rate = sf.read(str(journal.parent / entry["audio_path"]), dtype="float64")
     assert rate == MIC_RATE
