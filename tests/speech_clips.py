@@ -97,6 +97,44 @@ def fetch_librivox(cache: Path | None = None, timeout: float = 1200.0) -> list[L
     return clips
 
 
+CARDS = 5
+"""How many clips the archive's test/data/cards holds (one speaker naming playing cards, with pauses)."""
+
+
+def fetch_cards(cache: Path | None = None, timeout: float = 1200.0) -> list[LabeledClip]:
+    """The archive's short 'cards' utterances ("ten of clubs", ...), from the same cached archive as the
+    LibriVox clips. Raises :class:`VoiceguideError` when it cannot be had."""
+    cache = cache or default_cache()
+    folder = cache / "cards"
+    found = sorted(folder.glob("*.wav")) if folder.is_dir() else []
+    if len(found) < CARDS:
+        cache.mkdir(parents=True, exist_ok=True)
+        archive = pip_download(PACKAGE, "pocketsphinx-5.1.1.tar.gz", cache, "--no-binary=:all:", timeout=timeout)
+        folder.mkdir(exist_ok=True)
+        try:
+            with tarfile.open(archive) as tar:
+                for member in tar.getmembers():
+                    parts = Path(member.name).parts
+                    if member.isfile() and parts[-2:-1] == ("cards",) and member.name.endswith(
+                            (".wav", ".transcription")):
+                        source = tar.extractfile(member)
+                        if source is not None:
+                            (folder / parts[-1]).write_bytes(source.read())
+        except (OSError, tarfile.TarError) as exc:
+            raise VoiceguideError(f"cannot unpack {archive}: {exc}") from exc
+        found = sorted(folder.glob("*.wav"))
+    if len(found) < CARDS:
+        raise VoiceguideError(f"the archive held {len(found)} cards clips, expected {CARDS}")
+    said: dict[str, str] = {}
+    listing = folder / "cards.transcription"
+    if listing.is_file():
+        for line in listing.read_text(encoding="utf-8").splitlines():
+            if "(" in line:
+                words, _, name = line.rpartition("(")
+                said[name.strip(") ")] = " ".join(w for w in words.split() if not w.startswith("<"))
+    return [LabeledClip(wav.stem, wav, said.get(wav.stem, "")) for wav in found]
+
+
 def load_clip(path: Path) -> Clip:
     """A WAV as a float32 mono clip."""
     from voiceguide.journal.audio import load

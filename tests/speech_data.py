@@ -20,7 +20,7 @@ from typing import NoReturn
 
 import pytest
 
-from tests.speech_clips import LabeledClip, default_cache, fetch_librivox, pip_download
+from tests.speech_clips import LabeledClip, default_cache, fetch_cards, fetch_librivox, pip_download
 from voiceguide.errors import VoiceguideError
 
 
@@ -43,6 +43,18 @@ def librivox_or_skip() -> list[LabeledClip]:
             return fetch_librivox()
     except VoiceguideError as exc:
         reason = f"LibriVox test speech unavailable (pip download pocketsphinx==5.1.1 failed): {exc}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+def cards_or_skip() -> list[LabeledClip]:
+    """The archive's five 'cards' utterances, or a skip (a failure in CI) saying why they are missing."""
+    try:
+        with fetching():
+            return fetch_cards()
+    except VoiceguideError as exc:
+        reason = f"the cards test speech is unavailable (pip download pocketsphinx==5.1.1 failed): {exc}"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(reason)
         pytest.skip(reason)

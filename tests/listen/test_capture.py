@@ -130,6 +130,45 @@ def test_an_answer_begun_around_the_window_opening_is_kept_from_its_first_word(s
     assert np.abs(answer.clip.samples[onset:onset + 800]).max() > 0.1  # the first word is in the clip
 
 
+# The listener may open the microphone well after the window opened (a busy machine, a thread that starts
+# late, PulseAudio holding callbacks back): the look-back counts from the window's moment on the
+# microphone's clock, so the delay costs nothing. Counted from the opening, a 1.2 s delay lost the first
+# 0.7-1.2 s of these answers.
+@pytest.mark.parametrize("start", [-0.5, 0.0, 0.5])
+@pytest.mark.parametrize("late", [0.3, 1.2, 2.5])
+def test_an_answer_is_kept_whole_however_late_the_listener_opens(start: float, late: float) -> None:
+    from voiceguide.listen.capture import BEFORE
+    from voiceguide.listen.shared_input import SharedInput
+
+    clock = FakeClock()
+    opens = 3.0
+    mic = SharedInput(FakeInput(clock, said(opens + start, 3.0, 8.0), blocksize=320))
+    with mic.held(RATE):
+        clock.wait(threading.Event(), opens)  # the question and its cue play
+        since = mic.heard
+        assert since == round(opens * RATE)
+        clock.wait(threading.Event(), late)  # the listener gets going only now
+        answer = capture_answer(mic, clock, timeout=6.0, trailing_silence=1.2, before=BEFORE, since=since)
+    assert answer is not None and answer.ended_by is EndReason.SILENCE
+    assert answer.offset + answer.speech_start == pytest.approx(start, abs=0.03)
+    assert answer.offset + answer.speech_end == pytest.approx(start + 3.0, abs=0.03)
+    onset = round(answer.speech_start * RATE)
+    assert answer.speech_start >= 0.25  # the pre-roll is there too
+    assert np.abs(answer.clip.samples[onset:onset + 800]).max() > 0.1  # the first word is in the clip
+
+
+def test_the_timeout_counts_from_the_window_not_from_a_late_listener() -> None:
+    from voiceguide.listen.shared_input import SharedInput
+
+    clock = FakeClock()
+    mic = SharedInput(FakeInput(clock, said(5.6, 1.0, 8.0), blocksize=320))  # 2.6 s into a 2 s window
+    with mic.held(RATE):
+        clock.wait(threading.Event(), 3.0)
+        since = mic.heard
+        clock.wait(threading.Event(), 1.0)
+        assert capture_answer(mic, clock, timeout=2.0, before=0.5, since=since) is None
+
+
 def test_sound_that_ended_before_the_window_opened_is_not_an_answer() -> None:
     from voiceguide.listen.capture import BEFORE
     from voiceguide.listen.shared_input import SharedInput

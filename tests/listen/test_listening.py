@@ -6,6 +6,8 @@ import queue
 from pathlib import Path
 
 import numpy as np
+import pytest
+import soundfile
 
 from voiceguide.backends.fake import FakeClock, FakeOutput, FakeSpeaker
 from voiceguide.backends.fake_input import FakeInput
@@ -65,7 +67,7 @@ def test_answers_are_kept_in_the_journal_and_the_windows_in_the_timeline(tmp_pat
     windows = [e for e in result.events if e.kind == "listen"]  # type: ignore[attr-defined]
     assert len(windows) == 2
     first = (windows[0].end - windows[0].start) / RATE
-    assert 3.0 <= first <= 5.0, first  # 1 s of quiet, 2 s of answer, then the trailing silence
+    assert 5.0 <= first <= 6.0, first  # 1 s of quiet, 2 s of answer, then 2.5 s of quiet (an open question)
     assert not said and not listener.disabled
 
 
@@ -116,3 +118,54 @@ def test_skipping_a_question_keeps_nothing_and_does_not_cut_the_next_one_short(t
     assert (windows[0].end - windows[0].start) / RATE < 1.5, "listening ended with the skip"
     # the second window ran its course: the answer (1.5 s) and the trailing silence, not cut short
     assert (windows[1].end - windows[1].start) / RATE > 2.5
+
+
+def tone(hz: float, seconds: float) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return (0.3 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+
+
+def test_pause_during_an_answer_keeps_nothing_and_resume_asks_again(tmp_path: Path) -> None:
+    """Pause 1.5 s into an answer: the microphone stops taking it at once (nothing of it is kept, nor what is
+    said while paused); resume asks the question again, and only the answer given then is kept."""
+    from voiceguide.listen.shared_input import SharedInput
+
+    script = ('[session]\ntitle = "One question"\n[[step]]\nsay = "Hello."\n'
+              '[[step]]\nlisten = "What can you hear right now?"\ntimeout = 8\n[[step]]\nsay = "Goodbye."\n')
+    session = parse.loads(script)
+    timeline = compile_session(session, FakeSpeaker(), RATE, listening=True)
+    window = timeline.gates[0] / RATE
+    step_start = timeline.step_starts[1] / RATE
+    paused_at, resumed_at = window + 2.0, window + 6.0
+    asked_again = resumed_at + (window - step_start)  # the question and its cue are played once more
+    audio = (np.random.default_rng(3).standard_normal(int((asked_again + 12) * RATE)) * 0.002).astype(np.float32)
+
+    def put(at: float, sound: np.ndarray) -> None:
+        audio[int(at * RATE):int(at * RATE) + len(sound)] += sound
+
+    put(window + 0.5, tone(220, 3.0))  # the first answer: paused 1.5 s into it, said on through the pause
+    put(asked_again + 0.5, tone(330, 1.5))  # the answer after resuming
+    clock = FakeClock()
+    mic = SharedInput(FakeInput(clock, audio, blocksize=320))
+    journal = Journal(tmp_path / "journal.sqlite3")
+    controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
+    listener = SessionListener(session, mic, clock, FakeRecognizer(texts=["a bird"]), journal, controls,
+                               [].append, threaded=False)
+    clock.at(paused_at, lambda: controls.put(Command.PAUSE))
+    clock.at(resumed_at, lambda: controls.put(Command.RESUME))
+    with mic.held(RATE):
+        result = play(timeline, FakeOutput(clock), clock, controls, on_hold=listener.on_hold)
+    assert listener.close(timeout=10)
+    (entry,) = journal.all()
+    assert entry.transcript == "a bird"
+    path = journal.audio_file(entry)
+    assert path is not None
+    kept, rate = soundfile.read(str(path), dtype="float64")
+    spectrum = np.abs(np.fft.rfft(kept))
+    freqs = np.fft.rfftfreq(len(kept), 1 / rate)
+    at = {hz: spectrum[np.argmin(np.abs(freqs - hz))] for hz in (220, 330)}
+    assert at[330] > 100 * at[220], at  # only the answer after resume
+    assert 1.5 <= len(kept) / rate <= 3.0, len(kept) / rate
+    windows = [e for e in result.events if e.kind == "listen"]
+    assert len(windows) == 2 and (windows[0].end - windows[0].start) / RATE == pytest.approx(2.0, abs=0.1)
+    assert not result.stopped_early

@@ -140,7 +140,7 @@ def test_what_came_just_before_joins_the_live_blocks_without_a_gap_or_a_repeat()
         for _ in range(20):  # opened at assorted moments while blocks keep coming on the other thread
             got: list[Samples] = []
             earlier: list[Samples] = []
-            with shared.open(16000, got.append, earlier=earlier.append, before=0.01):
+            with shared.open(16000, got.append, earlier=lambda b, n, into=earlier: into.append(b), before=0.01):
                 while sum(len(b) for b in got) < 64:
                     pass
             (back,) = earlier
@@ -152,6 +152,6 @@ def test_nothing_from_before_unless_the_stream_is_held() -> None:
     clock = FakeClock()
     shared = SharedInput(FakeInput(clock, np.ones(16000, dtype=np.float32)))
     earlier: list[Samples] = []
-    with shared.open(16000, lambda b: None, earlier=earlier.append, before=0.5):
+    with shared.open(16000, lambda b: None, earlier=lambda b, n: earlier.append(b), before=0.5):
         advance(clock, 0.2)
     assert earlier == []

@@ -343,8 +343,7 @@ def test_gate_fades_to_silence_exactly_at_the_gate_and_holds() -> None:
     assert first_silent_index(out) <= GATE
     assert out[GATE - FADE // 2] > 0.1
     assert max_jump(out) < CLICK
-    for cmd in (Command.PAUSE, Command.TOGGLE, Command.RESUME):  # ignored while listening
-        player.controls.put(cmd)
+    player.controls.put(Command.RESUME)  # ignored while listening
     assert not pull(player, 3000).any()
     assert player.position == GATE
     player.controls.put(Command.RELEASE)
@@ -377,6 +376,57 @@ def test_skip_while_holding_goes_to_the_next_step() -> None:
     assert player.position == STEPS[1] + 3000 - 1
     np.testing.assert_array_equal(out[1 + FADE:], tl.clips[0][STEPS[1] + FADE:STEPS[1] + 3000 - 1])
     assert max_jump(out) < CLICK
+
+
+@pytest.mark.parametrize("command", [Command.PAUSE, Command.TOGGLE])
+def test_pause_while_holding_ends_the_hold_and_resume_asks_again(command: Command) -> None:
+    tl = gated_timeline()
+    clip = tl.clips[0]
+    player = Player(tl)
+    pull(player, GATE + 1000)
+    over = player.hold_over
+    player.wake.clear()
+    player.controls.put(command)
+    assert not pull(player, 2000).any()
+    assert over.is_set()  # the listener stops at once and keeps nothing
+    assert player.wake.is_set()
+    assert player.state is State.PAUSED
+    assert player.position == STEPS[0]  # the question's step starts again on resume
+    assert [(h.gate, h.stream_start, h.stream_end) for h in player.holds] == [(GATE, GATE, GATE + 1000)]
+    player.controls.put(Command.RESUME)
+    out = pull(player, 3000)
+    np.testing.assert_array_equal(out[FADE:], clip[FADE:3000])
+    assert player.state is State.PLAYING
+    pull(player, GATE)  # the window opens again: a new hold with a new "over"
+    assert player.state is State.HOLDING and player.position == GATE
+    assert player.hold_over is not over and not player.hold_over.is_set()
+
+
+def test_pause_while_fading_into_a_gate_pauses_without_opening_it() -> None:
+    player = Player(gated_timeline())
+    pull(player, GATE - FADE // 2)
+    assert player.state is State.GATING
+    player.controls.put(Command.PAUSE)
+    out = pull(player, 2000)
+    assert player.state is State.PAUSED and player.position == STEPS[0]
+    assert not out[FADE:].any() and max_jump(out) < CLICK
+    assert not player.holds  # the window never opened: nobody listened
+    player.controls.put(Command.RESUME)
+    pull(player, GATE + 1000)
+    assert player.state is State.HOLDING and player.position == GATE
+
+
+def test_nothing_heard_goes_on_at_the_next_step_past_the_thanks() -> None:
+    tl = gated_timeline()
+    clip = tl.clips[0]
+    player = Player(tl)
+    pull(player, GATE + 1000)
+    player.controls.put(Command.NOTHING_HEARD)
+    out = pull(player, 3000)
+    assert player.hold_over.is_set() and player.state is State.PLAYING
+    np.testing.assert_array_equal(out[FADE:], clip[STEPS[1] + FADE:STEPS[1] + 3000])  # from the next step
+    assert max_jump(out) < CLICK
+    assert [(h.gate, h.stream_start) for h in player.holds] == [(GATE, GATE)]
 
 
 def test_repeat_goes_back_to_the_start_of_the_step(timeline: Timeline, clip: Samples) -> None:

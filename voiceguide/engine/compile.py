@@ -16,6 +16,7 @@ from typing import Any
 from voiceguide.engine import affirmations, recorded
 from voiceguide.engine.timeline import Event, EventKind, Timeline
 from voiceguide.script import wording
+from voiceguide.script.acknowledge import acknowledgements
 from voiceguide.script.holds import within_session
 from voiceguide.script.limits import LIGHTHEADED_NOTICE, LIGHTHEADED_WORDS
 from voiceguide.script.model import Affirm, Breathe, Chime, Listen, Pause, Say, Session, Sleep
@@ -38,8 +39,6 @@ NUMBER_WORDS: dict[str, tuple[str, ...]] = {
     "nl": ("een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen", "tien", "elf", "twaalf"),
 }
 """Counting words for ``counts = true``: index 1 is spoken one second into a phase."""
-ACKNOWLEDGE: dict[str, str] = {"en": "Thank you.", "nl": "Dank je."}
-"""Said gently after an answer has been heard."""
 CUE_GAIN = 0.8
 """Spoken breath cues sit a little under the guidance voice."""
 LINE_ROOM = 2.0
@@ -163,6 +162,7 @@ def compile_steps(session: Session, speaker: Speaker, sample_rate: int = DEFAULT
     counts = wording.round_counts(session)
     warn_at = _lightheaded_step(session, lang)
     told_privacy = False
+    thanks_after = acknowledgements(session)
     for step in session.steps:
         step_starts.append(cursor)
         act = step.action
@@ -205,10 +205,11 @@ def compile_steps(session: Session, speaker: Speaker, sample_rate: int = DEFAULT
                 b.add(EventKind.CHIME, cursor, len(b.clips[cid]), n, cid, text="listening")
                 cursor += len(b.clips[cid])
                 gates.append(cursor)
-                thanks = ACKNOWLEDGE.get(lang, ACKNOWLEDGE["en"])
-                cid, length = b.speech(thanks)
-                b.add(EventKind.SPEECH, cursor, length, n, cid, text=thanks)
-                cursor += length + gap
+                thanks = thanks_after.get(n)  # skipped at run time when nothing was heard
+                if thanks is not None:
+                    cid, length = b.speech(thanks)
+                    b.add(EventKind.SPEECH, cursor, length, n, cid, text=thanks)
+                    cursor += length + gap
             else:
                 wait = int(round(act.timeout * sample_rate))
                 b.add(EventKind.LISTEN, cursor, wait, n, text=act.prompt)

@@ -16,14 +16,14 @@ from collections.abc import Callable
 from voiceguide.errors import AudioError, MicrophoneSilent, VoiceguideError
 from voiceguide.journal.db import Journal
 from voiceguide.listen.capture import BEFORE, capture_answer
+from voiceguide.listen.shared_input import SharedInput
+from voiceguide.listen.turns import quiet_for
 from voiceguide.playback.control import Command
 from voiceguide.script.model import Listen, Session
 from voiceguide.seams import AudioInput, Clip, Clock, Recognizer
 
 log = logging.getLogger(__name__)
 
-TRAILING_SILENCE = 1.2
-"""Seconds of quiet that end an answer."""
 
 
 class SessionListener:
@@ -31,9 +31,10 @@ class SessionListener:
 
     def __init__(self, session: Session, microphone: AudioInput, clock: Clock, recognizer: Recognizer,
                  journal: Journal, controls: queue.SimpleQueue[Command], notify: Callable[[str], None],
-                 trailing_silence: float = TRAILING_SILENCE, threaded: bool = True) -> None:
-        """``notify`` tells the person something once (no microphone); ``threaded=False`` captures on the
-        caller's thread (for tests with a fake clock)."""
+                 trailing_silence: float | None = None, threaded: bool = True) -> None:
+        """``notify`` tells the person something once (no microphone); ``trailing_silence`` (seconds of quiet
+        that end an answer) is by default chosen per question (see ``turns``); ``threaded=False`` captures on
+        the caller's thread (for tests with a fake clock)."""
         self.session = session
         self._listens = {s.index: s.action for s in session.steps if isinstance(s.action, Listen)}
         self._mic = microphone
@@ -60,31 +61,42 @@ class SessionListener:
         if step not in self._listens:
             self._controls.put(Command.RELEASE)
             return
-        work = self._quiet_pause if self.disabled else self._capture
-        if self._threaded:
-            threading.Thread(target=work, args=(step, over), name="voiceguide-capture", daemon=True).start()
-        else:
-            work(step, over)
+        # the window opens now: mark the moment on the microphone's own clock before anything else
+        since = self._mic.heard if isinstance(self._mic, SharedInput) else None
 
-    def _release(self, over: threading.Event) -> None:
-        """Let the player go on, unless the hold has already ended (a late release would end the next one)."""
+        def work() -> None:
+            if self.disabled:
+                self._quiet_pause(step, over)
+            else:
+                self._capture(step, over, since)
+
+        if self._threaded:
+            threading.Thread(target=work, name="voiceguide-capture", daemon=True).start()
+        else:
+            work()
+
+    def _release(self, over: threading.Event, heard: bool = True) -> None:
+        """Let the player go on (past the acknowledgement unless an answer was ``heard``), unless the hold has
+        already ended (a late release would end the next one)."""
         if not over.is_set():
-            self._controls.put(Command.RELEASE)
+            self._controls.put(Command.RELEASE if heard else Command.NOTHING_HEARD)
 
     def _quiet_pause(self, step: int, over: threading.Event) -> None:
         """Without a microphone: as long a pause as the step would have waited, to answer in one's mind."""
         try:
             self._clock.wait(over, self._listens[step].timeout)
         finally:
-            self._release(over)
+            self._release(over, heard=False)
 
-    def _capture(self, step: int, over: threading.Event) -> None:
+    def _capture(self, step: int, over: threading.Event, since: int | None = None) -> None:
         listen = self._listens[step]
         answer = None
+        left = False
         try:
             answer = capture_answer(self._mic, self._clock, timeout=listen.timeout, limit=listen.limit,
-                                    trailing_silence=self._silence if listen.quiet is None else listen.quiet,
-                                    stop=over, before=BEFORE)
+                                    trailing_silence=quiet_for(listen) if self._silence is None or
+                                    listen.quiet is not None else self._silence,
+                                    stop=over, before=BEFORE, since=since)
         except MicrophoneSilent as exc:  # muted, most likely: say so once, and go on listening
             if not self._said_silent:
                 self._said_silent = True
@@ -94,9 +106,10 @@ class SessionListener:
             self.disabled = True
             self._notify(f"The microphone is not available ({exc}). The session goes on without listening.")
         finally:
-            self._release(over)
-        if answer is None:
-            log.info("step %d: %s", step, "skipped" if over.is_set() else "no answer")
+            left = over.is_set()  # paused, skipped or stopped before the answer was done: keep nothing
+            self._release(over, heard=answer is not None)
+        if answer is None or left:
+            log.info("step %d: %s", step, "left (pause, skip or stop): nothing kept" if left else "no answer")
             return
         try:
             entry = self._journal.add(listen.prompt, listen.kind, None, session_id=self.session.id,

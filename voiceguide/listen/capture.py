@@ -38,8 +38,12 @@ STALL_SECONDS = 2.0
 """If no audio arrives for this long the microphone is taken to have stopped."""
 MAX_WAIT = 0.25
 """Longest single wait on the clock (bounds how late a deadline is noticed)."""
-BEFORE = 0.5
-"""Seconds before the window opens that a session's listening looks back (the listening cue is 0.48 s)."""
+ANSWER_EARLY = 0.5
+"""How long before the window opens an answer may begin and still be kept whole (the listening cue is 0.48 s:
+people answer while it plays)."""
+BEFORE = ANSWER_EARLY + PRE_ROLL
+"""Seconds before the window opens that a session's listening looks back: an answer begun
+:data:`ANSWER_EARLY` before it is kept with its pre-roll."""
 OVER_BEFORE_OPEN = 0.15
 """"Speech" that ended within this much after the window opened, having started before it, was the cue."""
 
@@ -68,10 +72,12 @@ class _Blocks:
         self.queue: queue.SimpleQueue[Samples] = queue.SimpleQueue()
         self.arrived = threading.Event()
         self.earlier = 0
-        """Samples heard before listening began (given first, by a held shared input)."""
+        """Samples heard before the window opened (given first, by a held shared input)."""
 
-    def deliver_earlier(self, block: Samples) -> None:
-        self.earlier = len(block)
+    def deliver_earlier(self, block: Samples, before_window: int) -> None:
+        self.earlier = before_window
+        log.info("listening from %.2f s before the window opened; the listener came %.2f s after it",
+                 before_window / SAMPLE_RATE, (len(block) - before_window) / SAMPLE_RATE)
         self.deliver(block)
 
     def deliver(self, block: Samples) -> None:
@@ -105,7 +111,8 @@ class _Recording:
 
 def capture_answer(input: AudioInput, clock: Clock, timeout: float = 8.0, limit: float = 60.0,
                    trailing_silence: float = 1.2, config: VadConfig | None = None,
-                   stop: threading.Event | None = None, before: float = 0.0) -> Answer | None:
+                   stop: threading.Event | None = None, before: float = 0.0, since: int | None = None
+                   ) -> Answer | None:
     """Listen for one answer; None if nobody spoke within ``timeout`` seconds.
 
     :class:`MicrophoneSilent` instead if in all that time the microphone sent nothing but exact zeros
@@ -114,10 +121,12 @@ def capture_answer(input: AudioInput, clock: Clock, timeout: float = 8.0, limit:
     ``timeout`` counts from the moment the microphone opens, ``limit`` from the start of speech.
     ``config`` overrides the other endpointing parameters; the three arguments win over it.
     Once ``stop`` is set (the person skipped the question) listening ends and None is returned,
-    whatever was heard. ``before``: see the module docstring (only a :class:`SharedInput` can look back).
+    whatever was heard. ``before``: see the module docstring (only a :class:`SharedInput` can look back);
+    ``since``: the shared input's :attr:`~voiceguide.listen.shared_input.SharedInput.heard` when the window
+    opened (default: now), the moment the look-back, the offsets and the timeout count from.
     """
     began_at = clock.monotonic()
-    answer = _capture(input, clock, timeout, limit, trailing_silence, config, stop, before)
+    answer = _capture(input, clock, timeout, limit, trailing_silence, config, stop, before, since)
     if answer is None or answer.offset + answer.speech_end > OVER_BEFORE_OPEN:
         return answer
     log.info("sound before the window opened (%.2f s to %.2f s) was the cue, not an answer: listening on",
@@ -125,18 +134,19 @@ def capture_answer(input: AudioInput, clock: Clock, timeout: float = 8.0, limit:
     waited = clock.monotonic() - began_at
     if waited >= timeout:
         return None
-    later = _capture(input, clock, timeout - waited, limit, trailing_silence, config, stop, 0.0)
+    later = _capture(input, clock, timeout - waited, limit, trailing_silence, config, stop, 0.0, None)
     return None if later is None else replace(later, offset=later.offset + waited)
 
 
 def _capture(input: AudioInput, clock: Clock, timeout: float, limit: float, trailing_silence: float,
-             config: VadConfig | None, stop: threading.Event | None, before: float) -> Answer | None:
+             config: VadConfig | None, stop: threading.Event | None, before: float, since: int | None
+             ) -> Answer | None:
     from voiceguide.listen.shared_input import SharedInput
 
     blocks = _Blocks()
     opened: AbstractContextManager[object]
-    if before > 0 and isinstance(input, SharedInput):
-        opened = input.open(SAMPLE_RATE, blocks.deliver, earlier=blocks.deliver_earlier, before=before)
+    if (before > 0 or since is not None) and isinstance(input, SharedInput):
+        opened = input.open(SAMPLE_RATE, blocks.deliver, earlier=blocks.deliver_earlier, before=before, since=since)
     else:
         opened = input.open(SAMPLE_RATE, blocks.deliver)
     with opened:
@@ -208,6 +218,8 @@ def _answer(endpointer: Endpointer, recording: _Recording, earlier: int) -> Answ
     if endpointer.reason is EndReason.LIMIT:
         last = min(recording.total, end)
     samples = recording.slice(first, last)
-    log.info("answer: %.2f s of speech (%s)", (end - endpointer.start) / SAMPLE_RATE, endpointer.reason.value)
+    speech = (end - endpointer.start) / SAMPLE_RATE
+    log.info("answer: %.2f s of speech (%s), from %+.2f s after the window opened", speech, endpointer.reason.value,
+             (endpointer.start - earlier) / SAMPLE_RATE)
     return Answer(Clip(samples, SAMPLE_RATE), (first - earlier) / SAMPLE_RATE, (endpointer.start - first) / SAMPLE_RATE,
                   (end - first) / SAMPLE_RATE, endpointer.reason)

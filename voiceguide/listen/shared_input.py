@@ -14,6 +14,12 @@ the cue ("mister john dashwood had been at" of a LibriVox clip); kept open, noth
 While held, the last :data:`HISTORY` seconds are kept, so that a listener can ask for what was heard
 just before it opened (``open(..., earlier=..., before=...)``): an answer begun while the listening cue
 was still playing is then kept from its first word.
+
+"Before" counts back from a moment on the microphone's own clock: :attr:`SharedInput.heard` (samples
+delivered so far) read when the listen window opened, given to ``open`` as ``since``. Counted from the
+moment the listener got round to opening instead, every delay between the two (a busy machine, a thread
+that starts late, an output callback held back while PulseAudio opens a stream) was audio lost from the
+start of the answer: the look-back ended up covering the wrong half second.
 """
 
 from __future__ import annotations
@@ -31,8 +37,9 @@ from voiceguide.seams import AudioInput, Samples
 
 log = logging.getLogger(__name__)
 
-HISTORY = 2.0
-"""Seconds of audio kept while the stream is held, for listeners that want what came just before."""
+HISTORY = 4.0
+"""Seconds of audio kept while the stream is held, for listeners that want what came just before (enough for
+the look-back plus a listener that opens seconds after its window did)."""
 
 
 class _History:
@@ -42,18 +49,22 @@ class _History:
         self.limit = limit
         self.blocks: deque[Samples] = deque()
         self.total = 0
+        self.heard = 0
+        """Samples delivered since the stream was held (the microphone's own clock)."""
 
     def add(self, block: Samples) -> None:
         self.blocks.append(np.array(block, dtype=np.float32, copy=True).reshape(-1))
         self.total += len(self.blocks[-1])
+        self.heard += len(self.blocks[-1])
         while self.blocks and self.total - len(self.blocks[0]) >= self.limit:
             self.total -= len(self.blocks.popleft())
 
-    def last(self, samples: int) -> Samples:
+    def since(self, first: int) -> Samples:
+        """What was heard from sample ``first`` (as far back as is kept) up to now."""
         if not self.blocks:
             return np.zeros(0, dtype=np.float32)
         audio = np.concatenate(self.blocks)
-        return audio[max(0, len(audio) - samples):]
+        return audio[max(0, len(audio) - (self.heard - first)):]
 
 
 class SharedInput:
@@ -81,13 +92,22 @@ class SharedInput:
         """How many are listening now."""
         return len(self._listeners)
 
+    @property
+    def heard(self) -> int | None:
+        """Samples the held stream has delivered so far (None when it is not held): read it when a listen
+        window opens and give it to :meth:`open` as ``since``."""
+        with self._history_lock:
+            return None if self._history is None else self._history.heard
+
     @contextmanager
     def open(self, sample_rate: int, deliver: Callable[[Samples], None],
-             earlier: Callable[[Samples], None] | None = None, before: float = 0.0) -> Iterator[object]:
+             earlier: Callable[[Samples, int], None] | None = None, before: float = 0.0,
+             since: int | None = None) -> Iterator[object]:
         """Listen with ``deliver`` until the block ends; the stream opens with the first listener.
 
-        With ``earlier``, while the stream is held, that is called once first with up to ``before``
-        seconds heard just before this call; ``deliver`` then gets every block after it, none lost."""
+        With ``earlier``, while the stream is held, that is called once first with what was heard from
+        ``before`` seconds ahead of ``since`` (a value of :attr:`heard`; default: now) up to now, and how many
+        of its samples came before ``since``; ``deliver`` then gets every block after it, none lost."""
         with self._lock:
             if self._stream is None:
                 stack = ExitStack()
@@ -96,8 +116,11 @@ class SharedInput:
             elif sample_rate != self._rate:
                 raise AudioError(f"the microphone is already open at {self._rate} Hz, not {sample_rate} Hz")
             with self._history_lock:
-                if earlier is not None and self._history is not None and before > 0:
-                    earlier(self._history.last(round(before * self._rate)))
+                history = self._history
+                if earlier is not None and history is not None and (before > 0 or since is not None):
+                    mark = history.heard if since is None else min(since, history.heard)
+                    back = history.since(mark - round(before * self._rate))
+                    earlier(back, max(0, len(back) - (history.heard - mark)))
                 self._listeners = [*self._listeners, deliver]
         try:
             yield self

@@ -28,6 +28,9 @@ class Command(enum.Enum):
     """Go back to the start of the current step."""
     RELEASE = "release"
     """Sent by the listener when an answer is done: playback continues after the gate."""
+    NOTHING_HEARD = "nothing-heard"
+    """Sent by the listener when a window ended without an answer: playback continues with the next step,
+    past the acknowledgement (no thanks for silence)."""
     SLOWER = "slower"
     """Slow the guidance down (voice command)."""
 

@@ -70,6 +70,7 @@ class Player:
         self._ramp_left = 0
         self._skip_to = 0
         self._forward = True
+        self._pause_at_gate = False
         self._seg_start: tuple[int, int] | None = (0, 0)
         self._idx = np.arange(1, MAX_BLOCK + 1, dtype=np.float32)
         self._gbuf = np.empty(MAX_BLOCK, dtype=np.float32)
@@ -116,22 +117,29 @@ class Player:
         s = self.state
         if s in (State.FINISHED, State.STOPPING):
             return
-        if s is State.CATCHING and cmd not in (Command.RELEASE, Command.SLOWER):
+        if s is State.CATCHING and cmd not in (Command.RELEASE, Command.NOTHING_HEARD, Command.SLOWER):
             self._jump, self._wait_left, s = 0, 0, State.PLAYING  # the person's command comes first
             if self._seg_start is None:
                 self._seg_start = (self.stream_frames, self.position)
-        if s in (State.GATING, State.HOLDING) and cmd not in (Command.STOP, Command.RELEASE, Command.SKIP):
-            return  # while listening, only stop, skip and the listener's release apply
-        if cmd is Command.RELEASE:
+        if cmd is Command.TOGGLE:
+            cmd = Command.RESUME if s in (State.PAUSED, State.PAUSING) else Command.PAUSE
+        if s is State.HOLDING and cmd is Command.PAUSE:
+            self._pause_hold()
+            return
+        if s is State.GATING and cmd in (Command.PAUSE, Command.RESUME):
+            self._pause_at_gate = cmd is Command.PAUSE  # the window does not open: see _ramp_done
+            return
+        if s in (State.GATING, State.HOLDING) and cmd not in (Command.STOP, Command.RELEASE, Command.NOTHING_HEARD,
+                                                              Command.SKIP, Command.PAUSE):
+            return  # while listening, only stop, skip, pause and the listener's release apply
+        if cmd in (Command.RELEASE, Command.NOTHING_HEARD):
             if s is State.HOLDING:
-                self._release()
+                self._release(past_thanks=cmd is Command.NOTHING_HEARD)
             return
         if cmd is Command.SLOWER:
             self.slower += 1  # the control loop re-paces the rest of the session (see slowing.py)
             self.wake.set()
             return
-        if cmd is Command.TOGGLE:
-            cmd = Command.RESUME if s in (State.PAUSED, State.PAUSING) else Command.PAUSE
         if cmd is Command.STOP:
             self.stopped_early = True
             if s in (State.PAUSED, State.HOLDING):
@@ -161,12 +169,34 @@ class Player:
             elif s in (State.PLAYING, State.RESUMING, State.GATING):
                 self._ramp(0.0, self._fade, State.SKIPPING)
 
-    def _release(self) -> None:
+    def _release(self, past_thanks: bool = False) -> None:
+        """End the hold; with ``past_thanks`` (nothing was heard) go on at the next step, not with the thanks."""
         self.holds.append(Hold(self.position, self._hold_start, self.stream_frames))
         self.hold_over.set()
         self._gate_index += 1
+        if past_thanks:
+            starts = self.timeline.step_starts
+            i = bisect.bisect_right(starts, self.position - 1)
+            self.position = starts[i] if i < len(starts) else self.timeline.length
         self._seg_start = (self.stream_frames, self.position)
         self._ramp(1.0, self._fade, State.RESUMING)
+
+    def _pause_hold(self) -> None:
+        """Pause while listening: the hold ends at once (the listener stops and keeps nothing), and the
+        player waits, paused, at the start of the question's step, so that resuming asks it again."""
+        self.holds.append(Hold(self.position, self._hold_start, self.stream_frames))
+        self.hold_over.set()
+        self._back_to_question()
+
+    def _back_to_question(self) -> None:
+        """Paused, at the start of the step whose listen window is here (resume asks the question again)."""
+        self._pause_at_gate = False
+        starts = self.timeline.step_starts
+        i = bisect.bisect_right(starts, self.position - 1)  # the step whose window this is
+        self.position = starts[i - 1] if i > 0 else 0
+        self._gate_index = bisect.bisect_left(self._gates, self.position)
+        self.state = State.PAUSED
+        self.wake.set()
 
     def _close_segment(self) -> None:
         if self._seg_start is not None:
@@ -209,6 +239,9 @@ class Player:
         elif s is State.GATING:
             self._close_segment()
             self.catch_up.forgive()
+            if self._pause_at_gate:  # paused while fading into the window: it never opens
+                self._back_to_question()
+                return
             self.hold_over = threading.Event()  # before the state: whoever sees HOLDING gets this one
             self.state = State.HOLDING
             self._hold_start = self.stream_frames
