@@ -40,17 +40,20 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def voiceguide(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """Start ``python -m voiceguide ARGS`` with stdin not a terminal and stdout/stderr piped."""
-    return subprocess.Popen([sys.executable, "-m", "voiceguide", *map(str, args)], env=env, text=True,
+def voiceguide(*args: str | Path, env: dict[str, str] | None = None, tee: Path | None = None) -> subprocess.Popen[str]:
+    """Start ``python -m voiceguide ARGS`` with stdin not a terminal and stdout/stderr piped; with ``tee``, what
+    the player hands each output stream is saved there (see ``tee.py``)."""
+    command = ["-m", "tests.audio.tee", str(tee)] if tee is not None else ["-m", "voiceguide"]
+    return subprocess.Popen([sys.executable, *command, *map(str, args)], env=env, text=True,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             preexec_fn=_default_sigint, cwd=REPO)
 
 
-def run_voiceguide(*args: str | Path, env: dict[str, str] | None = None,
-                   timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m voiceguide ARGS`` to the end; returns its exit code and output."""
-    proc = voiceguide(*args, env=env)
+def run_voiceguide(*args: str | Path, env: dict[str, str] | None = None, timeout: float = 120,
+                   tee: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m voiceguide ARGS`` to the end (teed into ``tee``, if given); returns its exit code and
+    output."""
+    proc = voiceguide(*args, env=env, tee=tee)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
