@@ -31,7 +31,7 @@ from .audio_helpers import (
     RATE,
     Pulse,
     Signal,
-    global_lag,
+    end_lag,
     measure_fade,
     read_wav,
     run_voiceguide,
@@ -94,7 +94,7 @@ def test_sigterm_and_sighup_fade_out_like_q(pulse: Pulse, tmp_path: Path, speech
     done = run_voiceguide("render", "box", "-o", wav, "--tts", "fake", "--cache-dir", speech_cache)
     assert done.returncode == 0, done.stderr
     reference = read_wav(wav)[:len(live)]
-    fade = measure_fade(live, reference, global_lag(live, reference))
+    fade = measure_fade(live, reference, end_lag(live, reference))
     assert fade.problems() == [], f"no clean fade-out after {number.name}: {fade.problems()}"
     print(f"{number.name}: exit {took:.2f} s later, fade {fade.seconds:.3f} s")
 
