@@ -81,7 +81,8 @@ class Handed:
     stream: npt.NDArray[np.float64]
     """Indexed by the stream's sample clock; NaN where the player handed nothing (frames the output lost)."""
     losses: list[tuple[int, int]]
-    """(stream frame, frames) for each loss the output reported to the player."""
+    """(stream frame where the handed samples resume, frames) for each loss the output reported to the player;
+    the lost frames are the ones just before that frame."""
 
     @property
     def lost(self) -> int:
@@ -127,20 +128,6 @@ def differing(handed: Handed, reference: npt.NDArray[np.float64], start: int = 0
         return len(handed.stream)
     hits = np.flatnonzero(after)
     return max(start, n) + int(hits[0]) if len(hits) else -1
-
-
-def exact_from(handed: Handed, reference: npt.NDArray[np.float64], tolerance: float = LSB) -> int:
-    """The first stream frame from which every handed sample to the end is the reference's (or silence past
-    its end); ``len(handed.stream)`` if the last one differs."""
-    n = min(len(handed.stream), len(reference))
-    bad = np.zeros(len(handed.stream), dtype=bool)
-    bad[:n] = np.abs(handed.stream[:n] - reference[:n]) > tolerance
-    bad[n:] = np.abs(handed.stream[n:]) > tolerance
-    if len(handed.stream) < len(reference):
-        bad[-1:] = True
-    hits = np.flatnonzero(bad)
-    return int(hits[-1]) + 1 if len(hits) else 0
-
 
 
 def piece_problems(handed: Handed, reference: npt.NDArray[np.float64], pieces: list[tuple[int, int, int]],
