@@ -21,7 +21,7 @@ from .audio_helpers import (
     RATE,
     SILENCE_RMS,
     Pulse,
-    global_lag,
+    end_lag,
     measure_fade,
     read_wav,
     run_voiceguide,
@@ -133,7 +133,7 @@ def _reference(tmp_path: Path, speech_cache: Path) -> np.ndarray:
 def _check_fade(live: np.ndarray, reference: np.ndarray, what: str) -> float:
     rms = window_rms(live)
     assert (rms > 0.01).sum() > 100, f"{what}: less than a second of sound was recorded"
-    lag = global_lag(live, reference[:len(live)])
+    lag = end_lag(live, reference[:len(live)])
     fade = measure_fade(live, reference[:len(live)], lag)
     assert fade.problems() == [], f"{what}: not a clean fade-out: {fade.problems()} (gains {fade.gains})"
     return fade.seconds

@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -25,13 +26,20 @@ import pytest
 
 from tests.measure import find_onset
 
-from .audio_helpers import RATE, Pulse, global_lag, measure_fade, read_wav, run_voiceguide, voiceguide
+from .audio_helpers import (
+    GAUGE_SHARE,
+    RATE,
+    Pulse,
+    Signal,
+    end_lag,
+    measure_fade,
+    read_wav,
+    run_voiceguide,
+    voiceguide,
+)
+from .tee import Handed, Teed, differing
 
 pytestmark = pytest.mark.audio
-
-TOLERANCE = int(0.002 * RATE)
-"""2 ms."""
-
 
 class Run:
     """A running ``voiceguide -v run ...`` and its log."""
@@ -86,7 +94,7 @@ def test_sigterm_and_sighup_fade_out_like_q(pulse: Pulse, tmp_path: Path, speech
     done = run_voiceguide("render", "box", "-o", wav, "--tts", "fake", "--cache-dir", speech_cache)
     assert done.returncode == 0, done.stderr
     reference = read_wav(wav)[:len(live)]
-    fade = measure_fade(live, reference, global_lag(live, reference))
+    fade = measure_fade(live, reference, end_lag(live, reference))
     assert fade.problems() == [], f"no clean fade-out after {number.name}: {fade.problems()}"
     print(f"{number.name}: exit {took:.2f} s later, fade {fade.seconds:.3f} s")
 
@@ -159,25 +167,44 @@ def test_a_sound_server_that_dies_ends_run_within_2_s_with_exit_2(own_server: Pr
     print(f"server killed: exit 2 after {took:.2f} s")
 
 
-CHIMES = 5
+CHIMES = 6
 SCRIPT = '[session]\ntitle = "Bells"\n' + '[[step]]\nchime = "bell"\n[[step]]\npause = 1.5\n' * CHIMES
+STOP_AT = 2
+"""The process is stopped about 1 s into this chime (counted from 0), well after a new stream's uneven start."""
+@dataclass(frozen=True)
+class Underrun:
+    """One run of the bells with the process stopped for 200 ms, teed and recorded."""
+
+    starts: list[int]
+    """Planned chime starts (the render's timeline)."""
+    ends: list[int]
+    """Planned chime ends."""
+    handed: Handed
+    """What the player handed the output, in the stream's sample clock."""
+    render: Signal
+    """The offline render: the plan, sample for sample."""
+    live: Signal
+    """The recording of the sink."""
+    log: str
+    """voiceguide's log."""
 
 
-def test_an_underrun_is_made_up_in_the_next_pause(pulse: Pulse, tmp_path: Path, speech_cache: Path) -> None:
-    script = tmp_path / "bells.toml"
+def run_with_an_underrun(pulse: Pulse, folder: Path, speech_cache: Path) -> Underrun:
+    """Play :data:`SCRIPT` teed through the sink and stop the process for 200 ms during chime :data:`STOP_AT`."""
+    script = folder / "bells.toml"
     script.write_text(SCRIPT, encoding="utf-8")
-    plan = tmp_path / "plan.json"
-    wav = tmp_path / "plan.wav"
+    plan, wav = folder / "plan.json", folder / "plan.wav"
     done = run_voiceguide("render", script, "-o", wav, "--timeline", plan, "--tts", "fake",
                           "--cache-dir", speech_cache)
     assert done.returncode == 0, done.stderr
-    starts = [int(e["start_sample"]) for e in json.loads(plan.read_text())["events"] if e["kind"] == "chime"]
-    recording = tmp_path / "live.wav"
+    events = [e for e in json.loads(plan.read_text())["events"] if e["kind"] == "chime"]
+    starts, ends = [int(e["start_sample"]) for e in events], [int(e["end_sample"]) for e in events]
+    recording, tee = folder / "live.wav", folder / "handed.npz"
     with pulse.record(recording):
         run = Run(voiceguide("-v", "run", script, "--device", "pulse", "--tts", "fake", "--cache-dir", speech_cache,
-                             env=pulse.env))
+                            env=pulse.env, tee=tee))
         run.wait_started()
-        time.sleep(2.0 + starts[1] / RATE + 1.0)  # start-up, then into the second chime
+        time.sleep(starts[STOP_AT] / RATE + 1.0)  # the stream's first blocks come 0.6-1.8 s late: still in it
         run.proc.send_signal(signal.SIGSTOP)
         time.sleep(0.2)
         run.proc.send_signal(signal.SIGCONT)
@@ -185,21 +212,70 @@ def test_an_underrun_is_made_up_in_the_next_pause(pulse: Pulse, tmp_path: Path, 
         time.sleep(0.5)
     err = "".join(run.log)
     assert code == 0, err
-    assert "ran dry" in err, f"the stop caused no underrun, so nothing was tested:\n{err}"
-    assert "ALSA lib" not in err, f"ALSA's own message reached the terminal:\n{err}"
-    live = read_wav(recording)
-    bell = read_wav(wav)[starts[0]:starts[0] + RATE // 4]
-    first, score = find_onset(live, bell, int(np.argmax(np.abs(live) > 0.01)), RATE, lead=RATE // 20)
-    assert score > 0.9
-    errors, scores = [], []
-    for s in starts:
-        at, score = find_onset(live, bell, first + s - starts[0], RATE // 3, lead=RATE // 20)
-        errors.append(at - first - (s - starts[0]))
-        scores.append(round(score, 3))
-    after = errors[2:]  # the second chime was cut by the gap; the pause after it takes the time back
-    assert all(abs(e) <= TOLERANCE for e in after), \
-        f"chimes after the pause are off the plan by {errors} samples (scores {scores})\n{err}"
-    print(f"onset errors per chime (samples): {errors}; {[line for line in run.log if 'ran dry' in line]}")
+    (handed,) = Teed(tee).streams
+    return Underrun(starts, ends, handed, read_wav(wav), read_wav(recording), err)
+
+
+def judged(run: Underrun) -> list[tuple[int, int]]:
+    """The chimes to judge, as (planned start, losses before it): those after a loss, with none during them and
+    a whole pause between them and the last loss before them (the player pays a loss in the first pause it
+    has not paid in yet; a loss during a pause already used waits for the next one)."""
+    out = []
+    for s, end in zip(run.starts, run.ends, strict=True):
+        before = [at for at, _ in run.handed.losses if at < s]
+        if not before or any(s <= at < end for at, _ in run.handed.losses):
+            continue
+        pause = min((e for e in run.ends if e >= before[-1]), default=None)
+        if pause is not None and pause < s:
+            out.append((s, len(before)))
+    return out
+
+
+def chime_errors(run: Underrun) -> tuple[int, list[tuple[int, int, int, float]]]:
+    """In the recording, each :func:`judged` chime against the last chime before the first loss (the anchor):
+    its offset from the anchor minus the plan's. Returns (anchor, [(chime, losses before it, error in
+    samples, correlation score)]). Against a chime of the same stream after its start, a new stream's late
+    first blocks (which the gauge cannot see) do not count."""
+    first_loss = run.handed.losses[0][0]
+    anchor = max(s for s in run.starts if s + RATE * 3 // 10 <= first_loss)
+    bell = run.render[run.starts[0]:run.starts[0] + RATE // 4]
+    first, _ = find_onset(run.live, bell, int(np.argmax(np.abs(run.live) > 0.01)), RATE, lead=RATE // 20)
+    at, score = find_onset(run.live, bell, first + anchor - run.starts[0], RATE // 3, lead=RATE // 20)
+    assert score > 0.9, f"the anchor chime at {anchor} is not in the recording (score {score:.3f})"
+    found = []
+    for s, losses in judged(run):
+        onset, score = find_onset(run.live, bell, at + s - anchor, RATE // 3, lead=RATE // 20)
+        found.append((s, losses, onset - at - (s - anchor), round(score, 3)))
+    return anchor, found
+
+
+def test_an_underrun_is_made_up_in_the_next_pause(pulse: Pulse, tmp_path: Path, speech_cache: Path) -> None:
+    run = run_with_an_underrun(pulse, tmp_path, speech_cache)
+    assert "ALSA lib" not in run.log, f"ALSA's own message reached the terminal:\n{run.log}"
+    losses = run.handed.losses
+    assert losses and "ran dry" in run.log, f"the stop caused no underrun, so nothing was tested:\n{run.log}"
+    stopped = run.starts[STOP_AT]
+    chimes = judged(run)
+    assert any(s > stopped for s, _ in chimes), f"no chime to judge after the stop (losses {losses})\n{run.log}"
+    # Sample for sample, in the stream's own clock: exact up to the first loss, and each judged chime exactly
+    # on its planned sample: the catch-up took what the gauge measured out of the pause.
+    wrong = differing(run.handed, run.render)
+    assert wrong < 0 or wrong >= losses[0][0], f"handed samples differ from the render at {wrong}, before any loss"
+    for s, _ in chimes:
+        wrong = differing(run.handed, run.render, s)
+        assert wrong < 0 or wrong >= run.ends[run.starts.index(s)], \
+            f"the chime planned at {s} was not handed out on its sample (differs at {wrong}; losses {losses})"
+    # Through the sink: most chimes judged after the stop are where the plan puts them, within the gauge's
+    # measured accuracy (GAUGE_SHARE of the loss reported before each). Most, not all: beside a busy loop the
+    # real path was seen to shift or cut sound with no underrun reported (one chime 9258 samples late and only
+    # 0.88 like itself, the next ones back at -249), which the player cannot know of.
+    anchor, found = chime_errors(run)
+    after = [(s, error, score) for s, _, error, score in found if s > stopped]
+    good = [s for s, error, score in after
+            if score > 0.9 and abs(error) <= GAUGE_SHARE * sum(abs(n) for at, n in losses if anchor < at < s)]
+    assert len(good) * 2 > len(after), \
+        f"chimes after the stop off the plan: (chime, error, score) {after}; losses {losses}\n{run.log}"
+    print(f"losses {losses}; after chime {anchor}: (chime, losses, error, score) {found}")
 
 
 def test_the_daemon_outlives_a_dying_server_and_plays_again_once_it_is_back(

@@ -38,6 +38,11 @@ say = "Thank you for telling me."
 '''
 
 
+HANG_SECONDS = 300
+"""How long a live run may take before it is taken for hung and killed: a guard, not a measure. 90 s was too
+short beside a busy loop: loading Vosk's Korean model there took long enough that the run was killed (-9)."""
+
+
 def answer_at(script: Path) -> float:
     """Seconds into the run at which to begin answering: 3 s after the listening cue (the fake voice's
     timing, the same in the run), so the answer never falls in the spoken privacy notice before it."""
@@ -90,7 +95,7 @@ def run_and_speak(script: Path, utterances: list[Samples], after: float, pulse: 
     for thread in threads:
         thread.start()
     try:
-        proc.wait(timeout=90)
+        proc.wait(timeout=HANG_SECONDS)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()

@@ -16,7 +16,7 @@ import pytest
 from .audio_helpers import (
     RATE,
     Pulse,
-    global_lag,
+    end_lag,
     measure_fade,
     read_wav,
     run_voiceguide,
@@ -68,7 +68,7 @@ def test_ctrl_c_fades_out_and_exits(pulse: Pulse, tmp_path: Path, speech_cache: 
     done = run_voiceguide("render", "box", "-o", wav, "--tts", "fake", "--cache-dir", speech_cache)
     assert done.returncode == 0, done.stderr
     reference = read_wav(wav)[:len(live)]
-    lag = global_lag(live, reference)
+    lag = end_lag(live, reference)
     fade = measure_fade(live, reference, lag)
     gains = [round(g, 2) for g in fade.gains]
     assert fade.problems() == [], f"no clean fade-out at the stop: {fade.problems()} (gains {gains})"

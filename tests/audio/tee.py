@@ -1,0 +1,185 @@
+"""A tee at the output seam: what the player hands the sound output, captured inside the process.
+
+The recording of a null sink's monitor shows what reached the sound server; it cannot show whether the
+player's samples were exact, because a new PulseAudio stream asks for its first blocks late, and a busy
+machine makes the stream run dry now and then. The tee can: it wraps the ``fill`` callback that
+``SoundDeviceOutput`` calls on the audio thread, and keeps a copy of every block the player filled, at
+its place in the stream's own sample clock (the player's ``stream_frames``: blocks, plus the frames the
+output reported lost before a block). The stream is never held up: a block is copied and appended, nothing
+more, and everything is written to a file once voiceguide returns.
+
+Run voiceguide teed as ``python -m tests.audio.tee OUT.npz [voiceguide arguments]`` (from the repository
+folder); :class:`Teed` reads the file back.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Fill = Callable[..., None]
+
+
+class Tee:
+    """The blocks of every output stream opened in this process, in order."""
+
+    def __init__(self) -> None:
+        self.streams: list[list[tuple[int, int, npt.NDArray[np.float32]]]] = []
+        """Per stream: (stream frame where the block starts, frames reported lost just before it, the block)."""
+
+    def wrap(self, fill: Fill) -> Fill:
+        """``fill``, teed into a new stream's list."""
+        blocks: list[tuple[int, int, npt.NDArray[np.float32]]] = []
+        self.streams.append(blocks)
+        at = 0
+
+        def teed(out: Any, lost: int = 0) -> None:
+            nonlocal at
+            if lost:
+                fill(out, lost)
+            else:
+                fill(out)
+            at += lost
+            blocks.append((at, lost, np.array(out, dtype=np.float32, copy=True)))
+            at += len(out)
+
+        return teed
+
+    def install(self) -> None:
+        """Tee every stream that :class:`SoundDeviceOutput` opens from now on."""
+        from voiceguide.backends.sounddevice_out import SoundDeviceOutput
+
+        original = SoundDeviceOutput.open
+        tee = self
+
+        def open_teed(self: SoundDeviceOutput, sample_rate: int, fill: Fill) -> Any:
+            return original(self, sample_rate, tee.wrap(fill))
+
+        SoundDeviceOutput.open = open_teed  # type: ignore[method-assign]
+
+    def save(self, path: Path) -> None:
+        """All streams into one ``.npz`` file (see :class:`Teed`)."""
+        arrays: dict[str, Any] = {"count": np.array(len(self.streams))}
+        for n, blocks in enumerate(self.streams):
+            arrays[f"starts{n}"] = np.array([b[0] for b in blocks], dtype=np.int64)
+            arrays[f"lost{n}"] = np.array([b[1] for b in blocks], dtype=np.int64)
+            arrays[f"samples{n}"] = (np.concatenate([b[2] for b in blocks]) if blocks
+                                     else np.zeros(0, dtype=np.float32))
+        np.savez(path, **arrays)
+
+
+@dataclass(frozen=True)
+class Handed:
+    """What the player handed one output stream."""
+
+    stream: npt.NDArray[np.float64]
+    """Indexed by the stream's sample clock; NaN where the player handed nothing (frames the output lost)."""
+    losses: list[tuple[int, int]]
+    """(stream frame where the handed samples resume, frames) for each loss the output reported to the player;
+    the lost frames are the ones just before that frame."""
+
+    @property
+    def lost(self) -> int:
+        """Frames reported lost in all."""
+        return sum(n for _, n in self.losses)
+
+
+class Teed:
+    """A tee file read back."""
+
+    def __init__(self, path: Path) -> None:
+        with np.load(path) as data:
+            self.streams = [self._stream(data, n) for n in range(int(data["count"]))]
+
+    @staticmethod
+    def _stream(data: Any, n: int) -> Handed:
+        starts, lost, samples = data[f"starts{n}"], data[f"lost{n}"], data[f"samples{n}"]
+        sizes = _sizes(starts, lost, len(samples))
+        stream = np.full(max((int(s) + k for s, k in zip(starts, sizes, strict=True)), default=0), np.nan)
+        offset = 0
+        for s, k in zip(starts, sizes, strict=True):  # a later block wins where the output dropped audio
+            stream[int(s):int(s) + k] = samples[offset:offset + k]
+            offset += k
+        losses = [(int(s), int(n)) for s, n in zip(starts, lost, strict=True) if n]
+        return Handed(stream, losses)
+
+
+LSB = 1.0 / 32768
+"""One step of a 16-bit sample: the references are renders written as 16-bit WAV files."""
+
+
+def differing(handed: Handed, reference: npt.NDArray[np.float64], start: int = 0, tolerance: float = LSB) -> int:
+    """The first stream frame at or after ``start`` where the handed samples differ from ``reference`` by more
+    than ``tolerance`` (frames the output lost, NaN, are skipped; past the reference's end the player must hand
+    silence), or -1 if none does."""
+    n = min(len(handed.stream), len(reference))
+    bad = np.abs(handed.stream[start:n] - reference[start:n]) > tolerance  # NaN compares False
+    after = np.abs(handed.stream[max(start, n):]) > tolerance
+    hits = np.flatnonzero(bad)
+    if len(hits):
+        return start + int(hits[0])
+    if len(handed.stream) < len(reference):
+        return len(handed.stream)
+    hits = np.flatnonzero(after)
+    return max(start, n) + int(hits[0]) if len(hits) else -1
+
+
+def piece_problems(handed: Handed, reference: npt.NDArray[np.float64], pieces: list[tuple[int, int, int]],
+                   tolerance: float = LSB) -> list[str]:
+    """What is wrong with ``handed`` as the ``reference`` played in ``pieces`` (the player's own account:
+    ``(stream start, reference start, reference end)`` per stretch played without a jump); empty if nothing.
+
+    Each piece must be handed out sample for sample; what lies between pieces in the reference must be
+    silence (the player may skip only quiet time, to catch up); the pieces must play the reference to its end;
+    and outside the pieces the player must hand silence (or nothing, where the output lost frames)."""
+    found = []
+    covered = np.zeros(len(handed.stream), dtype=bool)
+    end = 0
+    for stream, start, stop in pieces:
+        got = handed.stream[stream:stream + stop - start]
+        want = reference[start:stop]
+        if len(got) < len(want):
+            found.append(f"piece {stream, start, stop} runs past the handed stream ({len(handed.stream)})")
+            continue
+        bad = np.flatnonzero(np.abs(got - want) > tolerance)
+        if len(bad):
+            found.append(f"piece {stream, start, stop}: {len(bad)} samples differ, the first at reference "
+                         f"sample {start + int(bad[0])}")
+        if start > end and np.abs(reference[end:start]).max() > tolerance:
+            found.append(f"reference samples {end}-{start} were skipped, and they are not silent")
+        covered[stream:stream + stop - start] = True
+        end = max(end, stop)
+    if end < len(reference):
+        found.append(f"played to reference sample {end} of {len(reference)}")
+    loud = np.flatnonzero(~covered & (np.abs(handed.stream) > tolerance))
+    if len(loud):
+        found.append(f"{len(loud)} samples outside the pieces are not silent, the first at stream frame {loud[0]}")
+    return found
+
+
+def _sizes(starts: npt.NDArray[np.int64], lost: npt.NDArray[np.int64], total: int) -> list[int]:
+    """The length of each block: the next block starts where this one ended plus the next one's loss."""
+    sizes = [int(b - a - n) for a, b, n in zip(starts, starts[1:], lost[1:], strict=False)]
+    return [*sizes, total - sum(sizes)] if len(starts) else []
+
+
+def main(argv: list[str]) -> int:
+    """``OUT.npz ARGS...``: run ``voiceguide ARGS`` with every output stream teed, then save the tee."""
+    from voiceguide.cli.main import main as voiceguide
+
+    tee = Tee()
+    tee.install()
+    try:
+        return voiceguide(argv[1:])
+    finally:
+        tee.save(Path(argv[0]))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
