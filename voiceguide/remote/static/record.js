@@ -37,7 +37,14 @@
     source = context.createMediaStreamSource(stream);
     node = context.createScriptProcessor(4096, 1, 1);
     chunks = [];
-    node.onaudioprocess = (event) => { chunks.push(new Float32Array(event.inputBuffer.getChannelData(0))); };
+    let heard = 0;
+    node.onaudioprocess = (event) => {
+      const block = new Float32Array(event.inputBuffer.getChannelData(0));
+      chunks.push(block);
+      heard += block.length;
+      card.dataset.seconds = (heard / rate).toFixed(1);  // how much is recorded (the tests wait on it too)
+      say(`Recording… ${card.dataset.seconds} s. Read the line, then tap Stop.`);
+    };
     source.connect(node);
     node.connect(context.destination);  // the node runs only when connected; it writes silence out
     timer = setTimeout(stop, maxSeconds * 1000);
