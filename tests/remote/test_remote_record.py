@@ -113,6 +113,7 @@ def test_a_too_quiet_take_is_refused_with_the_walks_message_and_can_be_kept_anyw
     assert reply.status_code == 422
     body = reply.json()
     assert body["kept"] is False and body["redo"] is True and "very quiet" in body["message"], body
+    assert body["anyway"] is True, "a take that was heard may be kept as it is"
     assert key not in voice_pack.open_pack("phone").lines
     kept = send(remote, key, quiet, csrf, anyway=True)
     assert kept.status_code == 200 and key in voice_pack.open_pack("phone").lines
@@ -122,6 +123,7 @@ def test_silence_is_never_kept(remote: Any) -> None:
     key, _text, csrf = first_line(remote)
     reply = send(remote, key, wav(np.zeros(44100 * 3, np.float32)), csrf, anyway=True)
     assert reply.status_code == 422 and "Nothing was heard" in reply.json()["message"]
+    assert reply.json()["anyway"] is False
     assert key not in voice_pack.open_pack("phone").lines
 
 

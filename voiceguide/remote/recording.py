@@ -72,6 +72,8 @@ class Outcome:
     """What to tell the person (why it was not kept, or that it was)."""
     redo: bool = True
     """Whether the person should record the line again (False when the reason is not the take: a full disk)."""
+    anyway: bool = False
+    """Whether the take may still be kept as it is (it was heard, but found too quiet, clipped or noisy)."""
 
 
 def extra_missing() -> str:
@@ -170,7 +172,7 @@ def keep(pack_name: str, session_ref: str, key: str, raw: bytes, anyway: bool = 
         except (SpeechError, ScriptError) as exc:
             return Outcome(False, str(exc))
         if take is None or (said and not anyway):
-            return Outcome(False, " ".join(said))
+            return Outcome(False, " ".join(said), anyway=take is not None)
         try:
             voice_pack.keep_take(pack, line.text, take.samples)
         except OutputError as exc:

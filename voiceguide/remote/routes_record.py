@@ -2,7 +2,7 @@
 
 ``GET /record?session=ID&pack=NAME`` shows the next line to record; the page's script records it in the
 browser, plays it back, and on "Keep" sends the WAV to ``POST /record/take?session=&pack=&key=`` (with the
-CSRF token and Origin every change needs), which answers ``{"ok", "kept", "message", "redo"}``.
+CSRF token and Origin every change needs), which answers ``{"ok", "kept", "message", "redo", "anyway"}``.
 ``POST /record/skip`` (a plain form) skips the line. The page alone may use the microphone (the
 Permissions-Policy of every other answer forbids it).
 """
@@ -71,8 +71,8 @@ async def take(request: Request) -> Response:
                              "kept."}, status_code=413)
     anyway = request.query_params.get("anyway") == "1"
     outcome = await to_thread.run_sync(recording.keep, pack, session, key, raw, anyway)
-    return JSONResponse({"ok": outcome.kept, "kept": outcome.kept, "redo": outcome.redo, "message": outcome.message},
-                        status_code=200 if outcome.kept else 422)
+    return JSONResponse({"ok": outcome.kept, "kept": outcome.kept, "redo": outcome.redo, "anyway": outcome.anyway,
+                         "message": outcome.message}, status_code=200 if outcome.kept else 422)
 
 
 async def skip(request: Request) -> Response:

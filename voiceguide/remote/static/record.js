@@ -32,12 +32,16 @@
       say("The microphone could not be opened (" + e.name + "): allow it for this page and try again.", true);
       return;
     }
-    context = new AudioContext();
+    if (!context) {  // one for the page: browsers allow only a few at a time
+      try { context = new AudioContext({ sampleRate: 48000 }); } catch (e) { context = new AudioContext(); }
+    }
+    await context.resume();
     rate = context.sampleRate;
     source = context.createMediaStreamSource(stream);
     node = context.createScriptProcessor(4096, 1, 1);
     chunks = [];
     let heard = 0;
+    card.dataset.seconds = "0";
     node.onaudioprocess = (event) => {
       const block = new Float32Array(event.inputBuffer.getChannelData(0));
       chunks.push(block);
@@ -114,8 +118,7 @@
       return;
     }
     say(reply.message, true);
-    const heard = !/Nothing was heard|not kept|could not/.test(reply.message);
-    show(...(reply.redo && heard ? [play, anyway, redo] : [redo]));
+    show(...(reply.anyway ? [play, anyway, redo] : reply.redo ? [redo] : [play, keep, redo]));
   }
 
   start.addEventListener("click", record);
