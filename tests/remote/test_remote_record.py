@@ -177,9 +177,39 @@ def test_without_the_record_extra_the_page_says_so_once(remote: Any, monkeypatch
     assert reply.status_code == 422 and "voiceguide[record]" in reply.json()["message"]
 
 
-def test_the_remote_loads_the_pack_modules_only_when_the_page_is_used() -> None:
-    code = ("import sys; from voiceguide.remote import site, routes_record; "
-            "print(sorted(m for m in ('pyloudnorm', 'soundfile', 'soxr', 'voiceguide.engine.pack_lines', "
-            "'voiceguide.sound.takes', 'voiceguide.backends.voice_pack') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
-    assert out.stdout.strip() == "[]", out.stdout
+HEAVY = ("pyloudnorm", "scipy", "soundfile", "soxr", "voiceguide.engine.pack_lines", "voiceguide.sound.takes",
+         "voiceguide.backends.voice_pack")
+
+
+def test_the_remote_loads_the_pack_modules_only_when_the_page_is_used_and_never_a_takes(tmp_path: Path) -> None:
+    """In a fresh interpreter: nothing of the pack's at start; after the page and a take, only what listing
+    the lines needs (the take is made ready in a child process)."""
+    code = f"""
+import sys
+from pathlib import Path
+from tests.remote_helpers import ORIGIN, make_remote
+heavy = {HEAVY!r}
+print(sorted(m for m in heavy if m in sys.modules))
+r = make_remote(Path({str(tmp_path)!r})); r.pair()
+page = r.client.get("/record?session=demo").text
+import re
+key, csrf = re.search('data-key="([0-9a-f]*)"', page)[1], re.search('data-csrf="([0-9a-f]{{32}})"', page)[1]
+import io, wave
+buffer = io.BytesIO()
+with wave.open(buffer, "wb") as w:
+    w.setnchannels(1); w.setsampwidth(2); w.setframerate(16000); w.writeframes(bytes(64000))
+wav = buffer.getvalue()
+reply = r.client.post("/record/take?session=demo&key=" + key, content=wav,
+                      headers={{"X-CSRF-Token": csrf, "Origin": ORIGIN, "Content-Type": "audio/wav"}})
+print(reply.status_code, reply.json()["message"])
+print(sorted(m for m in heavy if m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr
+    before, reply, after = out.stdout.strip().splitlines()
+    assert before == "[]"
+    assert reply.startswith("422 Nothing was heard"), reply
+    loaded = eval(after)
+    assert "voiceguide.engine.pack_lines" in loaded, "the page listed the session's lines"
+    assert not {"pyloudnorm", "scipy"} & set(loaded), loaded

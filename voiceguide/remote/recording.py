@@ -9,18 +9,25 @@ one recorded at the device are the same thing, and either can be carried on from
 A take is kept only for a line the session really speaks (it is named by its key, never by free text), only
 when it is a readable WAV of at most :data:`MAX_SECONDS`, and one at a time. The pack's modules (numpy,
 soundfile, soxr, the session compiler; pyloudnorm for each take) are imported when the record page is used,
-not when the remote starts.
+not when the remote starts; a take is made ready in a short-lived child process, so the remote itself never
+holds them.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import io
+import json
+import logging
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 from voiceguide.errors import BackendError, ScriptError, SpeechError, VoiceguideError
+
+log = logging.getLogger(__name__)
 
 MAX_SECONDS = 120.0
 """The longest take accepted (as ``live.take_recorder.MAX_SECONDS``: two minutes covers the longest line)."""
@@ -31,6 +38,9 @@ MAX_BYTES = int(MAX_SECONDS * MAX_RATE) * 2 + 4096
 MISSING_EXTRA = ("Recording a voice pack needs the 'record' extra on the device (pyloudnorm, for each take's "
                  "loudness): pip install 'voiceguide[record]', then restart the daemon.")
 """What the page says when the extra is not installed."""
+
+JOB_SECONDS = 300
+"""The longest a take's processing may take in its child process (a two-minute take: ~2 s here)."""
 
 _one_take = threading.Lock()
 """Takes are processed one at a time: each holds a few tens of MB while it is made ready."""
@@ -150,34 +160,57 @@ def decode(raw: bytes) -> tuple[Any, bool]:
 
 def keep(pack_name: str, session_ref: str, key: str, raw: bytes, anyway: bool = False) -> Outcome:
     """Check the take ``raw`` of the line ``key`` and keep it in the pack unless the checks found a problem
-    (``anyway``: keep a take with a problem the person listened to and chose; never one with nothing heard)."""
+    (``anyway``: keep a take with a problem the person listened to and chose; never one with nothing heard).
+
+    The work is done by :func:`keep_here` in a child process (``python -m voiceguide.remote.take_job``): a
+    take's processing imports scipy (pyloudnorm) and, for a two-minute take, peaks at a few hundred MB, which
+    the remote's own process would otherwise keep for good (measured: docs/benchmarks.md, "Recording from the
+    phone")."""
     missing = extra_missing()
     if missing:
         return Outcome(False, missing, redo=False)
     if len(raw) > MAX_BYTES:
         return Outcome(False, f"That take is larger than {MAX_SECONDS / 60:g} minutes of audio, so it was not kept.")
+    command = [sys.executable, "-m", "voiceguide.remote.take_job", pack_name, session_ref, key, "1" if anyway else "0"]
+    with _one_take:
+        try:
+            done = subprocess.run(command, input=raw, capture_output=True, timeout=JOB_SECONDS, check=False)
+            reply = json.loads(done.stdout.decode("utf-8")) if done.returncode == 0 else None
+        except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
+            log.warning("a take from the phone could not be processed: %s", exc)
+            reply = None
+    if not isinstance(reply, dict):
+        if "done" in locals() and done.stderr:
+            log.warning("a take from the phone could not be processed: %s",
+                        done.stderr.decode("utf-8", "replace")[-400:])
+        return Outcome(False, "The device could not process this take; every take kept before is safe. "
+                              "Try again, or record at the device with 'voiceguide record'.")
+    return Outcome(bool(reply.get("kept")), str(reply.get("message", "")), bool(reply.get("redo")),
+                   bool(reply.get("anyway")))
+
+
+def keep_here(pack_name: str, session_ref: str, key: str, raw: bytes, anyway: bool = False) -> Outcome:
+    """:func:`keep`'s work, in this process."""
     from voiceguide.backends import voice_pack
     from voiceguide.errors import OutputError
     from voiceguide.live import record_walk
     from voiceguide.live.take_recorder import Recorded
 
-    with _one_take:
-        try:
-            pack, _session, lines, _todo = _walk(pack_name, session_ref)
-            line = _line(lines, key)
-            samples, too_long = decode(raw)
-            take, said = record_walk.assess(Recorded(samples, too_long=too_long))
-        except BackendError as exc:
-            return Outcome(False, str(exc), redo=False)
-        except (SpeechError, ScriptError) as exc:
-            return Outcome(False, str(exc))
-        if take is None or (said and not anyway):
-            return Outcome(False, " ".join(said), anyway=take is not None)
-        try:
-            voice_pack.keep_take(pack, line.text, take.samples)
-        except OutputError as exc:
-            return Outcome(False, f"This take could not be saved: {exc}. Every take kept before is safe.",
-                           redo=False)
+    try:
+        pack, _session, lines, _todo = _walk(pack_name, session_ref)
+        line = _line(lines, key)
+        samples, too_long = decode(raw)
+        take, said = record_walk.assess(Recorded(samples, too_long=too_long))
+    except BackendError as exc:
+        return Outcome(False, str(exc), redo=False)
+    except (SpeechError, ScriptError) as exc:
+        return Outcome(False, str(exc))
+    if take is None or (said and not anyway):
+        return Outcome(False, " ".join(said), anyway=take is not None)
+    try:
+        voice_pack.keep_take(pack, line.text, take.samples)
+    except OutputError as exc:
+        return Outcome(False, f"This take could not be saved: {exc}. Every take kept before is safe.", redo=False)
     return Outcome(True, "Kept." + (" " + " ".join(said) if said else ""), redo=False)
 
 
