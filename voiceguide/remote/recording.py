@@ -171,7 +171,8 @@ def keep(pack_name: str, session_ref: str, key: str, raw: bytes, anyway: bool = 
         return Outcome(False, missing, redo=False)
     if len(raw) > MAX_BYTES:
         return Outcome(False, f"That take is larger than {MAX_SECONDS / 60:g} minutes of audio, so it was not kept.")
-    command = [sys.executable, "-m", "voiceguide.remote.take_job", pack_name, session_ref, key, "1" if anyway else "0"]
+    command = [sys.executable, "-I", "-m", "voiceguide.remote.take_job", pack_name, session_ref, key,
+               "1" if anyway else "0"]  # isolated, as the remote itself: not the working folder on the path
     with _one_take:
         try:
             done = subprocess.run(command, input=raw, capture_output=True, timeout=JOB_SECONDS, check=False)
