@@ -213,3 +213,10 @@ print(sorted(m for m in heavy if m in sys.modules))
     loaded = eval(after)
     assert "voiceguide.engine.pack_lines" in loaded, "the page listed the session's lines"
     assert not {"pyloudnorm", "scipy"} & set(loaded), loaded
+
+
+def test_a_wrong_session_or_pack_name_is_said_on_the_page(remote: Any) -> None:
+    page = remote.client.get("/record?session=no-such-session").text
+    assert 'role="alert"' in page and "no-such-session" in page and 'id="record"' not in page
+    page = remote.client.get(f"/record?session={SESSION}&pack=Bad Name!").text
+    assert "cannot name a voice pack" in page and 'id="record"' not in page
