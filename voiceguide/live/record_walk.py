@@ -83,17 +83,13 @@ def intro(lines: Sequence[Line], pack: voice_pack.Pack, session: str) -> list[st
 def walk(pack: voice_pack.Pack, session: str, lines: Sequence[Line], io: WalkIO,
          redo_skipped: bool = False) -> WalkResult:
     """Walk through ``lines`` of ``session`` into ``pack``; returns what was done."""
-    recordable = [line for line in lines if line.recordable]
-    pack.sessions[session] = [voice_pack.line_key(line.text) for line in recordable]
-    voice_pack.save_manifest(pack)
     for text in intro(lines, pack, session):
         io.show(text)
-    todo = [line for line in recordable if not pack.has(line.text)
-            and (redo_skipped or voice_pack.line_key(line.text) not in pack.skipped)]
-    result = WalkResult(left=len(todo))
-    for number, line in enumerate(todo, 1):
+    remaining = todo(pack, session, lines, redo_skipped)
+    result = WalkResult(left=len(remaining))
+    for number, line in enumerate(remaining, 1):
         io.show("")
-        io.show(f"[{number}/{len(todo)}] {line.text}" + (f"   ({line.note})" if line.note else ""))
+        io.show(f"[{number}/{len(remaining)}] {line.text}" + (f"   ({line.note})" if line.note else ""))
         outcome = _one_line(pack, line, io)
         if outcome == KEEP:
             result.kept += 1
@@ -137,26 +133,49 @@ def _one_line(pack: voice_pack.Pack, line: Line, io: WalkIO) -> str:
             return KEEP
 
 
-def _check(recorded: Recorded, io: WalkIO) -> takes.Take | None:
-    """The take made ready, or None (having said why) when there is nothing worth playing back."""
+def assess(recorded: Recorded) -> tuple[takes.Take | None, list[str]]:
+    """The take made ready (None when there is nothing worth playing back or keeping) and what to tell the
+    person about it: the one check the terminal walk and the remote's record page share."""
     if recorded.too_long:
-        io.show(f"That take ran past {MAX_SECONDS / 60:g} minutes, so it was stopped and not kept.")
-        return None
+        return None, [f"That take ran past {MAX_SECONDS / 60:g} minutes, so it was stopped and not kept."]
     take = takes.prepare(recorded.samples, RATE)
     if not recorded.heard_speech or len(take.samples) == 0:
-        io.show("Nothing was heard: is the microphone on and close by?")
-        return None
-    if take.problems:
-        io.show("About this take: " + "; ".join(take.problems) + ". Listen, then keep it or try again.")
+        return None, ["Nothing was heard: is the microphone on and close by?"]
     if take.denoised:
         log.info("the room's hum was lowered in this take")
+    if take.problems:
+        return take, ["About this take: " + "; ".join(take.problems) + "."]
+    return take, []
+
+
+def _check(recorded: Recorded, io: WalkIO) -> takes.Take | None:
+    """The take made ready, or None (having said why) when there is nothing worth playing back."""
+    take, said = assess(recorded)
+    for text in said:
+        io.show(text + (" Listen, then keep it or try again." if take is not None else ""))
     return take
 
 
-def _skip(pack: voice_pack.Pack, line: Line, io: WalkIO) -> str:
-    pack.skipped[voice_pack.line_key(line.text)] = line.text
-    try:
+def skip(pack: voice_pack.Pack, text: str) -> None:
+    """Note ``text`` as skipped in ``pack`` (not asked again unless skipped lines are redone)."""
+    pack.skipped[voice_pack.line_key(text)] = text
+    voice_pack.save_manifest(pack)
+
+
+def todo(pack: voice_pack.Pack, session: str, lines: Sequence[Line], redo_skipped: bool = False) -> list[Line]:
+    """The lines of ``session`` still to record (noting them as the session's lines in ``pack``)."""
+    recordable = [line for line in lines if line.recordable]
+    keys = [voice_pack.line_key(line.text) for line in recordable]
+    if pack.sessions.get(session) != keys:
+        pack.sessions[session] = keys
         voice_pack.save_manifest(pack)
+    return [line for line in recordable if not pack.has(line.text)
+            and (redo_skipped or voice_pack.line_key(line.text) not in pack.skipped)]
+
+
+def _skip(pack: voice_pack.Pack, line: Line, io: WalkIO) -> str:
+    try:
+        skip(pack, line.text)
     except OutputError as exc:
         io.show(f"Could not note the skip: {exc}. Every take kept before is safe.")
         return QUIT

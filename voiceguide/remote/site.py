@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from voiceguide.remote import routes_api, routes_journal, routes_main, routes_pair
+from voiceguide.remote import routes_api, routes_journal, routes_main, routes_pair, routes_record
 from voiceguide.remote.context import HERE, Context, templates
 from voiceguide.remote.guard import Guard
 
@@ -33,7 +33,8 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 
 def create_app(ctx: Context) -> Starlette:
     """The whole application."""
-    routes: list[BaseRoute] = [*routes_pair.routes(), *routes_main.routes(), *routes_api.routes()]
+    routes: list[BaseRoute] = [*routes_pair.routes(), *routes_main.routes(), *routes_record.routes(),
+                               *routes_api.routes()]
     if ctx.remote.journal:
         routes += routes_journal.routes()
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))

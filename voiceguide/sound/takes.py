@@ -99,32 +99,62 @@ def loudness(samples: Samples, rate: int) -> float:
     return value if np.isfinite(value) else -120.0
 
 
-def _gate(samples: Samples, noise: Samples) -> Samples:
-    """``samples`` with each STFT bin lowered (at most :data:`GATE_FLOOR_DB`) where not clearly above ``noise``."""
-    size, hop = 1024, 256
-    window = np.hanning(size)
-    if len(noise) < size or len(samples) < size:
-        return samples
+GATE_SIZE, GATE_HOP = 1024, 256
+"""The gate's STFT frame and hop, in samples."""
+GATE_BLOCK = 256
+"""Frames transformed at a time: a two-minute take's whole spectrogram would take ~600 MB (measured); a block
+of frames takes ~4 MB, so a take's cost is a few copies of its samples."""
 
-    def frames(x: Samples) -> np.ndarray:
-        pad = np.concatenate([x.astype(np.float64), np.zeros(size)])
-        count = 1 + (len(x) - 1) // hop
-        idx = np.arange(size)[None, :] + hop * np.arange(count)[:, None]
-        return np.fft.rfft(pad[idx] * window, axis=1)
-    profile = np.mean(np.abs(frames(noise)), axis=0)
-    spec = frames(samples)
+
+def _spectra(padded: np.ndarray, first: int, last: int, window: np.ndarray) -> np.ndarray:
+    """The windowed spectra of frames ``first`` to ``last`` (exclusive) of ``padded`` (zeros after the end)."""
+    idx = np.arange(GATE_SIZE)[None, :] + GATE_HOP * np.arange(first, last)[:, None]
+    spectra: np.ndarray = np.fft.rfft(padded[idx].astype(np.float64) * window, axis=1)
+    return spectra
+
+
+def _frame_count(length: int) -> int:
+    return 1 + (length - 1) // GATE_HOP
+
+
+def _padded(x: Samples) -> np.ndarray:
+    return np.concatenate([np.asarray(x, np.float32), np.zeros(GATE_SIZE, np.float32)])
+
+
+def _gate(samples: Samples, noise: Samples) -> Samples:
+    """``samples`` with each STFT bin lowered (at most :data:`GATE_FLOOR_DB`) where not clearly above ``noise``.
+
+    Worked out :data:`GATE_BLOCK` frames at a time; the gain is smoothed over three frames in time (so bins do
+    not flicker), for which each block looks one frame beyond each of its ends."""
+    window = np.hanning(GATE_SIZE)
+    if len(noise) < GATE_SIZE or len(samples) < GATE_SIZE:
+        return samples
+    quiet, quiet_count = _padded(noise), _frame_count(len(noise))
+    total = np.zeros(GATE_SIZE // 2 + 1)
+    for first in range(0, quiet_count, GATE_BLOCK):
+        total += np.abs(_spectra(quiet, first, min(first + GATE_BLOCK, quiet_count), window)).sum(axis=0)
+    profile = total / quiet_count
     floor = 10 ** (GATE_FLOOR_DB / 20)
-    gain = np.clip((np.abs(spec) - 2.0 * profile) / np.maximum(np.abs(spec), 1e-12), floor, 1.0)
-    kernel = np.ones(3) / 3  # smooth the gain over time so bins do not flicker
-    gain = np.apply_along_axis(lambda g: np.convolve(g, kernel, mode="same"), 0, gain)
-    out = np.zeros(len(samples) + size)
-    norm = np.zeros(len(samples) + size)
-    pieces = np.fft.irfft(spec * gain, size, axis=1) * window
-    for i, piece in enumerate(pieces):
-        out[i * hop: i * hop + size] += piece
-        norm[i * hop: i * hop + size] += window ** 2
-    result = out[: len(samples)] / np.maximum(norm[: len(samples)], 1e-3)
-    return result.astype(np.float32)
+    padded, count = _padded(samples), _frame_count(len(samples))
+    out = np.zeros(len(samples) + GATE_SIZE, np.float32)  # at most four pieces overlap: float32 is plenty
+    norm = np.zeros(len(samples) + GATE_SIZE, np.float32)
+    square = (window ** 2).astype(np.float32)
+    for first in range(0, count, GATE_BLOCK):
+        last = min(first + GATE_BLOCK, count)
+        lo, hi = max(first - 1, 0), min(last + 1, count)
+        spec = _spectra(padded, lo, hi, window)
+        magnitude = np.abs(spec)
+        gain = np.zeros((last - first + 2, spec.shape[1]))  # zero rows beyond the take, as np.convolve pads
+        gain[lo - (first - 1): hi - (first - 1)] = np.clip((magnitude - 2.0 * profile) /
+                                                           np.maximum(magnitude, 1e-12), floor, 1.0)
+        smooth = (gain[:-2] + gain[1:-1] + gain[2:]) / 3
+        pieces = np.fft.irfft(spec[first - lo: first - lo + last - first] * smooth, GATE_SIZE, axis=1) * window
+        for i, piece in enumerate(pieces, first):
+            out[i * GATE_HOP: i * GATE_HOP + GATE_SIZE] += piece
+            norm[i * GATE_HOP: i * GATE_HOP + GATE_SIZE] += square
+    result = out[: len(samples)]
+    result /= np.maximum(norm[: len(samples)], 1e-3)
+    return result
 
 
 def prepare(samples: Samples, rate: int) -> Take:
