@@ -3,7 +3,7 @@ playing into the null sink with an ``[mqtt]`` table. A paho client in the test p
 the retained discovery messages, presses the buttons and watches the state sensor. Also: the broker killed and
 restarted mid-session, wrong credentials, and 10,000 junk messages on the command topics.
 
-Bounded: each test runs one daemon and one broker for well under a minute; everything is on 127.0.0.1.
+Bounded: each test runs one daemon and one broker for about a minute at most; everything is on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -222,16 +223,32 @@ def test_start_pause_resume_stop_from_home_assistant(setup: tuple[Daemon, HomeAs
     assert placement.scores[0] > 0.9, f"the first bell was not heard: {placement.describe()}"
 
 
-ATTEMPTS = 3
-"""Runs of a scenario at most. The sound server here is shared by several test runs at once, and when it is
-busy the output runs dry for everyone (measured: single stalls of 1.8-1.9 s in this file's runs and in
-test_remote_load.py's at the same moment, load average ~12 on 2 cores). A run whose output ran dry says
-nothing about MQTT, so the scenario runs again; every run must pass every other check, and one run at least
-must have played without running dry. A bridge that stalled the audio would do it in every run."""
+ALLOWANCE = 1
+"""Underruns a disturbed run may have beyond its control's. Each scenario plays the session twice in the same
+daemon, after a warm-up start and stop, for the same :data:`WINDOW`: once as a control (the broker left alone;
+the same 10,000 messages published to a topic the bridge does not subscribe to, so the broker and the publisher
+do the same work), once disturbed (the broker killed and restarted; the messages on the command topics). On
+these 2 cores shared with other test runs the output can run dry with no MQTT at all (measured before this
+design: single stalls of 1.8-1.9 s in this file's runs and in test_remote_load.py's at the same moment, load
+average ~12), so the runs are compared with each other, not with zero. The product's promise is that the bridge
+does not hold the audio back: a bridge that did would run dry in the disturbed run and not in its control.
+Measured 2026-12-07 (2 cores shared with other lanes, load 2-8), control/disturbed, the product unchanged, 4
+runs each: broker 0/0, 0/0, 0/1, 0/0; junk 1/0, 1/0, 0/0, 1/0. Broken on purpose: junk read on paho's thread
+holding the interpreter lock 0.2 s every 500th message, 0/9; the lock held 0.45 s five times, 0.5 s apart, when
+the broker goes, 0/2. Both fail. Not caught (a single count is all this compares): the same five holds back to
+back, one long stall counted once (2/1); the junk unthrottled, 0/1."""
+WINDOW = 26.0
+"""Seconds from the stream starting to the stop pressed from Home Assistant, in both runs of a scenario. The junk
+begins 2 s in and the bridge reads it at 500 a second (about 20 s); the stop is published after it, so a bridge
+still behind makes the disturbed run longer (its length is printed)."""
+UNRELATED = "voiceguide/elsewhere"
+"""Topics under this, the control's target: shaped like a device's, subscribed to by no bridge here."""
+DRY = re.compile(r"the output ran dry (\d+) time")
 
 
-def _ran_dry(daemon: Daemon, since: int) -> list[str]:
-    return [line for line in daemon.log[since:] if "ran dry" in line]
+def _underruns(daemon: Daemon, since: int) -> int:
+    found = [DRY.search(line) for line in daemon.log[since:]]
+    return sum(int(m.group(1)) for m in found if m)
 
 
 def _wait_new(daemon: Daemon, text: str, since: int, timeout: float = 60) -> None:
@@ -239,23 +256,38 @@ def _wait_new(daemon: Daemon, text: str, since: int, timeout: float = 60) -> Non
     daemon.wait_for(text, count=sum(text in line for line in daemon.log[:since]) + 1, timeout=timeout)
 
 
-def _attempts(daemon: Daemon, scenario: Any) -> None:
-    dry: list[list[str]] = []
-    for _ in range(ATTEMPTS):
-        since = len(daemon.log)
-        scenario(since)
-        dry.append(_ran_dry(daemon, since))
-        if not dry[-1]:
-            print(f"runs that ran dry first: {len(dry) - 1}; {dry[:-1]}")
-            return
-    pytest.fail(f"the output ran dry in every one of {ATTEMPTS} runs: {dry}\n{''.join(daemon.log)}")
+def _warm_up(daemon: Daemon, ha: HomeAssistant, base: str) -> None:
+    """One short start and stop: the session is read, its speech cached and the output opened once before the
+    runs that are compared."""
+    since = len(daemon.log)
+    _start(ha, base)
+    _wait_new(daemon, "playing on", since)
+    ha.press(base, "stop")
+    _wait_new(daemon, "stopped bell-line", since)
+    ha.wait_state(base, "state", "idle", 30)
+
+
+def _stop_at(daemon: Daemon, ha: HomeAssistant, base: str, on: float, since: int) -> float:
+    """Press stop at ``on`` + :data:`WINDOW` (or now, if later); wait for idle and the stop. Seconds played."""
+    time.sleep(max(0.0, on + WINDOW - time.monotonic()))
+    ha.press(base, "stop")  # behind any junk: read when the bridge has worked through it (500 a second)
+    ha.wait_state(base, "state", "idle", 90)
+    _wait_new(daemon, "stopped bell-line", since)
+    return time.monotonic() - on
+
+
+def _compare(daemon: Daemon, control: int, disturbed: int, what: str) -> None:
+    assert disturbed <= control + ALLOWANCE, \
+        f"the output ran dry {disturbed} time(s) {what}, {control} in the control run\n{''.join(daemon.log)}"
 
 
 def test_the_broker_going_away_mid_session(setup: tuple[Daemon, HomeAssistant, str], broker: Broker) -> None:
     daemon, ha, base = setup
+    _warm_up(daemon, ha, base)
     ha.close()
 
-    def scenario(since: int) -> None:
+    def run(restart: bool) -> tuple[int, float]:
+        since = len(daemon.log)
         first = HomeAssistant(broker)
         try:
             _start(first, base)
@@ -263,24 +295,34 @@ def test_the_broker_going_away_mid_session(setup: tuple[Daemon, HomeAssistant, s
         finally:
             first.close()
         _wait_new(daemon, "playing on", since)
-        broker.kill()
+        on = time.monotonic()
+        time.sleep(2.0)  # past the new stream's first blocks
+        if restart:
+            broker.kill()
         time.sleep(4.0)  # paho tries again with growing pauses meanwhile
         status = daemon.ctl("status", "--json")
         assert json.loads(status.stdout)["state"] == "playing", "the session plays on without the broker"
-        broker.start()  # same port; persistence false: every retained message is gone
+        if restart:
+            broker.start()  # same port; persistence false: every retained message is gone
         fresh = HomeAssistant(broker)
         try:
             fresh.wait(lambda seen: len(_configs(seen)) >= 16, "the discovery configs again", 90)
             fresh.wait_state(base, "state", "playing", 20)
-            fresh.press(base, "stop")
-            fresh.wait_state(base, "state", "idle", 30)
+            played = _stop_at(daemon, fresh, base, on, since)
         finally:
             fresh.close()
-        _wait_new(daemon, "stopped bell-line", since)
         log = "".join(daemon.log[since:])
-        assert "lost the broker" in log and "connected to 127.0.0.1" in log, log
+        if restart:
+            assert "lost the broker" in log and "connected to 127.0.0.1" in log, log
+        else:
+            assert "lost the broker" not in log, log
+        return _underruns(daemon, since), played
 
-    _attempts(daemon, scenario)
+    control, control_s = run(restart=False)
+    disturbed, disturbed_s = run(restart=True)
+    print(f"underruns: broker left alone {control} in {control_s:.1f} s, "
+          f"killed and restarted {disturbed} in {disturbed_s:.1f} s")
+    _compare(daemon, control, disturbed, "with the broker killed and restarted")
 
 
 def test_ten_thousand_junk_messages_change_nothing(setup: tuple[Daemon, HomeAssistant, str]) -> None:
@@ -288,27 +330,37 @@ def test_ten_thousand_junk_messages_change_nothing(setup: tuple[Daemon, HomeAssi
     junk = [b"", b"PRESSED", b"/etc/passwd", b"../../x.toml", b"\xff\xfe\x00", b"9" * 500, b"nan", b"-3",
             b'{"command": "stop"}', b"press"]
     keys = ["start", "stop", "pause", "skip", "slower", "volume", "minutes", "session", "nope"]
+    _warm_up(daemon, ha, base)
 
-    def scenario(since: int) -> None:
+    def run(target: str) -> tuple[int, float]:
+        since = len(daemon.log)
         _start(ha, base)
         ha.wait_state(base, "state", "playing")
+        _wait_new(daemon, "playing on", since)
+        on = time.monotonic()
+        time.sleep(2.0)  # past the new stream's first blocks
         for n in range(10_000):
-            ha.client.publish(f"{base}/{keys[n % len(keys)]}/set", junk[n % len(junk)], qos=0)
-        ha.client.publish(f"{base}/marker/set", b"end", qos=1).wait_for_publish(30)
+            ha.client.publish(f"{target}/{keys[n % len(keys)]}/set", junk[n % len(junk)], qos=0)
+        ha.client.publish(f"{target}/marker/set", b"end", qos=1).wait_for_publish(30)
         time.sleep(2.0)
         status = json.loads(daemon.ctl("status", "--json").stdout)
         assert status["state"] == "playing" and status["session"] == "bell-line"
         assert status.get("volume", 1.0) == 1.0
-        ha.press(base, "stop")  # behind the junk: read when the bridge has worked through it (500 a second)
-        ha.wait_state(base, "state", "idle", 90)
-        _wait_new(daemon, "stopped bell-line", since)
+        played = _stop_at(daemon, ha, base, on, since)
         log = "".join(daemon.log[since:])
         assert log.count("starting bell-line") == 1 and log.count("stopping bell-line") == 1, log
         for word in ("pausing", "resuming", ": skip", ": slower", "volume 0", "volume 1"):
             assert word not in log, f"junk acted: {word}"
         assert log.count("MQTT: ignored a message") <= 3, "rate-limited"
+        return _underruns(daemon, since), played
 
-    _attempts(daemon, scenario)
+    control, control_s = run(UNRELATED)
+    assert "MQTT: ignored a message" not in "".join(daemon.log), "the control's topics reach no bridge"
+    disturbed, disturbed_s = run(base)
+    assert "MQTT: ignored a message" in "".join(daemon.log), "the junk reached the bridge"
+    print(f"underruns with 10,000 messages: to another topic {control} in {control_s:.1f} s, "
+          f"to the command topics {disturbed} in {disturbed_s:.1f} s")
+    _compare(daemon, control, disturbed, "with 10,000 junk messages on the command topics")
 
 
 def test_wrong_credentials_give_one_clear_message(pulse: Pulse, tmp_path: Path, speech_cache: Path,
