@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.script.test_expansion import where_it_trips
+
 from .audio_helpers import REPO, Pulse
 from .test_daemon_live import Daemon
 
@@ -140,7 +142,8 @@ def test_the_daemon_refuses_an_amplifying_script(pulse: Pulse, tmp_path: Path, s
         (scripts / "amp.toml").write_text(head + '[[step]]\ninclude = "inner"\n\n' * 2000)
         started = daemon.ctl("start", "amp")
         assert started.returncode == 1
-        assert "inner.toml:115: step 38 (include): with its includes the session has more than 5,000 steps" \
+        line, step = where_it_trips()
+        assert f"{line}: {step} (include): with its includes the session has more than 5,000 steps" \
             in started.stderr, started.stderr
         status = daemon.ctl("status")
         assert status.returncode == 0 and status.stdout.startswith("idle"), status.stdout + status.stderr
