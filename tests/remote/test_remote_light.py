@@ -76,7 +76,8 @@ def test_the_running_remote_serves_its_pages_without_numpy(tmp_path: Path) -> No
                               "--socket", str(tmp_path / "no-daemon.sock")], stdin=subprocess.PIPE,
                              stderr=subprocess.PIPE, env=env, cwd=Path(__file__).resolve().parents[2])
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", cookies={"vg_remote": token}) as client:
+        # a generous timeout: the remote runs at nice 10 and yields its core to anything else that is busy
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", cookies={"vg_remote": token}, timeout=60) as client:
             for _ in range(600):  # until it listens (the interpreter and Starlette take about a second)
                 try:
                     client.get("/static/remote.css")
