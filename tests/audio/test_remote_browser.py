@@ -163,6 +163,7 @@ def test_phone_remote_end_to_end(remote_daemon: tuple[Daemon, int, Path], browse
     assert "The walk by the river." in page.inner_text("main")
     _shot(page, tmp_path, "journal")
     page.click("text=The walk by the river.")
+    page.wait_for_selector("#recording", state="attached", timeout=30000)  # the entry's page, once it has loaded
     page.evaluate("document.getElementById('recording').play()")
     deadline = time.monotonic() + 10  # polled from here: the page's CSP forbids wait_for_function's eval
     while page.evaluate("document.getElementById('recording').currentTime") < 0.2:

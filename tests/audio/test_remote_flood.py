@@ -113,8 +113,15 @@ def test_idle_connections_cannot_make_the_daemon_deaf(pulse: Pulse, tmp_path: Pa
             time.sleep(2.0)  # the server accepts what it will
             started = daemon.ctl("start", "demo")
             assert started.returncode == 0, started.stderr + "".join(daemon.log[-20:])
-            status = daemon.ctl("status")
-            assert status.returncode == 0 and "playing" in status.stdout, status.stderr
+            # ctl answers at once; the session itself may take a while to prepare on a busy machine
+            give_up = time.monotonic() + 60
+            while True:
+                status = daemon.ctl("status")
+                assert status.returncode == 0, status.stderr
+                if "playing" in status.stdout or time.monotonic() > give_up:
+                    break
+                time.sleep(0.5)
+            assert "playing" in status.stdout, status.stdout + "".join(daemon.log[-20:])
             during = _open_files(daemon.proc.pid)
         finally:
             for s in idle:
