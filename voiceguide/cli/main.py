@@ -11,6 +11,7 @@ from voiceguide.cli import daemon as daemon_cli
 from voiceguide.cli import journal as journal_cli
 from voiceguide.cli import mqtt as mqtt_cli
 from voiceguide.cli import remote as remote_cli
+from voiceguide.cli import taught as taught_cli
 from voiceguide.safe_text import SafeFormatter, terminal_safe
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     daemon_cli.add_parsers(sub)  # daemon, ctl, service, doctor
     remote_cli.add_parsers(sub)  # remote pair, devices, revoke
     mqtt_cli.add_parsers(sub)  # mqtt forget
+    taught_cli.add_parsers(sub)  # commands teach, list, forget
     return parser
 
 

@@ -25,6 +25,7 @@ from voiceguide.engine.ahead import Ahead
 from voiceguide.engine.builder import SessionBuilder
 from voiceguide.engine.options import ListeningOptions
 from voiceguide.errors import AudioError, OutputLost, VoiceguideError
+from voiceguide.listen import command_choice
 from voiceguide.listen.gate import SpeakingGate
 from voiceguide.listen.shared_input import SharedInput
 from voiceguide.live.events import RunEvent, Slowed
@@ -68,7 +69,8 @@ def _play(options: SessionOptions, run: RunOptions, session: Session, build: Ses
     controls = runner.controls
     try:
         listens = _listens(rig, listening, session, live, console)
-        voice_on = listens and listening.voice_commands
+        spotter = command_choice.choose(session.language)
+        voice_on = listens and listening.voice_commands and spotter.name is not None
         session = dataclasses.replace(session, stop_ways=("keys", "voice") if voice_on else ("keys",))  # for {stop}
         # speech is prepared while the first steps play
         ahead = Ahead(session, build.speaker(session), options.shaping.sample_rate, listening=listens)
@@ -76,7 +78,7 @@ def _play(options: SessionOptions, run: RunOptions, session: Session, build: Ses
         source: TimelineSource = ahead if rig.real_time else ahead.result()  # a fake clock outruns any compile
         runner.slow_with(session, ahead.compile, ready=ahead.result)
         listener = runner.listen(session) if listens else None  # held: no cold start at a question
-        voice = _voice_commands(listening, listener, controls, live.gate, console, microphone)
+        voice = _voice_commands(listening, listener, controls, live.gate, console, microphone, spotter)
         lost: OutputLost | None = None
         try:
             with KeyReader(controls) if rig.real_time else _null(), SessionView(first, console) as view, voice, \
@@ -183,15 +185,20 @@ def _listens(rig: Rig, listening: ListeningOptions, session: Session, live: Live
 @contextlib.contextmanager
 def _voice_commands(listening: ListeningOptions, listener: HeldListener | None,
                     controls: queue.SimpleQueue[Command], gate: SpeakingGate, console: Console,
-                    microphone: AudioInput) -> Iterator[None]:
-    """Spoken commands while a listening session plays; if the microphone fails, the keys still work."""
+                    microphone: AudioInput, spotter: command_choice.Choice) -> Iterator[None]:
+    """Spoken commands while a listening session plays, heard by the spotter chosen for its language (taught
+    words, or pocketsphinx's English ones); if the microphone fails, the keys still work."""
     if listener is None or not listening.voice_commands:
+        yield None
+        return
+    if spotter.name is None:
+        console.print(spotter.note)
         yield None
         return
     from voiceguide.listen.voice_commands import CommandListener
 
-    commands = CommandListener(microphone, controls, gate)
     try:
+        commands = CommandListener(microphone, controls, gate, commands=command_choice.build(spotter))
         commands.start()
     except VoiceguideError as exc:
         console.print(f"Voice commands are off ({exc}); the keys still work.")

@@ -1,0 +1,86 @@
+"""Which keyword spotter hears the voice commands of a session, chosen by the session's language.
+
+- ``taught``: the person's own takes of each word (``voiceguide commands teach``), for any language;
+  used whenever the session's language has taught commands (so English may use them too).
+- ``pocketsphinx``: the built-in English words ("pause", "stop" ...), for English sessions otherwise.
+
+Any other language without taught commands has no voice commands (the keys and button still work):
+pocketsphinx's only model here is English, and would hear Dutch speech as English words.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from voiceguide.backends.registry import Registry
+from voiceguide.errors import BackendError, InputFileError
+from voiceguide.listen import taught_store
+from voiceguide.listen.command_config import CommandConfig
+from voiceguide.listen.voice_commands import VoiceCommands
+
+POCKETSPHINX_LANGUAGES = frozenset({"en"})
+"""Languages the built-in spotter has a model and words for."""
+
+
+def _pocketsphinx(config: CommandConfig, language: str, base: Path | None) -> VoiceCommands:
+    return VoiceCommands(config)
+
+
+def taught_config(config: CommandConfig, taught: taught_store.TaughtCommands) -> CommandConfig:
+    """``config`` for taught words: their commands, no pocketsphinx check, and the word's edges as cut
+    (the segmenter's edges are exact: growing them would only wait longer after the word)."""
+    return dataclasses.replace(config, words=dict(taught.words), sensitivity={}, check=False, isolation_grow=0.0)
+
+
+def _taught(config: CommandConfig, language: str, base: Path | None) -> VoiceCommands:
+    from voiceguide.listen.taught_spotter import TaughtSpotter
+
+    taught = taught_store.load(language, base)
+    if taught is None:
+        raise BackendError(f"no voice commands are taught for '{language}'")
+    return VoiceCommands(taught_config(config, taught), spotter=TaughtSpotter(dict(taught.takes)))
+
+
+SPOTTERS: Registry[VoiceCommands] = Registry("keyword spotter", {"pocketsphinx": _pocketsphinx, "taught": _taught})
+"""Keyword spotters by name, each building the whole command filter around it; given the filter settings,
+the language and the data folder (None: the user's)."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The spotter for a session's voice commands."""
+
+    name: str | None
+    """The spotter's name in :data:`SPOTTERS`, or None: no voice commands in this language."""
+    language: str
+    """The session's language without its region."""
+
+    @property
+    def note(self) -> str:
+        """What to tell the person when there are none (empty otherwise)."""
+        if self.name is not None:
+            return ""
+        return (f"Voice commands in this language ({self.language}) can be taught with 'voiceguide commands "
+                f"teach --language {self.language}'; the keys still work.")
+
+
+def choose(language: str, base: Path | None = None) -> Choice:
+    """``taught`` where ``language`` has taught commands, else ``pocketsphinx`` for English, else none.
+    Reads no more than whether the file is there."""
+    code = language.split("-")[0].lower()
+    try:
+        taught = taught_store.path_for(code, base).exists()
+    except InputFileError:
+        taught = False
+    if taught:
+        return Choice("taught", code)
+    return Choice("pocketsphinx" if code in POCKETSPHINX_LANGUAGES else None, code)
+
+
+def build(choice: Choice, config: CommandConfig | None = None, base: Path | None = None) -> VoiceCommands:
+    """The command filter with the chosen spotter (loads the templates or the decoder)."""
+    if choice.name is None:
+        raise BackendError(choice.note)
+    return SPOTTERS.make(choice.name, config or CommandConfig(), choice.language, base)
