@@ -18,7 +18,7 @@ from voiceguide.backends.fake_input import FakeInput
 from voiceguide.errors import BackendError, InputFileError
 from voiceguide.listen import command_choice, taught_store
 from voiceguide.listen.command_config import CommandConfig
-from voiceguide.listen.taught_match import Matcher, distance, features, threshold
+from voiceguide.listen.taught_match import THRESHOLD_FLOOR, THRESHOLD_SCALE, Matcher, distance, features, threshold
 from voiceguide.listen.taught_spotter import Segmenter, TaughtSpotter
 from voiceguide.listen.taught_teach import Teacher, confusable, problem, teach
 from voiceguide.listen.voice_commands import VoiceCommands
@@ -72,8 +72,9 @@ def test_distance_is_zero_for_the_same_word_small_when_stretched_and_large_for_a
 
 def test_threshold_follows_the_spread_of_the_takes_with_a_floor() -> None:
     takes = taught_takes()["verder"]
-    assert threshold(takes) >= 6.0
-    assert threshold([takes[0], takes[0]]) == 6.0
+    spread = float(np.mean([distance(a, b) for i, a in enumerate(takes) for b in takes[i + 1:]]))
+    assert threshold(takes) == pytest.approx(max(THRESHOLD_FLOOR, THRESHOLD_SCALE * spread))
+    assert threshold([takes[0], takes[0]]) == THRESHOLD_FLOOR
 
 
 def test_matcher_accepts_a_new_saying_and_turns_down_a_word_never_taught() -> None:
