@@ -1,0 +1,163 @@
+"""Dutch voice commands through the real path: taught through the virtual microphone, then heard in a session.
+
+``voiceguide commands teach --language nl`` runs with the virtual microphone; at each of its invitations the
+"person" says the word (espeak-ng's Dutch voice, three speeds: synthetic, as no real Dutch speech is on the
+registries). Then ``voiceguide run`` plays a Dutch session with an ambient bed into a null sink; in its quiet
+stretch the person says "pauze" (a fourth speed), and later "verder"; then the session is ended by SIGTERM.
+The recording of the session must fall quiet (the pause's fade) within 1 s of the end of "pauze" as it reached
+the microphone, and sound again within 1 s of the end of "verder" (both sides timed on one clock, see
+``person``).
+
+Not luck: these takes' match distances are checked off the audio path on every run
+(``test_the_test_words_match_with_a_wide_margin``), and the product's own behaviour (the sound stopping) is
+judged.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import soxr
+
+from tests.audio.audio_helpers import REPO, Pulse
+from tests.audio.person import MIC_RATE, OUT_RATE, Person, person
+
+pytestmark = pytest.mark.audio
+
+TAUGHT_SPEEDS = (120, 135, 150)
+SAID_SPEED = 128
+QUIET_AT = 2.0
+"""Seconds after the session's first sound when "pauze" is said (inside its 5 s of quiet)."""
+PAUSED_FOR = 2.0
+"""Seconds from the end of "pauze" to the start of "verder"."""
+SCRIPT = '''[session]
+title = "Pauze"
+language = "nl"
+[[step]]
+say = "Hallo."
+[[step]]
+pause = 5
+[[step]]
+listen = "Hoe gaat het?"
+timeout = 1
+[[step]]
+say = "Tot ziens."
+'''
+
+
+def espeak(word: str, speed: int) -> np.ndarray:
+    wav = subprocess.run(["espeak-ng", "-v", "nl", "-s", str(speed), "--stdout", word], capture_output=True,
+                         check=True, timeout=30).stdout
+    audio, rate = sf.read(io.BytesIO(wav), dtype="float32")
+    audio = soxr.resample(audio, rate, MIC_RATE).astype(np.float32)
+    loud = np.flatnonzero(np.abs(audio) > 0.01)
+    audio = audio[loud[0]:loud[-1] + 1]
+    return (audio / float(np.max(np.abs(audio))) * 0.4).astype(np.float32)
+
+
+def test_the_test_words_match_with_a_wide_margin() -> None:
+    """Off the audio path: the session's sayings are far nearer their own word than the other (so the real-path
+    test below does not depend on luck)."""
+    from voiceguide.listen.taught_match import Matcher, features
+
+    matcher = Matcher({w: [features(espeak(w, s)) for s in TAUGHT_SPEEDS] for w in ("pauze", "verder")})
+    for word in ("pauze", "verder"):
+        match = matcher.match(espeak(word, SAID_SPEED))
+        assert match.word == word
+        assert match.distance < 0.6 * match.threshold and match.runner_up > 2 * match.distance
+
+
+def teach(who: Person, env: dict[str, str]) -> None:
+    """``voiceguide commands teach`` with the person answering each invitation."""
+    takes = {w: [espeak(w, s) for s in TAUGHT_SPEEDS] for w in ("pauze", "verder")}
+    teacher = subprocess.Popen([sys.executable, "-u", "-m", "voiceguide", "commands", "teach", "--language", "nl",
+                                "--input", "pulse", "--word", "pause=pauze", "--word", "resume=verder"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    assert teacher.stdout is not None
+    said: list[str] = []
+    first = True
+    for line in teacher.stdout:
+        said.append(line)
+        if line.startswith("Say '"):
+            word = line.split("'")[1]
+            asked = sum(s.startswith(f"Say '{word}'") for s in said)
+            who.say(takes[word][(asked - 1) % len(TAUGHT_SPEEDS)],
+                    time.monotonic() + (2.0 if first else 0.4))  # the capture's first second can be empty
+            first = False
+    assert teacher.wait(timeout=60) == 0, "".join(said) + (teacher.stderr.read() if teacher.stderr else "")
+    assert not any("too loud" in s or "longer than" in s for s in said), "".join(said)
+
+
+def level(audio: np.ndarray) -> np.ndarray:
+    """RMS of each 20 ms of the 48 kHz recording."""
+    size = OUT_RATE // 50
+    n = len(audio) // size
+    return np.sqrt(np.mean(np.square(audio[:n * size].reshape(n, size), dtype=np.float64), axis=1))
+
+
+def test_pauze_and_verder_said_into_the_microphone_pause_and_resume_within_a_second(pulse: Pulse,
+                                                                                   tmp_path: Path) -> None:
+    script = tmp_path / "pauze.toml"
+    script.write_text(SCRIPT)
+    pauze, verder = espeak("pauze", SAID_SPEED), espeak("verder", SAID_SPEED)
+    with person(pulse.env) as who:
+        env = {**pulse.env, "PULSE_SINK": who.out, "PULSE_SOURCE": f"{who.mic}.monitor",
+               "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_DATA_HOME": str(tmp_path / "data"),
+               "XDG_CONFIG_HOME": str(tmp_path / "config")}
+        t0 = time.monotonic()
+        teach(who, env)
+        print(f"\nteach {time.monotonic() - t0:.1f} s")
+        started = threading.Event()
+
+        def watch(block: np.ndarray, before: int) -> None:
+            loud = np.flatnonzero(np.abs(block) > 0.01)
+            if not started.is_set() and len(loud):
+                started.set()
+                first = who.time_of(before + int(loud[0]))
+                who.say(pauze, first + QUIET_AT)
+                who.say(verder, first + QUIET_AT + len(pauze) / MIC_RATE + PAUSED_FOR)
+
+        heard_from = len(who.heard)
+        who.when_heard(watch)
+        run = subprocess.Popen([sys.executable, "-m", "voiceguide", "-v", "run", str(script), "--device", "pulse",
+                                "--input", "pulse", "--tts", "fake", "--journal", str(tmp_path / "j.sqlite3"),
+                                "--recognizer", "fake", "--ambient", "pink", "--ambient-volume", "0.5"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+        try:  # the rest of the session (its privacy notice and question) is not what is tested: end it softly
+            assert started.wait(60), "the session made no sound"
+            time.sleep(QUIET_AT + (len(pauze) + len(verder)) / MIC_RATE + PAUSED_FOR + 1.5)
+            run.terminate()
+            _, log = run.communicate(timeout=60)
+        finally:
+            run.kill()
+        print(f"run {time.monotonic() - t0:.1f} s")
+        assert run.returncode == 0, log
+        pauze_end = who.said_at(pauze) + len(pauze) / MIC_RATE
+        verder_end = who.said_at(verder) + len(verder) / MIC_RATE
+        heard = np.concatenate(who.heard[heard_from:])
+        origin = who.time_of(sum(len(b) for b in who.heard[:heard_from]))
+    assert "heard 'pauze'" in log and "heard 'verder'" in log, log
+    levels = level(heard)
+    times = origin + np.arange(len(levels)) / 50
+
+    def when(condition: np.ndarray, after: float) -> float:
+        hits = np.flatnonzero(condition & (times > after))
+        assert len(hits), "never"
+        return float(times[hits[0]])
+
+    playing = float(np.median(levels[(times > pauze_end - 1.5) & (times < pauze_end - 0.3)]))
+    assert playing > 0.005, "the ambient bed was not playing before 'pauze'"
+    quiet_at = when(levels < 0.3 * playing, pauze_end)
+    back_at = when(levels > 0.5 * playing, verder_end - 0.2)
+    print(f"\npaused {quiet_at - pauze_end:.2f} s after 'pauze' ended; sounding again "
+          f"{back_at - verder_end:.2f} s after 'verder' ended")
+    assert quiet_at - pauze_end < 1.0
+    assert verder_end - 0.2 < back_at < verder_end + 1.0
