@@ -11,13 +11,13 @@ language is involved, so Dutch (which pocketsphinx has no model for here) works 
   with the utterance's own mean taken off (a different microphone or room is mostly a constant offset).
 - **Distance.** Dynamic time warping with steps that each advance one frame of the word heard and 0, 1
   or 2 frames of the take (so one is at most twice as fast as the other), Euclidean frame distance,
-  divided by the path length; computed both ways round and averaged. Each row is one numpy step, so a
+  divided by the number of frames walked; computed both ways round and averaged. Each row is one numpy step, so a
   1-second word against a 1-second take costs about a millisecond; no numba, no scipy.
 - **Decision.** The nearest word wins if it is nearer than that word's own threshold (from the spread
   of its taught takes) and clearly nearer than the next word (``margin``).
 
-Pure numpy (the package lists hold DTW libraries, but the ones with speed need numba or C builds that a
-Pi may not have, and the whole algorithm is 60 lines here).
+Pure numpy, no new dependency: the package index has DTW libraries, but the algorithm is about 60 lines
+here with nothing to build on a Pi (19 ms CPU to match a 0.84 s word against six words of three takes).
 """
 
 from __future__ import annotations
