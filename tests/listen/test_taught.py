@@ -210,3 +210,16 @@ def test_the_spotter_is_chosen_by_language(tmp_path: Path) -> None:
     assert choice.name == "taught"
     built = command_choice.build(choice, base=tmp_path)
     assert isinstance(built.spotter, TaughtSpotter) and built.config.words == {"pauze": Command.PAUSE}
+
+
+def test_the_daemon_hears_taught_words_beside_the_english_ones(tmp_path: Path) -> None:
+    pytest.importorskip("pocketsphinx")
+    english = CommandConfig()
+    assert command_choice.for_daemon(english, tmp_path) is None  # nothing taught: the usual filter
+    taught_store.save(taught_store.TaughtCommands("nl", {"pauze": Command.PAUSE, "verder": Command.RESUME},
+                                                  {w: taught_takes()[w] for w in ("pauze", "verder")}), tmp_path)
+    vc = command_choice.for_daemon(english, tmp_path)
+    assert vc is not None and vc.unchecked == {"pauze", "verder"} and vc.checker is not None
+    assert vc.config.words["pauze"] is Command.PAUSE and vc.config.words["stop"] is Command.STOP
+    audio = np.concatenate([room(1.5), word("pauze", 1.1, seed=3), room(1.5)])
+    assert Command.PAUSE in [c for b in blocks(audio) for c in vc.feed(b)]

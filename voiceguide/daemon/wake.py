@@ -6,7 +6,8 @@ its isolation test: the phrase must be said on its own). This trigger starts tha
 configured phrase, sensitivity and microphone, and posts a :class:`Start` each time the phrase is heard
 while nothing plays. With ``commands`` on (the default) the same listener, on the same microphone
 stream, also hears the voice commands; while a session plays, each is posted as a :class:`Control`,
-except while the session's own voice is in the air (the speaking gate, as in ``voiceguide run``).
+except while the session's own voice is in the air (the speaking gate, as in ``voiceguide run``). Words taught
+in any language (``voiceguide commands teach``) are heard beside the English ones (``command_choice.for_daemon``).
 
 Listening costs CPU all the time (the decoder runs on every block), unlike the rest of the idle daemon.
 """
@@ -125,8 +126,15 @@ class WakeTrigger:
             from voiceguide.backends.sounddevice_in import SoundDeviceInput
 
             microphone = SoundDeviceInput(self.config.audio.input)
-        listener = vc.CommandListener(microphone, _Heard(heard), is_speaking=gated,
-                                      config=listen_config(self.wake), commands=self._commands)
+        config, commands = listen_config(self.wake), self._commands
+        if commands is None and self.wake.commands:  # the words taught in any language are heard too
+            from voiceguide.listen.command_choice import for_daemon
+
+            try:
+                commands = for_daemon(config)
+            except VoiceguideError as exc:
+                raise BackendError(f"cannot listen for the wake phrase: {exc}") from exc
+        listener = vc.CommandListener(microphone, _Heard(heard), is_speaking=gated, config=config, commands=commands)
         try:
             listener.start()
         except VoiceguideError as exc:

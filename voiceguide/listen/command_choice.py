@@ -6,6 +6,9 @@
 
 Any other language without taught commands has no voice commands (the keys and button still work):
 pocketsphinx's only model here is English, and would hear Dutch speech as English words.
+
+The daemon's one listener (the wake phrase and the commands, for sessions of any language) hears both: the
+pocketsphinx words and the taught words of every language (:func:`for_daemon`).
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from voiceguide.backends.registry import Registry
 from voiceguide.errors import BackendError, InputFileError
 from voiceguide.listen import taught_store
 from voiceguide.listen.command_config import CommandConfig
 from voiceguide.listen.voice_commands import VoiceCommands
+from voiceguide.playback.control import Command
 
 POCKETSPHINX_LANGUAGES = frozenset({"en"})
 """Languages the built-in spotter has a model and words for."""
@@ -84,3 +90,26 @@ def build(choice: Choice, config: CommandConfig | None = None, base: Path | None
     if choice.name is None:
         raise BackendError(choice.note)
     return SPOTTERS.make(choice.name, config or CommandConfig(), choice.language, base)
+
+
+def for_daemon(config: CommandConfig, base: Path | None = None) -> VoiceCommands | None:
+    """The daemon's filter: pocketsphinx for the words in ``config`` (the wake phrase, the English commands),
+    checked as usual, beside the taught words of every language (not checked: the check knows English only);
+    None when nothing is taught (the usual filter then)."""
+    from voiceguide.backends.spotter import PocketsphinxChecker, PocketsphinxSpotter
+    from voiceguide.listen.taught_spotter import BothSpotters, TaughtSpotter
+
+    words: dict[str, Command] = {}
+    takes: dict[str, list[np.ndarray]] = {}
+    for language in taught_store.taught_languages(base):
+        taught = taught_store.load(language, base)
+        if taught is not None:
+            words.update(taught.words)
+            for word, its in taught.takes.items():
+                takes.setdefault(word, []).extend(its)
+    if not words:
+        return None
+    spotter = BothSpotters(PocketsphinxSpotter(config.word_sensitivity()), TaughtSpotter(takes))
+    checker = PocketsphinxChecker(config.words) if config.check else None
+    return VoiceCommands(dataclasses.replace(config, words={**words, **config.words}), spotter=spotter,
+                         checker=checker, unchecked=frozenset(words) - set(config.words))

@@ -22,6 +22,7 @@ import numpy as np
 from voiceguide.backends.spotter import Spotted
 from voiceguide.listen.isolation import FRAME, frame_db
 from voiceguide.listen.taught_match import SAMPLE_RATE, Matcher
+from voiceguide.listen.voice_commands import Spotter
 from voiceguide.seams import Samples
 
 log = logging.getLogger(__name__)
@@ -157,3 +158,24 @@ class TaughtSpotter:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+class BothSpotters:
+    """Two spotters heard as one (the daemon's pocketsphinx words and the taught ones); the first says when
+    to restart."""
+
+    def __init__(self, first: Spotter, second: Spotter) -> None:
+        self.first, self.second = first, second
+
+    def feed(self, block: Samples) -> list[Spotted]:
+        """What either spotted in this block."""
+        return self.first.feed(block) + self.second.feed(block)
+
+    def restart_due(self) -> bool:
+        """When the first spotter wants a fresh utterance."""
+        return self.first.restart_due()
+
+    def restart(self) -> None:
+        """Restart both."""
+        self.first.restart()
+        self.second.restart()

@@ -82,14 +82,15 @@ class VoiceCommands:
     """Turns microphone blocks into commands: spotter, isolation test, speaking gate. Not threaded."""
 
     def __init__(self, config: CommandConfig | None = None, spotter: Spotter | None = None,
-                 checker: Checker | None = None) -> None:
+                 checker: Checker | None = None, unchecked: frozenset[str] = frozenset()) -> None:
         """Without ``spotter``, pocketsphinx spots and (if ``config.check``) checks; a given spotter is
-        checked only by a given ``checker``."""
+        checked only by a given ``checker``, and never for the words in ``unchecked`` (taught ones)."""
         self.config = config or CommandConfig()
         self.spotter: Spotter = spotter or PocketsphinxSpotter(self.config.word_sensitivity())
         if checker is None and spotter is None and self.config.check:
             checker = PocketsphinxChecker(self.config.words)
         self.checker = checker
+        self.unchecked = unchecked
         self._audio: deque[tuple[int, Samples]] = deque()
         self._speaking: deque[tuple[int, int]] = deque()  # sample spans when the session was speaking
         self._pending: list[Spotted] = []
@@ -158,7 +159,7 @@ class VoiceCommands:
         if not accepted:
             return None
         best, verdict = max(accepted, key=lambda sv: sv[0].end - sv[0].start)
-        if self.checker is not None:
+        if self.checker is not None and best.word not in self.unchecked:
             before, after = (round(t * SAMPLE_RATE) for t in self.config.check_pad)
             start, end = self._grown(best, verdict)
             heard = self.checker.best(self._slice(start - before, end + after))
