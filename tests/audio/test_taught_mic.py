@@ -112,9 +112,7 @@ def test_pauze_and_verder_said_into_the_microphone_pause_and_resume_within_a_sec
         env = {**pulse.env, "PULSE_SINK": who.out, "PULSE_SOURCE": f"{who.mic}.monitor",
                "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_DATA_HOME": str(tmp_path / "data"),
                "XDG_CONFIG_HOME": str(tmp_path / "config")}
-        t0 = time.monotonic()
         teach(who, env)
-        print(f"\nteach {time.monotonic() - t0:.1f} s")
         started = threading.Event()
 
         def watch(block: np.ndarray, before: int) -> None:
@@ -138,7 +136,6 @@ def test_pauze_and_verder_said_into_the_microphone_pause_and_resume_within_a_sec
             _, log = run.communicate(timeout=60)
         finally:
             run.kill()
-        print(f"run {time.monotonic() - t0:.1f} s")
         assert run.returncode == 0, log
         pauze_end = who.said_at(pauze) + len(pauze) / MIC_RATE
         verder_end = who.said_at(verder) + len(verder) / MIC_RATE
