@@ -223,3 +223,6 @@ def test_the_daemon_hears_taught_words_beside_the_english_ones(tmp_path: Path) -
     assert vc.config.words["pauze"] is Command.PAUSE and vc.config.words["stop"] is Command.STOP
     audio = np.concatenate([room(1.5), word("pauze", 1.1, seed=3), room(1.5)])
     assert Command.PAUSE in [c for b in blocks(audio) for c in vc.feed(b)]
+    taught_store.path_for("de", tmp_path).write_bytes(b"damaged")  # left out, with a warning; the rest is heard
+    again = command_choice.for_daemon(english, tmp_path)
+    assert again is not None and again.unchecked == {"pauze", "verder"}

@@ -14,6 +14,7 @@ pocketsphinx words and the taught words of every language (:func:`for_daemon`).
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from voiceguide.listen import taught_store
 from voiceguide.listen.command_config import CommandConfig
 from voiceguide.listen.voice_commands import VoiceCommands
 from voiceguide.playback.control import Command
+
+log = logging.getLogger(__name__)
 
 POCKETSPHINX_LANGUAGES = frozenset({"en"})
 """Languages the built-in spotter has a model and words for."""
@@ -102,7 +105,11 @@ def for_daemon(config: CommandConfig, base: Path | None = None) -> VoiceCommands
     words: dict[str, Command] = {}
     takes: dict[str, list[np.ndarray]] = {}
     for language in taught_store.taught_languages(base):
-        taught = taught_store.load(language, base)
+        try:
+            taught = taught_store.load(language, base)
+        except InputFileError as exc:  # one damaged file must not take the wake phrase away
+            log.warning("the voice commands taught for '%s' are left out: %s", language, exc)
+            continue
         if taught is not None:
             words.update(taught.words)
             for word, its in taught.takes.items():
