@@ -207,9 +207,13 @@ def test_the_spotter_is_chosen_by_language(tmp_path: Path) -> None:
     taught_store.save(taught_store.TaughtCommands("nl", {"pauze": Command.PAUSE}, {"pauze": taught_takes()["pauze"]}),
                       tmp_path)
     choice = command_choice.choose("nl-BE", tmp_path)
-    assert choice.name == "taught"
+    assert choice.name == "taught" and not choice.says_stop  # {stop} does not say "zeg stop" then
+    assert command_choice.choose("en", tmp_path).says_stop
     built = command_choice.build(choice, base=tmp_path)
     assert isinstance(built.spotter, TaughtSpotter) and built.config.words == {"pauze": Command.PAUSE}
+    taught_store.save(taught_store.TaughtCommands("nl", {"stop": Command.STOP}, {"stop": taught_takes()["stop"]}),
+                      tmp_path)
+    assert command_choice.choose("nl", tmp_path).says_stop
 
 
 def test_the_daemon_hears_taught_words_beside_the_english_ones(tmp_path: Path) -> None:

@@ -65,6 +65,8 @@ class Choice:
     """The spotter's name in :data:`SPOTTERS`, or None: no voice commands in this language."""
     language: str
     """The session's language without its region."""
+    says_stop: bool = True
+    """Whether the word "stop" stops (what a script's ``{stop}`` tells the person to say)."""
 
     @property
     def note(self) -> str:
@@ -76,15 +78,18 @@ class Choice:
 
 
 def choose(language: str, base: Path | None = None) -> Choice:
-    """``taught`` where ``language`` has taught commands, else ``pocketsphinx`` for English, else none.
-    Reads no more than whether the file is there."""
+    """``taught`` where ``language`` has taught commands, else ``pocketsphinx`` for English, else none."""
     code = language.split("-")[0].lower()
     try:
         taught = taught_store.path_for(code, base).exists()
     except InputFileError:
         taught = False
     if taught:
-        return Choice("taught", code)
+        try:
+            words = (taught_store.load(code, base) or taught_store.TaughtCommands(code, {}, {})).words
+        except InputFileError:  # said when the listener is built
+            words = {}
+        return Choice("taught", code, words.get("stop") is Command.STOP)
     return Choice("pocketsphinx" if code in POCKETSPHINX_LANGUAGES else None, code)
 
 
