@@ -7,14 +7,13 @@ ramp is computed into a buffer allocated once here.
 
 from __future__ import annotations
 
-import bisect
 import queue
 import threading
 
 import numpy as np
 
 from voiceguide.engine.mix import Mixer
-from voiceguide.engine.timeline import Segment, Timeline
+from voiceguide.engine.timeline import Segment, Timeline, index_at
 from voiceguide.playback.catchup import CATCH_UP_FADE_SECONDS, CatchUp, QuietIndex
 from voiceguide.playback.control import Command, Hold, Snapshot, State
 from voiceguide.seams import Samples
@@ -153,19 +152,15 @@ class Player:
                 self._seg_start = (self.stream_frames, self.position)
             self._ramp(1.0, self._fade, State.RESUMING)
         elif cmd in (Command.SKIP, Command.REPEAT):
-            starts = self.timeline.step_starts
-            i = bisect.bisect_right(starts, self.position)
+            step = self.timeline.step_at(self.position)
             self._forward = cmd is Command.SKIP
-            if self._forward:
-                self._skip_to = starts[i] if i < len(starts) else self.timeline.length
-            else:
-                self._skip_to = starts[i - 1] if i > 0 else 0
+            self._skip_to = self.timeline.step_start(step + 1 if self._forward else step)
             if s is State.HOLDING:
                 self._release()
                 self._ramp(0.0, 1, State.SKIPPING)
             elif s is State.PAUSED:
                 self.position = self._skip_to
-                self._gate_index = bisect.bisect_left(self._gates, self.position)
+                self._aim_at_next_gate()
             elif s in (State.PLAYING, State.RESUMING, State.GATING):
                 self._ramp(0.0, self._fade, State.SKIPPING)
 
@@ -175,9 +170,7 @@ class Player:
         self.hold_over.set()
         self._gate_index += 1
         if past_thanks:
-            starts = self.timeline.step_starts
-            i = bisect.bisect_right(starts, self.position - 1)
-            self.position = starts[i] if i < len(starts) else self.timeline.length
+            self.position = self.timeline.step_start(self.timeline.step_at(self.position - 1) + 1)
         self._seg_start = (self.stream_frames, self.position)
         self._ramp(1.0, self._fade, State.RESUMING)
 
@@ -191,12 +184,15 @@ class Player:
     def _back_to_question(self) -> None:
         """Paused, at the start of the step whose listen window is here (resume asks the question again)."""
         self._pause_at_gate = False
-        starts = self.timeline.step_starts
-        i = bisect.bisect_right(starts, self.position - 1)  # the step whose window this is
-        self.position = starts[i - 1] if i > 0 else 0
-        self._gate_index = bisect.bisect_left(self._gates, self.position)
+        self.position = self.timeline.step_start(self.timeline.step_at(self.position - 1))  # the window's step
+        self._aim_at_next_gate()
         self.state = State.PAUSED
         self.wake.set()
+
+    def _aim_at_next_gate(self) -> None:
+        """After a jump: the next gate is the first at or after the position (a gate is the last sample of its
+        step's question, so it counts as before the position only once passed)."""
+        self._gate_index = index_at(self._gates, self.position - 1) + 1
 
     def _close_segment(self) -> None:
         if self._seg_start is not None:
@@ -227,7 +223,7 @@ class Player:
             self._close_segment()
             # a skip's fade may run past the next step's start: never jump back for it; repeat does go back
             self.position = max(self._skip_to, self.position) if self._forward else self._skip_to
-            self._gate_index = bisect.bisect_left(self._gates, self.position)
+            self._aim_at_next_gate()
             self._seg_start = (self.stream_frames, self.position)
             self.catch_up.forgive()
             self._ramp(1.0, self._fade, State.RESUMING)
