@@ -15,7 +15,7 @@ import numpy as np
 from voiceguide.engine.mix import Mixer
 from voiceguide.engine.timeline import Segment, Timeline, index_at
 from voiceguide.playback.catchup import CATCH_UP_FADE_SECONDS, CatchUp, QuietIndex
-from voiceguide.playback.control import Command, Hold, Snapshot, State
+from voiceguide.playback.control import SLOWER_ASKED, Command, Hold, HoldBegan, PlayerEvent, Snapshot, State
 from voiceguide.seams import Samples
 
 FADE_SECONDS = 0.05
@@ -39,7 +39,10 @@ class Player:
         self.controls: queue.SimpleQueue[Command] = controls if controls is not None else queue.SimpleQueue()
         self.done = threading.Event()
         self.wake = threading.Event()
-        """Set when the player finishes or reaches a gate, so the control loop reacts at once."""
+        """Set when the player finishes, reaches a gate or has put an event, so the control loop reacts at once."""
+        self.events: queue.SimpleQueue[PlayerEvent] = queue.SimpleQueue()
+        """What the control loop must act on, in order: a hold began, "slower" was asked for (put by the audio
+        callback, which never blocks on it; the loop takes them when :attr:`wake` is set)."""
         self.taken = threading.Event()
         """Set each time the callback has acted on the commands queued for it (so whoever sent one can read
         the state it led to)."""
@@ -136,7 +139,8 @@ class Player:
                 self._release(past_thanks=cmd is Command.NOTHING_HEARD)
             return
         if cmd is Command.SLOWER:
-            self.slower += 1  # the control loop re-paces the rest of the session (see slowing.py)
+            self.slower += 1
+            self.events.put(SLOWER_ASKED)  # the control loop re-paces the rest of the session (see slowing.py)
             self.wake.set()
             return
         if cmd is Command.STOP:
@@ -241,6 +245,7 @@ class Player:
             self.hold_over = threading.Event()  # before the state: whoever sees HOLDING gets this one
             self.state = State.HOLDING
             self._hold_start = self.stream_frames
+            self.events.put(HoldBegan(self.position, self.hold_over))
             self.wake.set()
         elif s is State.RESUMING:
             self.state = State.PLAYING
