@@ -45,14 +45,15 @@ def _piper() -> Speaker:
     return PiperSpeaker()
 
 
-TTS: dict[str, Callable[[], Speaker]] = {"espeak": _espeak, "pyttsx3": _pyttsx3, "fake": _fake_speaker,
-                                         "piper": _piper}
-"""Speech backends. ``piper`` (a natural voice; the ``voiceguide[piper]`` extra) is the default for a language
-it has a voice for, English with the bundled one; ``espeak`` (espeak-ng, a process per line) is the dependable
-default for every other language where espeak-ng is installed, ``pyttsx3`` (the system's voices: SAPI5 on
-Windows, NSSpeechSynthesizer on macOS) elsewhere."""
+TTS: Registry[Speaker] = Registry("speech backend", {
+    "espeak": _espeak, "pyttsx3": _pyttsx3, "fake": _fake_speaker, "piper": Backend(_piper, voice_search=True),
+})
+"""Speech backends, built with no arguments. ``piper`` (a natural voice; the ``voiceguide[piper]`` extra) is the
+default for a language it has a voice for, English with the bundled one; ``espeak`` (espeak-ng, a process per
+line) is the dependable default for every other language where espeak-ng is installed, ``pyttsx3`` (the system's
+voices: SAPI5 on Windows, NSSpeechSynthesizer on macOS) elsewhere."""
 
-VOICE_SEARCH = ("piper",)
+VOICE_SEARCH = tuple(TTS.names("voice_search"))
 """Backends, after the default one, whose voices a ``--voice`` without ``--tts`` may name."""
 
 
@@ -110,11 +111,7 @@ def speaker(name: str, cache: Path | None = None) -> Speaker:
     recordings are files already: only its fallback voice is cached)."""
     if name == PACK:
         return _pack_speaker(cache)
-    try:
-        factory = TTS[name]
-    except KeyError:
-        raise BackendError(f"unknown speech backend '{name}'; known: {', '.join(TTS)}") from None
-    backend = factory()
+    backend = TTS.make(name)
     if cache is None:
         return backend
     from voiceguide.backends.speech_cache import CachedSpeaker
