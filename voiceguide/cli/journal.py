@@ -11,7 +11,8 @@ from voiceguide.journal.export import FORMATS, answer_text
 from voiceguide.safe_text import terminal_safe
 
 if TYPE_CHECKING:  # the errors, database and audio modules load only when a command runs (not for the parser)
-    from voiceguide.journal.db import Entry, Journal
+    from voiceguide.journal.db import Journal
+    from voiceguide.journal.entry import Entry
 
 EMPTY = "Your journal is empty. Answers you speak during a session will be kept here, on this device only."
 
