@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from voiceguide.daemon.config_times import quiet_hours, read_days, read_time
 from voiceguide.daemon.mqtt.settings import read_mqtt
 from voiceguide.errors import ConfigError, InputFileError, Problem, ScriptError, SessionNotFound
 from voiceguide.script import library, parse
-from voiceguide.script.checks import NESTED_TOO_DEEPLY, Checker, describe, too_deep
+from voiceguide.script.checks import Checker, describe, toml_table
 
 TABLES = {"audio", "speech", "journal", "ramp", "quiet_hours", "schedule", "button", "wake", "remote", "mqtt"}
 
@@ -47,14 +46,7 @@ def load_config(path: Path | None = None) -> DaemonConfig:
 def loads_config(raw: str, *, name: str = "config.toml", path: Path | None = None,
                  check_sessions: bool = True) -> DaemonConfig:
     """Validate config text; raise :class:`ConfigError` listing every problem."""
-    try:
-        doc = tomllib.loads(raw)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([Problem(name, "file", f"invalid TOML: {exc}")]) from exc
-    except RecursionError as exc:  # tomllib recurses once per nesting level
-        raise ConfigError([Problem(name, "file", f"invalid TOML: {NESTED_TOO_DEEPLY}")]) from exc
-    if too_deep(doc):
-        raise ConfigError([Problem(name, "file", f"invalid TOML: {NESTED_TOO_DEEPLY}")])
+    doc = toml_table(raw, name, ConfigError)
     check = _ConfigChecker(name, check_sessions)
     check.unknown("file", set(doc), TABLES)
     audio = _audio(check, _table(check, doc, "audio"))
