@@ -39,8 +39,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .daemon import Running, pulse_server
-from .remote import PAGES, _free_port, _seed
+from .daemon import Running, fake_voice_config, folders_env, free_port
+from .remote import PAGES, _seed
 
 PI_FILES = 1024
 CTL_EVERY = 0.25
@@ -60,10 +60,8 @@ def pinned_daemon(folder: Path, port: int) -> Iterator[Running]:
     path = folder / "config" / "voiceguide" / "config.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
     (folder / "run").mkdir(mode=0o700, exist_ok=True)
-    path.write_text(f'[audio]\noutput = "pulse"\n[speech]\ntts = "fake"\ncache_dir = "{folder / "speech"}"\n'
-                    f"[remote]\nport = {port}\n", encoding="utf-8")
-    env = dict(os.environ, XDG_CONFIG_HOME=str(folder / "config"), XDG_RUNTIME_DIR=str(folder / "run"),
-               XDG_DATA_HOME=str(folder / "data"), XDG_CACHE_HOME=str(folder / "cache"), PULSE_SERVER=pulse_server())
+    path.write_text(fake_voice_config(folder, f"[remote]\nport = {port}\n"), encoding="utf-8")
+    env = folders_env(folder)
     proc = subprocess.Popen([sys.executable, "-m", "voiceguide", "daemon"], env=env, text=True,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             preexec_fn=_pinned, start_new_session=True)
@@ -267,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp, private_sink(f"vg_attack_bench_{os.getpid()}"):
         folder = Path(tmp)
         token = _seed(folder)
-        port = _free_port()
+        port = free_port()
         with pinned_daemon(folder, port) as running:
             underruns = 0
             for number, name in enumerate(args.scenarios, start=1):

@@ -28,9 +28,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from .daemon import Running, pulse_server
-from .daemon import daemon as running_daemon
-from .remote import IDLE_SECONDS, _cpu_seconds, _free_port, _rss_mb
+from .daemon import Running, fake_voice_daemon, free_port, idle
 
 USER, PASSWORD = "vg", "bench-secret"
 
@@ -42,7 +40,7 @@ def broker(folder: Path) -> Iterator[int]:
     passwd = shutil.which("mosquitto_passwd") or "/usr/sbin/mosquitto_passwd"
     if not Path(tool).exists():
         raise SystemExit("bench: mosquitto is missing (apt-get install mosquitto mosquitto-clients)")
-    port = _free_port()
+    port = free_port()
     subprocess.run([passwd, "-c", "-b", str(folder / "passwd"), USER, PASSWORD], check=True, timeout=30)
     (folder / "passwd").chmod(0o600)
     import getpass
@@ -67,26 +65,15 @@ def broker(folder: Path) -> Iterator[int]:
 
 @contextmanager
 def daemon(folder: Path, port: int | None) -> Iterator[Running]:
-    text = f'[audio]\noutput = "pulse"\n[speech]\ntts = "fake"\ncache_dir = "{folder / "speech"}"\n'
+    extra = ""
     if port is not None:
         secret = folder / "mqtt-password"
         secret.write_text(PASSWORD, encoding="utf-8")
         secret.chmod(0o600)
-        text += (f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\nusername = "{USER}"\npassword_file = "{secret}"\n'
+        extra = (f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\nusername = "{USER}"\npassword_file = "{secret}"\n'
                  'name = "Bench"\n')
-    env = dict(os.environ, XDG_CONFIG_HOME=str(folder / "config"), XDG_RUNTIME_DIR=str(folder / "run"),
-               XDG_DATA_HOME=str(folder / "data"), XDG_CACHE_HOME=str(folder / "cache"), PULSE_SERVER=pulse_server())
-    with running_daemon(folder, text, env) as running:
+    with fake_voice_daemon(folder, extra) as running:
         yield running
-
-
-def _idle(running: Running) -> dict[str, float]:
-    time.sleep(5.0)
-    pid = running.proc.pid
-    before = _cpu_seconds(pid)
-    time.sleep(IDLE_SECONDS)
-    return {"rss_mb": round(_rss_mb(pid), 1), "idle_cpu_s": round(_cpu_seconds(pid) - before, 3),
-            "threads": len(os.listdir(f"/proc/{pid}/task"))}
 
 
 class Watcher:
@@ -183,11 +170,11 @@ def main(argv: list[str] | None = None) -> int:
         (folder / "broker").mkdir()
         with broker(folder / "broker") as port:
             with daemon(folder, None) as plain:
-                result["without_mqtt"] = _idle(plain)
+                result["without_mqtt"] = idle(plain, children=False)
                 result["baseline_ctl"] = _baseline(plain, args.cycles)
             with daemon(folder, port) as running:
                 running.wait_for("MQTT: connecting")
-                result["with_mqtt"] = _idle(running)
+                result["with_mqtt"] = idle(running, children=False)
                 result["latency"] = _latency(running, port, args.cycles)
     result["added_rss_mb"] = round(result["with_mqtt"]["rss_mb"] - result["without_mqtt"]["rss_mb"], 1)
     result["load_average_after"] = os.getloadavg()[0]

@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import statistics
 import sys
 import tempfile
@@ -26,71 +25,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .daemon import Running, pulse_server
-from .daemon import daemon as running_daemon
+from .daemon import Running, fake_voice_daemon, free_port, idle, rss_mb
 
 PAGES = ("/", "/api/status", "/journal", "/mood?by=day", "/schedule", "/sessions", "/static/remote.css",
          "/journal/1")
 """What the load test asks for, in turn."""
-IDLE_SECONDS = 30.0
-"""How long idle CPU is measured."""
-
-
-def _tree(pid: int) -> list[int]:
-    """``pid`` and its descendants (the remote runs in a child of the daemon)."""
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*/children"):
-            todo.extend(int(child) for child in task.read_text().split())
-    return found
-
-
-def _rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and its descendants, in MB."""
-    total = 0.0
-    for member in _tree(pid):
-        for line in Path(f"/proc/{member}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) / 1024
-    return total
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of ``pid`` and its descendants, in seconds."""
-    total = 0
-    for member in _tree(pid):
-        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
 def daemon(folder: Path, remote_port: int | None) -> Iterator[Running]:
     """The daemon with the fake voice on the default (private) sink, in user folders under ``folder``."""
-    text = f'[audio]\noutput = "pulse"\n[speech]\ntts = "fake"\ncache_dir = "{folder / "speech"}"\n'
-    if remote_port is not None:
-        text += f"[remote]\nport = {remote_port}\n"
-    env = dict(os.environ, XDG_CONFIG_HOME=str(folder / "config"), XDG_RUNTIME_DIR=str(folder / "run"),
-               XDG_DATA_HOME=str(folder / "data"), XDG_CACHE_HOME=str(folder / "cache"), PULSE_SERVER=pulse_server())
-    with running_daemon(folder, text, env) as running:
+    with fake_voice_daemon(folder, f"[remote]\nport = {remote_port}\n" if remote_port is not None else "") as running:
         yield running
-
-
-def _idle(running: Running) -> dict[str, float]:
-    time.sleep(5.0)
-    pid = running.proc.pid
-    before = _cpu_seconds(pid)
-    time.sleep(IDLE_SECONDS)
-    return {"rss_mb": round(_rss_mb(pid), 1), "idle_cpu_s": round(_cpu_seconds(pid) - before, 3),
-            "threads": sum(len(os.listdir(f"/proc/{p}/task")) for p in _tree(pid)), "processes": len(_tree(pid))}
 
 
 def _seed(folder: Path) -> str:
@@ -158,24 +104,24 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         token = _seed(folder)
         with daemon(folder, None) as plain:
-            result["without_remote"] = _idle(plain)
-        port = _free_port()
+            result["without_remote"] = idle(plain)
+        port = free_port()
         with daemon(folder, port) as running:
             running.wait_for("phone remote on")
-            result["with_remote_started"] = _idle(running)
+            result["with_remote_started"] = idle(running)
             import httpx
 
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", cookies={"vg_remote": token}) as c:
                 for page in PAGES:
                     c.get(page).raise_for_status()
-            result["with_remote_after_pages"] = _idle(running)
+            result["with_remote_after_pages"] = idle(running)
             print(running.ctl("start", "coherent", "--minutes", "10").strip(), file=sys.stderr)
             running.wait_for("playing on")
             time.sleep(2.0)
-            playing_rss = round(_rss_mb(running.proc.pid), 1)
+            playing_rss = round(rss_mb(running.proc.pid), 1)
             result["load"] = _load(port, token, args.requests, args.clients)
             result["load"]["rss_mb_playing_before"] = playing_rss
-            result["load"]["rss_mb_after"] = round(_rss_mb(running.proc.pid), 1)
+            result["load"]["rss_mb_after"] = round(rss_mb(running.proc.pid), 1)
             print(running.ctl("stop").strip(), file=sys.stderr)
             running.wait_for("stopped coherent")
             time.sleep(1.0)

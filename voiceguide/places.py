@@ -70,25 +70,49 @@ def private_dir(path: Path, tighten: bool = True) -> Path:
 
 
 @contextlib.contextmanager
-def replacing(target: Path, mode: int = PRIVATE_FILE) -> Iterator[str]:
+def replacing(target: Path, mode: int = PRIVATE_FILE, sync: bool = False) -> Iterator[str]:
     """A temporary file beside ``target`` (mode ``mode``), renamed onto it if the block succeeds and removed if
-    not: ``target`` is never half written. Only the temporary file is ever removed. Raises ``OSError``."""
+    not: ``target`` is never half written. Only the temporary file is ever removed (made with O_EXCL, so never a
+    link planted there). With ``sync`` its content is flushed to the disk before the rename and the rename after
+    it (what a person made by hand, or a large file made once). Raises ``OSError``."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")  # mode 0600
     os.close(fd)
     try:
         if mode != PRIVATE_FILE:
             os.chmod(tmp, mode)
         yield tmp
+        if sync:
+            with open(tmp, "rb") as written:
+                os.fsync(written.fileno())
         os.replace(tmp, target)
+        if sync:
+            _sync_folder(target.parent)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
 
 
-def write_private(path: Path, text: str, mode: int = PRIVATE_FILE) -> None:
-    """Write ``text`` (UTF-8) over ``path`` whole, mode ``mode``, in a private folder made if needed.
+def _sync_folder(folder: Path) -> None:
+    """Flush ``folder``'s entries (a rename in it) to the disk."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def systemd_user_dir() -> Path:
+    """``$XDG_CONFIG_HOME/systemd/user`` (``~/.config/systemd/user``): where a user unit goes."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir()) / "systemd" / "user"
+
+
+def write_private(path: Path, data: str | bytes, mode: int = PRIVATE_FILE) -> None:
+    """Write ``data`` (text as UTF-8) over ``path`` whole, mode ``mode``, in a private folder made if needed.
     Raises ``OSError``."""
     private_dir(path.parent)
-    with replacing(path, mode) as tmp, open(tmp, "w", encoding="utf-8") as out:
-        out.write(text)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    with replacing(path, mode) as tmp, open(tmp, "wb") as out:
+        out.write(raw)

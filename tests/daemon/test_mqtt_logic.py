@@ -254,7 +254,7 @@ def test_commands_reach_the_daemon_as_ctl_requests(wired: Any) -> None:
 
 def test_ten_thousand_junk_messages_change_nothing(wired: Any, caplog: pytest.LogCaptureFixture) -> None:
     bridge, client, fake = wired
-    bridge._reads.rate = 1e9  # the logic, not the pace (test_a_flood_is_read_at_a_bounded_rate)
+    bridge._inbox.reads.rate = 1e9  # the logic, not the pace (test_a_flood_is_read_at_a_bounded_rate)
     client.accept()
     base = bridge.device.base
     junk = [b"", b"PRESSED", b"/etc/passwd", b"\x00" * 300, b"{\"command\": \"start\"}", b"nan", b"-5"]
@@ -322,7 +322,7 @@ def test_only_the_mood_number_and_only_when_turned_on(tmp_path: Path, mood: bool
 
 def test_a_flood_is_read_at_a_bounded_rate(wired: Any) -> None:
     bridge, client, _ = wired
-    bridge._reads.rate = 1000.0
+    bridge._inbox.reads.rate = 1000.0
     client.accept()
     began = time.monotonic()
     for _ in range(400):  # the first 100 (the burst) pass at once, the other 300 at 1000 a second
@@ -354,7 +354,7 @@ def test_the_readme_automation_is_valid_yaml_and_names_our_entities() -> None:
 
 def test_a_burst_of_real_commands_is_cut_to_the_action_budget(wired: Any, caplog: pytest.LogCaptureFixture) -> None:
     bridge, client, fake = wired
-    bridge._reads.rate = 1e9
+    bridge._inbox.reads.rate = 1e9
     bridge._actions = Bucket(2.0, 10.0, clock=lambda: 0.0)  # time stands still: no refill
     client.accept()
     for _ in range(200):  # a script gone wrong: pause/resume as fast as it can

@@ -141,7 +141,7 @@ def test_a_full_disk_loses_nothing_kept(tmp_path: Path, voice: np.ndarray, monke
     assert len(said) == 1 and "No space left on device" in said[0] and "Every take kept before is safe" in said[0]
     assert kept.read_bytes() == kept_bytes
     assert (pack.folder / voice_pack.MANIFEST).read_text() == manifest
-    assert not [p for p in pack.folder.iterdir() if p.name.startswith(".tmp-")]  # no half-written file left
+    assert not [p for p in pack.folder.iterdir() if p.name.endswith(".part")]  # no half-written file left
     assert voice_pack.open_pack("mine", tmp_path / "packs").coverage("s1") == (1, 3)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.helpers import compiled, runner_on
 from voiceguide.backends.fake import FakeClock, FakeOutput
 from voiceguide.engine.timeline import Timeline
-from voiceguide.live.events import Finished, Paused, Resumed, RunEvent, RunState, StepStarted
+from voiceguide.live.events import Finished, Holding, Paused, Resumed, RunEvent, RunState, StepStarted
 from voiceguide.playback.control import Command
 
 TWO_STEPS = '[[step]]\npause = 2\n[[step]]\npause = 3\n'
@@ -86,3 +86,20 @@ def test_runs_view_says_listening_and_paused_from_the_player() -> None:
 
     assert header(State.HOLDING).endswith("listening") and header(State.PAUSING).endswith("paused")
     assert not header(State.PLAYING).endswith(("listening", "paused"))
+
+
+def test_each_question_is_told_once_from_the_players_own_event() -> None:
+    from tests.helpers import one_clip_timeline, position_ramp
+
+    clock = FakeClock()
+    runner = runner_on(clock)
+    heard: list[RunEvent] = []
+    runner.subscribe(heard.append)
+    plain = one_clip_timeline(position_ramp(4 * 8000), (0, 12000, 24000), 8000)
+    gated = Timeline(plain.sample_rate, plain.events, plain.clips, plain.step_starts, plain.length, plain.title,
+                     (11000, 23000))  # a question at the end of steps 1 and 2
+    runner.begin()
+    result = runner.play(gated, FakeOutput(clock))
+    assert not result.stopped_early
+    assert [e for e in heard if not isinstance(e, Finished)] == [
+        StepStarted(1, 3), Holding(1), StepStarted(2, 3), Holding(2), StepStarted(3, 3)]

@@ -1,4 +1,5 @@
-"""Backends by name: registries of factories (``registry``), each importing its heavy library only when called."""
+"""Backends by name: registries (``registry``) of factories (``factories``), which import their heavy library
+only when called; and the choice of a speech backend and a recognizer for a session."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from voiceguide.backends import factories
 from voiceguide.backends.registry import Backend, Registry
 from voiceguide.backends.system_clock import (
     SystemClock as _SystemClock,  # imported here so the submodule never shadows system_clock()
@@ -21,38 +23,24 @@ if TYPE_CHECKING:  # the seams bring numpy: reading a config (the phone remote's
 log = logging.getLogger(__name__)
 
 
-def _espeak() -> Speaker:
-    from voiceguide.backends.espeak_tts import EspeakSpeaker
-
-    return EspeakSpeaker()
 
 
-def _pyttsx3() -> Speaker:
-    from voiceguide.backends.pyttsx3_tts import Pyttsx3Speaker
-
-    return Pyttsx3Speaker()
 
 
-def _fake_speaker() -> Speaker:
-    from voiceguide.backends.fake import FakeSpeaker
-
-    return FakeSpeaker()
 
 
-def _piper() -> Speaker:
-    from voiceguide.backends.piper_tts import PiperSpeaker
-
-    return PiperSpeaker()
 
 
-TTS: dict[str, Callable[[], Speaker]] = {"espeak": _espeak, "pyttsx3": _pyttsx3, "fake": _fake_speaker,
-                                         "piper": _piper}
-"""Speech backends. ``piper`` (a natural voice; the ``voiceguide[piper]`` extra) is the default for a language
-it has a voice for, English with the bundled one; ``espeak`` (espeak-ng, a process per line) is the dependable
-default for every other language where espeak-ng is installed, ``pyttsx3`` (the system's voices: SAPI5 on
-Windows, NSSpeechSynthesizer on macOS) elsewhere."""
+TTS: Registry[Speaker] = Registry("speech backend", {
+    "espeak": factories.espeak, "pyttsx3": factories.pyttsx3, "fake": factories.fake_speaker,
+    "piper": Backend(factories.piper, voice_search=True),
+})
+"""Speech backends, built with no arguments. ``piper`` (a natural voice; the ``voiceguide[piper]`` extra) is the
+default for a language it has a voice for, English with the bundled one; ``espeak`` (espeak-ng, a process per
+line) is the dependable default for every other language where espeak-ng is installed, ``pyttsx3`` (the system's
+voices: SAPI5 on Windows, NSSpeechSynthesizer on macOS) elsewhere."""
 
-VOICE_SEARCH = ("piper",)
+VOICE_SEARCH = tuple(TTS.names("voice_search"))
 """Backends, after the default one, whose voices a ``--voice`` without ``--tts`` may name."""
 
 
@@ -110,11 +98,7 @@ def speaker(name: str, cache: Path | None = None) -> Speaker:
     recordings are files already: only its fallback voice is cached)."""
     if name == PACK:
         return _pack_speaker(cache)
-    try:
-        factory = TTS[name]
-    except KeyError:
-        raise BackendError(f"unknown speech backend '{name}'; known: {', '.join(TTS)}") from None
-    backend = factory()
+    backend = TTS.make(name)
     if cache is None:
         return backend
     from voiceguide.backends.speech_cache import CachedSpeaker
@@ -191,13 +175,9 @@ def speaker_for(name: str | None, params: SpeechParams, cache: Path | None = Non
     return chosen, None
 
 
-def _sounddevice_output(device: str | None) -> AudioOutput:
-    from voiceguide.backends.sounddevice_out import SoundDeviceOutput
-
-    return SoundDeviceOutput(device)
 
 
-OUTPUTS: Registry[AudioOutput] = Registry("audio output", {"sounddevice": _sounddevice_output})
+OUTPUTS: Registry[AudioOutput] = Registry("audio output", {"sounddevice": factories.sounddevice_output})
 """Audio outputs, given an optional device name. The fake output is built with its clock (see ``fake``)."""
 
 
@@ -206,13 +186,9 @@ def output(name: str, device: str | None = None) -> AudioOutput:
     return OUTPUTS.make(name, device)
 
 
-def _sounddevice_input(device: str | None) -> AudioInput:
-    from voiceguide.backends.sounddevice_in import SoundDeviceInput
-
-    return SoundDeviceInput(device)
 
 
-INPUTS: Registry[AudioInput] = Registry("audio input", {"sounddevice": _sounddevice_input})
+INPUTS: Registry[AudioInput] = Registry("audio input", {"sounddevice": factories.sounddevice_input})
 """Microphones, given an optional device name. The fake input is built with its clock (see ``fake_input``)."""
 
 
@@ -221,34 +197,14 @@ def audio_input(name: str = "sounddevice", device: str | None = None) -> AudioIn
     return INPUTS.make(name, device)
 
 
-def _sphinx(**config: Any) -> Recognizer:
-    from voiceguide.backends.sphinx import SphinxRecognizer
-
-    return SphinxRecognizer(**config)
 
 
-def _sphinx_sr(**config: Any) -> Recognizer:
-    from voiceguide.backends.sr_recognizers import SRSphinxRecognizer
-
-    return SRSphinxRecognizer(**config)
 
 
-def _vosk(**config: Any) -> Recognizer:
-    from voiceguide.backends.sr_recognizers import VoskRecognizer
-
-    return VoskRecognizer(**config)
 
 
-def _whisper(**config: Any) -> Recognizer:
-    from voiceguide.backends.sr_recognizers import WhisperRecognizer
-
-    return WhisperRecognizer(**config)
 
 
-def _faster_whisper(**config: Any) -> Recognizer:
-    from voiceguide.backends.whisper_stt import FasterWhisperRecognizer
-
-    return FasterWhisperRecognizer(**config)
 
 
 def whisper_ready(language: str = "en", model: str | None = None) -> bool:
@@ -269,25 +225,21 @@ def whisper_ready(language: str = "en", model: str | None = None) -> bool:
 def _auto(model: str | None = None, language: str = "en") -> Recognizer:
     """faster-whisper where its model is installed (or ``model`` is a Whisper folder); else pocketsphinx."""
     if whisper_ready(language, model):
-        return _faster_whisper(model=model, language=language)
+        return factories.faster_whisper(model=model, language=language)
     log.info("no Whisper model for '%s' is installed: answers are recognised by pocketsphinx", language)
-    return _sphinx(model_dir=model) if model else _sphinx()
+    return factories.sphinx(model_dir=model) if model else factories.sphinx()
 
 
-def _fake_recognizer(**config: Any) -> Recognizer:
-    from voiceguide.backends.fake_stt import FakeRecognizer
-
-    return FakeRecognizer(**config)
 
 
 RECOGNIZERS: Registry[Recognizer] = Registry("recognizer", {
     "auto": Backend(_auto, model_option="model", language_aware=True),
-    "sphinx": Backend(_sphinx, model_option="model_dir"),
-    "sphinx-sr": Backend(_sphinx_sr),
-    "vosk": Backend(_vosk, model_option="model_dir"),
-    "whisper": Backend(_whisper, model_option="model", language_aware=True),
-    "faster-whisper": Backend(_faster_whisper, model_option="model", language_aware=True),
-    "fake": Backend(_fake_recognizer),
+    "sphinx": Backend(factories.sphinx, model_option="model_dir"),
+    "sphinx-sr": Backend(factories.sphinx_sr),
+    "vosk": Backend(factories.vosk, model_option="model_dir"),
+    "whisper": Backend(factories.whisper, model_option="model", language_aware=True),
+    "faster-whisper": Backend(factories.faster_whisper, model_option="model", language_aware=True),
+    "fake": Backend(factories.fake_recognizer),
 })
 """Speech recognizers, given their keyword config (e.g. ``model_dir``, ``model``); ``auto`` is the default:
 faster-whisper where its model is installed, pocketsphinx otherwise. Each says which setting a ``--model``

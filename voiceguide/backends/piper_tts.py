@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import platformdirs
 
-from voiceguide import safe_read
+from voiceguide import places, safe_read
 from voiceguide.errors import BackendError, InputFileError, SpeechError
 from voiceguide.seams import Clip, SpeechParams, Voice
 
@@ -77,7 +76,7 @@ class PiperVoiceFile:
 
 def user_voices_dir() -> Path:
     """Where a person puts their own Piper voices (``~/.local/share/voiceguide/voices`` on Linux)."""
-    return Path(platformdirs.user_data_dir("voiceguide")) / "voices"
+    return places.data_dir() / "voices"
 
 
 def read_voice(model: Path) -> PiperVoiceFile | None:
@@ -105,14 +104,14 @@ def _bundled_dir() -> Path | None:
 
 def find_voices(extra: str | Path | None = None) -> list[PiperVoiceFile]:
     """Every Piper voice here: the bundled one, the user's folder, and ``extra`` (a model or a folder)."""
-    places = [p for p in (_bundled_dir(), user_voices_dir()) if p is not None]
+    folders = [p for p in (_bundled_dir(), user_voices_dir()) if p is not None]
     if extra is not None and str(extra).endswith(".onnx"):
         models = [Path(extra).expanduser()]
     else:
         if extra is not None:
-            places.append(Path(extra).expanduser())
+            folders.append(Path(extra).expanduser())
         models = []
-    for place in places:
+    for place in folders:
         if place.is_dir():
             models.extend(sorted(place.glob("*.onnx")))
     found: list[PiperVoiceFile] = []

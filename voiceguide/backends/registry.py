@@ -1,7 +1,8 @@
 """One registry of backends by name: each entry is its factory with its own flags, and one "unknown name" error.
 
-Outputs, microphones, recognizers and rigs were each a dict of factories with its own lookup, its own error
-and side tables (which recognizer takes a model, which one is told the language). A :class:`Registry` is a
+Speech backends, outputs, microphones, recognizers and rigs were each a dict of factories with its own lookup,
+its own error and side tables (which recognizer takes a model, which one is told the language, which speech
+backend's voices are searched). A :class:`Registry` is a
 mapping from name to :class:`Backend`; tests can still put a plain factory in it (``monkeypatch.setitem``),
 which is wrapped with no flags.
 """
@@ -27,6 +28,8 @@ class Backend(Generic[T]):
     """Which keyword of the factory a ``--model`` value goes to; None: it takes no model."""
     language_aware: bool = False
     """Whether it is told the session's language."""
+    voice_search: bool = False
+    """A speech backend whose voices a ``--voice`` without ``--tts`` may name (looked in after the default)."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> T:
         return self.factory(*args, **kwargs)

@@ -13,21 +13,17 @@ language (Piper for English where installed, espeak-ng otherwise), so a half-rec
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-import platformdirs
 
-from voiceguide import safe_read
+from voiceguide import places, safe_read
 from voiceguide.errors import InputFileError, OutputError, SpeechError
 from voiceguide.seams import Clip, Samples, Speaker, SpeechParams, Voice
 
@@ -46,7 +42,7 @@ SAMPLE_RATE = 48000
 
 def packs_dir() -> Path:
     """Where packs live (``~/.local/share/voiceguide/packs`` on Linux)."""
-    return Path(platformdirs.user_data_dir("voiceguide")) / "packs"
+    return places.data_dir() / "packs"
 
 
 def line_key(text: str) -> str:
@@ -118,29 +114,17 @@ class Pack:
 
 
 def _private_folder(folder: Path) -> None:
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    folder.chmod(0o700)
+    places.private_dir(folder)
 
 
 def _write_private(path: Path, write: Callable[[str], object]) -> None:
     """Write ``path`` through a temporary file beside it (mode 0600), replaced only once complete; any
     failure (a full disk) leaves the old file as it was and is an :class:`OutputError`."""
-    tmp: str | None = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-        os.close(fd)
-        os.chmod(tmp, 0o600)
-        write(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        tmp = None
+        with places.replacing(path, sync=True) as tmp:
+            write(tmp)
     except (OSError, RuntimeError) as exc:
         raise OutputError(f"cannot save {path.name} in {path.parent}: {exc}") from exc
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
 
 
 def open_pack(name: str, folder: Path | None = None, create: bool = False) -> Pack:

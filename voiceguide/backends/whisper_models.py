@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
-import os
 import shutil
 import threading
 from dataclasses import dataclass
@@ -29,6 +28,8 @@ log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 """Bytes read at a time when hashing or joining."""
+MODEL_FILE = 0o644
+"""Mode of a joined model file: a model is nobody's secret (as a file made under the usual umask)."""
 
 
 @dataclass(frozen=True)
@@ -175,22 +176,10 @@ def _joined(model: PackagedModel, data_dir: Path) -> Path:
 
 def _atomic_copy(sources: list[Path], target: Path) -> None:
     """Concatenate ``sources`` into ``target`` through a temporary file, fsync'd and renamed into place."""
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    try:
-        with partial.open("wb") as out:
-            for source in sources:
-                with source.open("rb") as handle:
-                    shutil.copyfileobj(handle, out, CHUNK)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
-    fd = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    with places.replacing(target, MODEL_FILE, sync=True) as partial, open(partial, "wb") as out:
+        for source in sources:
+            with source.open("rb") as handle:
+                shutil.copyfileobj(handle, out, CHUNK)
 
 
 def choose(language: str) -> PackagedModel | None:

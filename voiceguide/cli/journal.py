@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -12,7 +11,8 @@ from voiceguide.journal.export import FORMATS, answer_text
 from voiceguide.safe_text import terminal_safe
 
 if TYPE_CHECKING:  # the errors, database and audio modules load only when a command runs (not for the parser)
-    from voiceguide.journal.db import Entry, Journal
+    from voiceguide.journal.db import Journal
+    from voiceguide.journal.entry import Entry
 
 EMPTY = "Your journal is empty. Answers you speak during a session will be kept here, on this device only."
 
@@ -170,9 +170,7 @@ def _export(journal: Journal, args: argparse.Namespace) -> int:
         sys.stdout.write(terminal_safe(text, multiline=True) if sys.stdout.isatty() else text)
     else:
         try:
-            fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+            _write_export(args.output, text)
         except OSError as exc:
             raise JournalError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
         print(f"wrote {len(entries)} entries to {args.output}", file=sys.stderr)
@@ -183,6 +181,22 @@ def _export(journal: Journal, args: argparse.Namespace) -> int:
     if not entries:
         print(EMPTY, file=sys.stderr)
     return 0
+
+
+def _write_export(output: str, text: str) -> None:
+    """Write the export whole, mode 0600 (the journal's own words): through a temporary file beside a regular
+    file (an older export is never half overwritten), straight into anything else (``/dev/stdout``, a pipe)."""
+    from pathlib import Path
+
+    from voiceguide import places
+
+    target = Path(output)
+    if target.exists() and not target.is_file():
+        with open(target, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        return
+    with places.replacing(target) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
 
 
 def _delete(journal: Journal, args: argparse.Namespace) -> int:

@@ -5,7 +5,6 @@ When stdout is not a terminal it prints one plain line per step instead.
 
 from __future__ import annotations
 
-import bisect
 from types import TracebackType
 
 from rich.console import Console, Group
@@ -13,7 +12,7 @@ from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.text import Text
 
-from voiceguide.engine.timeline import Event, EventKind, Timeline
+from voiceguide.engine.timeline import Event, EventKind, Timeline, index_at
 from voiceguide.live.events import RunState
 from voiceguide.playback.control import Snapshot, State
 from voiceguide.safe_text import terminal_safe
@@ -44,7 +43,7 @@ class SessionView:
         self._caption_starts = [e.start for e in self._captions]
 
     def _current(self, items: list[Event], starts: list[int], position: int) -> Event | None:
-        i = bisect.bisect_right(starts, position) - 1
+        i = index_at(starts, position)
         return items[i] if i >= 0 else None
 
     def step_of(self, position: int) -> int:

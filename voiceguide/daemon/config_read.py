@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import ipaddress
-import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +13,6 @@ from voiceguide.daemon.config import (
     Audio,
     Button,
     DaemonConfig,
-    QuietHours,
     Ramp,
     Remote,
     ScheduleEntry,
@@ -24,14 +20,13 @@ from voiceguide.daemon.config import (
     Wake,
     config_path,
 )
+from voiceguide.daemon.config_times import quiet_hours, read_days, read_time
 from voiceguide.daemon.mqtt.settings import read_mqtt
 from voiceguide.errors import ConfigError, InputFileError, Problem, ScriptError, SessionNotFound
 from voiceguide.script import library, parse
-from voiceguide.script.checks import NESTED_TOO_DEEPLY, Checker, describe, too_deep
+from voiceguide.script.checks import Checker, describe, toml_table
 
 TABLES = {"audio", "speech", "journal", "ramp", "quiet_hours", "schedule", "button", "wake", "remote", "mqtt"}
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_WORDS = {"daily": range(7), "every day": range(7), "weekdays": range(5), "weekends": range(5, 7)}
 
 
 def load_config(path: Path | None = None) -> DaemonConfig:
@@ -51,21 +46,14 @@ def load_config(path: Path | None = None) -> DaemonConfig:
 def loads_config(raw: str, *, name: str = "config.toml", path: Path | None = None,
                  check_sessions: bool = True) -> DaemonConfig:
     """Validate config text; raise :class:`ConfigError` listing every problem."""
-    try:
-        doc = tomllib.loads(raw)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([Problem(name, "file", f"invalid TOML: {exc}")]) from exc
-    except RecursionError as exc:  # tomllib recurses once per nesting level
-        raise ConfigError([Problem(name, "file", f"invalid TOML: {NESTED_TOO_DEEPLY}")]) from exc
-    if too_deep(doc):
-        raise ConfigError([Problem(name, "file", f"invalid TOML: {NESTED_TOO_DEEPLY}")])
+    doc = toml_table(raw, name, ConfigError)
     check = _ConfigChecker(name, check_sessions)
     check.unknown("file", set(doc), TABLES)
     audio = _audio(check, _table(check, doc, "audio"))
     speech = _speech(check, _table(check, doc, "speech"))
     journal, answers = _journal(check, _table(check, doc, "journal"))
     ramp = _ramp(check, _table(check, doc, "ramp"))
-    quiet = _quiet(check, doc.get("quiet_hours"))
+    quiet = quiet_hours(check, doc.get("quiet_hours"))
     schedule = _schedule(check, doc.get("schedule", []))
     button = _button(check, doc["button"]) if "button" in doc else None
     wake = _wake(check, doc["wake"]) if "wake" in doc else None
@@ -142,59 +130,10 @@ def _ramp(check: Checker, t: dict[str, Any]) -> Ramp:
     return Ramp(default.seconds if seconds is None else seconds, default.start if start is None else start)
 
 
-def read_time(check: Checker, where: str, key: str, value: object) -> dt.time | None:
-    """``"22:30"``, ``"7:05"`` or a TOML local time ``22:30:00``."""
-    if isinstance(value, dt.time):
-        return value.replace(tzinfo=None)
-    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value) if isinstance(value, str) else None
-    if match and int(match[1]) < 24 and int(match[2]) < 60:
-        return dt.time(int(match[1]), int(match[2]))
-    check.add(where, f"{key} must be a time of day like \"22:30\", not {describe(value)}")
-    return None
-
-
-def read_days(check: Checker, where: str, value: object) -> frozenset[int] | None:
-    """``"mon-fri"``, ``"sat,sun"``, ``"fri-mon"`` (wrapping), ``"daily"``, ``"weekends"`` or a list of days."""
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        value = ",".join(value)
-    if not isinstance(value, str) or not value.strip():
-        check.add(where, f"days must be like \"mon-fri\" or \"sat,sun\" or \"daily\", not {describe(value)}")
-        return None
-    text = value.strip().lower()
-    if text in DAY_WORDS:
-        return frozenset(DAY_WORDS[text])
-    days: set[int] = set()
-    for part in (p.strip() for p in text.split(",")):
-        ends = [e.strip()[:3] for e in part.split("-")]
-        if len(ends) > 2 or not all(e in DAY_NAMES for e in ends):
-            check.add(where, f"days: cannot read {part!r}; use mon, tue, wed, thu, fri, sat, sun, "
-                             "ranges like mon-fri, commas, or daily")
-            return None
-        first, last = DAY_NAMES.index(ends[0]), DAY_NAMES.index(ends[-1])
-        days.update((first + i) % 7 for i in range((last - first) % 7 + 1))
-    return frozenset(days)
-
-
 def _minutes(check: Checker, where: str, t: dict[str, Any], default: float | None = None) -> float | None:
     if "minutes" not in t:
         return default
     return check.number(where, "minutes", t["minutes"], MINUTES.low, MINUTES.high, allow_low=not MINUTES.above_low)
-
-
-def _quiet(check: Checker, t: object) -> QuietHours | None:
-    if t is None:
-        return None
-    if not isinstance(t, dict):
-        check.add("file", f"quiet_hours must be a table ([quiet_hours]), not {describe(t)}")
-        return None
-    where = "[quiet_hours]"
-    check.unknown(where, set(t), {"start", "end"})
-    for key in ("start", "end"):
-        if key not in t:
-            check.add(where, f"{key} is required (a time like \"23:00\")")
-    start = read_time(check, where, "start", t["start"]) if "start" in t else None
-    end = read_time(check, where, "end", t["end"]) if "end" in t else None
-    return QuietHours(start, end) if start is not None and end is not None else None
 
 
 def _schedule(check: Checker, raw: object) -> tuple[ScheduleEntry, ...]:

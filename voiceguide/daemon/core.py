@@ -14,7 +14,6 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Literal, Protocol
 
 from voiceguide.daemon.clock import WallClock
 from voiceguide.daemon.config import DaemonConfig
@@ -35,10 +34,11 @@ from voiceguide.daemon.events import (
 )
 from voiceguide.daemon.messages import CtlReply, LastSession, NextScheduled
 from voiceguide.daemon.schedule import Due, Scheduler
+from voiceguide.daemon.session_worker import SessionWorker
 from voiceguide.daemon.volume import Volume
 from voiceguide.errors import BackendError
 from voiceguide.live.events import RunState
-from voiceguide.playback.control import Command, Snapshot
+from voiceguide.playback.control import Command
 
 log = logging.getLogger(__name__)
 
@@ -46,27 +46,6 @@ MAX_WAIT = 60.0
 """The loop wakes at least this often even with nothing due, to notice a clock that was set."""
 SHUTDOWN_GRACE = 1.5
 """After SIGTERM, how long the stop fade and the stream's close may take before the daemon exits anyway."""
-
-class SessionWorker(Protocol):
-    """What the daemon needs of :class:`voiceguide.daemon.worker.Worker`."""
-
-    @property
-    def state(self) -> RunState:
-        """What the session under way is doing, read from its player (the daemon keeps no copy)."""
-        ...
-
-    @property
-    def snapshot(self) -> Snapshot | None: ...
-
-    @property
-    def sample_rate(self) -> int: ...
-
-    def submit(self, kind: Literal["play", "prepare"], request: StartRequest) -> None: ...
-
-    def command(self, command: Command) -> RunState: ...
-
-    def close(self, timeout: float = 0.0) -> None: ...
-
 
 class Daemon:
     """The state machine between triggers and the session worker."""

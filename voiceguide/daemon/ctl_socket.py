@@ -67,12 +67,12 @@ def socket_path() -> Path:
 def private_dir(path: Path) -> Path:
     """Create ``path`` (mode 0700) or make sure an existing one is ours and private."""
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        places.private_dir(path, tighten=False)  # a new one is 0700; an existing one is checked first
         info = path.stat()
         if info.st_uid != os.getuid():
             raise DaemonError(f"{path} belongs to another user; remove it or set XDG_RUNTIME_DIR")
-        if stat.S_IMODE(info.st_mode) != 0o700:
-            path.chmod(0o700)
+        if stat.S_IMODE(info.st_mode) != places.PRIVATE_DIR:
+            path.chmod(places.PRIVATE_DIR)
     except OSError as exc:
         raise DaemonError(f"cannot use {path} for the control socket: {exc.strerror or exc}") from exc
     return path

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from voiceguide import backends
+from voiceguide import backends, places
 from voiceguide.daemon import service, wake
 from voiceguide.daemon.config import DaemonConfig, config_path
 from voiceguide.daemon.config_read import load_config
@@ -235,7 +235,7 @@ def _probe(folder: Path) -> Iterator[Path]:
 def _journal(folder: Path) -> Finding:
     fix = f"mkdir -p {folder} && chmod 700 {folder} && chmod 600 {folder}/*"
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        places.private_dir(folder, tighten=False)  # doctor tells of an open folder; it does not change it
         with _probe(folder):
             pass
         mode = stat.S_IMODE(folder.stat().st_mode)

@@ -16,12 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
+from voiceguide import places
 from voiceguide.errors import VoiceguideError
 
 UNIT_NAME = "voiceguide.service"
 LINGER_DIR = Path("/var/lib/systemd/linger")
+UNIT_FILE = 0o644
+"""Mode of the unit file (systemd's own files are readable by all; it holds no secret)."""
 
 Systemctl = Callable[[list[str]], tuple[int, str]]
 """Runs ``systemctl --user ARGS``; returns (exit code, output). Injected so tests never touch systemd."""
@@ -29,7 +30,7 @@ Systemctl = Callable[[list[str]], tuple[int, str]]
 
 def unit_dir() -> Path:
     """``$XDG_CONFIG_HOME/systemd/user`` (``~/.config/systemd/user``)."""
-    return Path(platformdirs.user_config_dir()) / "systemd" / "user"
+    return places.systemd_user_dir()
 
 
 def unit_path() -> Path:
@@ -90,7 +91,8 @@ def install(config: Path | None = None, python: str = sys.executable) -> Path:
     path = unit_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(unit_text(python, config), encoding="utf-8")
+        with places.replacing(path, UNIT_FILE) as tmp, open(tmp, "w", encoding="utf-8") as out:
+            out.write(unit_text(python, config))
     except OSError as exc:
         raise VoiceguideError(f"cannot write {path}: {exc.strerror or exc}") from exc
     return path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import enum
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +35,16 @@ AUDIBLE = frozenset({EventKind.SPEECH, EventKind.CHIME, EventKind.TONE, EventKin
 """The kinds the mixer plays (they have a clip)."""
 CUES = frozenset({EventKind.SPEECH, EventKind.CHIME, EventKind.TONE})
 """The kinds the person follows (not the ambient bed): catching up never cuts into one."""
+SOUNDING = frozenset({EventKind.SPEECH, EventKind.CHIME})
+"""The kinds whose sound a microphone may pick up as words (the speaking gate listens past them)."""
+
+
+def index_at(starts: Sequence[int], sample: int) -> int:
+    """The 0-based index of the last of the sorted ``starts`` at or before ``sample`` (-1 before the first):
+    which step, stretch or caption is under way there. The one convention for "what is at this sample": a
+    thing owns its first sample. Every other lookup by sample (:meth:`Timeline.step_at`, the player's skip and
+    gates, catching up, the view, the speaking gate) is written with this."""
+    return bisect.bisect_right(starts, sample) - 1
 
 
 @dataclass(frozen=True)
@@ -86,7 +96,13 @@ class Timeline:
     def step_at(self, sample: int) -> int:
         """The 1-based step playing at ``sample`` (1 before the first step starts; a step owns its first sample).
         At a gate, ask for ``gate - 1``: the gate is the last sample of its step's question."""
-        return max(1, bisect.bisect_right(self.step_starts, sample))
+        return max(1, index_at(self.step_starts, sample) + 1)
+
+    def step_start(self, step: int) -> int:
+        """The first sample of the 1-based ``step``: 0 for step 1 (or less), the end for a step past the last."""
+        if step <= 1:
+            return 0
+        return self.step_starts[step - 1] if step <= len(self.step_starts) else self.length
 
     def wait_ready(self) -> tuple[Timeline, bool]:
         """A compiled timeline is a :class:`~voiceguide.playback.control.TimelineSource` ready at once, final."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from voiceguide.journal.db import Entry, Journal, default_path
+    from voiceguide.journal.db import Journal, default_path
+    from voiceguide.journal.entry import Entry
 
 __all__ = ["Entry", "Journal", "default_path"]
 

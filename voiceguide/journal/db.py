@@ -6,15 +6,15 @@ import logging
 import os
 import sqlite3
 import threading
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from voiceguide import places
 from voiceguide.errors import JournalError
 from voiceguide.journal import audio as answer_audio
 from voiceguide.journal import health, rows, salvage
+from voiceguide.journal.entry import Earlier, Entry, Kind
 from voiceguide.journal.rating import parse_rating
 from voiceguide.journal.schema import migrate, version
 
@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from voiceguide.seams import Clip
 
 log = logging.getLogger(__name__)
-
-Kind = Literal["reflection", "rating"]
 
 JOURNAL_FILE = "journal.sqlite3"
 """The database's file name inside the user data directory."""
@@ -40,58 +38,6 @@ def default_path() -> Path:
 def now() -> str:
     """The local time with its UTC offset, to the second (``2026-11-29T08:15:02+01:00``)."""
     return datetime.now().astimezone().isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One answer kept in the journal."""
-
-    id: int
-    """Row id, shown to people as the entry number."""
-    time: str
-    """When it was said: ISO 8601 local time with offset."""
-    session_id: str | None
-    """Id of the session it was said in (None when added outside a session)."""
-    session_title: str | None
-    """Title of that session as it was then."""
-    step: int | None
-    """1-based step of the session that asked."""
-    prompt: str
-    """The question that was asked."""
-    kind: Kind
-    """``reflection`` (words) or ``rating`` (a number 0-10)."""
-    transcript: str | None
-    """The words heard; None until transcribed, empty when nothing was understood."""
-    rating: int | None
-    """For ratings: 0-10, or None when no number was heard."""
-    recognizer: str | None
-    """Name of the recognizer that made the transcript."""
-    confidence: float | None
-    """The recognizer's confidence 0..1, when it gives one."""
-    audio_path: str | None
-    """The answer's FLAC, relative to the journal's folder; None when not kept."""
-    duration: float | None
-    """Length of the answer in seconds."""
-    language: str | None = None
-    """The session's language code (``en``, ``nl``) when it was said; None for entries from before it was kept."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """The entry as plain JSON-ready values."""
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Earlier:
-    """A transcript an entry had before it was transcribed again."""
-
-    replaced: str
-    """When it was replaced (ISO 8601 local time)."""
-    transcript: str | None
-    """The words it had then (None: it had none yet)."""
-    recognizer: str | None
-    """The recognizer that had made them."""
-    confidence: float | None
-    """That recognizer's confidence."""
 
 
 class Journal:

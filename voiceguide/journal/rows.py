@@ -1,4 +1,4 @@
-"""A stored row as an :class:`~voiceguide.journal.db.Entry`, whatever a hand edit left in it.
+"""A stored row as an :class:`~voiceguide.journal.entry.Entry`, whatever a hand edit left in it.
 
 SQLite lets any column hold any type, and a journal may have been edited with ``sqlite3``: a NULL where
 words belong, text in a number column, a float timestamp, a number too big for anything, a blob of bytes

@@ -9,14 +9,11 @@ not a command.
 
 from __future__ import annotations
 
-import bisect
 import time
 from collections.abc import Callable
 
-from voiceguide.engine.timeline import Timeline
+from voiceguide.engine.timeline import SOUNDING, Timeline, index_at
 from voiceguide.playback.control import Snapshot, State
-
-SOUNDING = frozenset({"speech", "chime"})
 
 
 class SpeakingGate:
@@ -51,6 +48,6 @@ class SpeakingGate:
         rate = timeline.sample_rate
         position = snap.position + int((self._now() - self._at) * rate)  # it moved on since the snapshot
         pad = int(self.margin * rate)
-        i = bisect.bisect_right(self._starts, position + pad)
+        i = index_at(self._starts, position + pad) + 1
         # any sound starting before position+pad whose end is after position-pad
         return any(self._ends[j] > position - pad for j in range(max(0, i - 64), i))

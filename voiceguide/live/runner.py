@@ -170,9 +170,17 @@ class Runner:
             if on_tick is not None:
                 on_tick(snapshot)
 
+        def on_hold(step: int, over: threading.Event) -> None:
+            """The player's HoldBegan, handed over by the loop: tell it, then take the answer (or go on)."""
+            self._emit(Holding(step))
+            if listener is not None:
+                listener.on_hold(step, over)
+            else:
+                self.controls.put(Command.RELEASE)
+
         try:
-            result = play(source, output, clock or self.live.clock, self.controls, tick,
-                          listener.on_hold if listener is not None else None, started=self._started)
+            result = play(source, output, clock or self.live.clock, self.controls, tick, on_hold,
+                          started=self._started)
         except OutputLostError as exc:
             self._played = True
             self._emit(OutputLost(str(exc)))
@@ -216,7 +224,8 @@ class Runner:
         slower.request(player)
 
     def _notice(self, snapshot: Snapshot) -> None:
-        """Emit what changed since the last tick (the player wakes the loop at once at a question)."""
+        """Emit what changed since the last tick: a new step, paused, resumed (a question is told by
+        the player's own event, see ``on_hold`` in :meth:`play`)."""
         step, state = snapshot.timeline.step_at(snapshot.position), RunState.of(snapshot.state)
         seen_step, seen_state = self._seen
         if step != seen_step and state is RunState.PLAYING:
@@ -225,9 +234,7 @@ class Runner:
         self._seen = (seen_step, state)
         if state is seen_state:
             return
-        if state is RunState.LISTENING:
-            self._emit(Holding(snapshot.timeline.step_at(snapshot.position - 1)))
-        elif state is RunState.PAUSED:
+        if state is RunState.PAUSED:
             self._emit(Paused())
         elif seen_state is RunState.PAUSED and state is RunState.PLAYING:
             self._emit(Resumed())

@@ -13,10 +13,9 @@ things up in it.
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 
-from voiceguide.engine.timeline import CUES, Timeline
+from voiceguide.engine.timeline import CUES, Timeline, index_at
 
 MIN_QUIET_SECONDS = 0.3
 """Shorter quiet stretches are left alone (a breath between two sounds)."""
@@ -65,7 +64,7 @@ class QuietIndex:
 
     def find(self, position: int) -> int:
         """The index of the stretch holding ``position``, or -1."""
-        i = bisect.bisect_right(self.starts, position) - 1
+        i = index_at(self.starts, position)
         return i if i >= 0 and position < self.ends[i] else -1
 
 

@@ -8,6 +8,7 @@ fast.
 from __future__ import annotations
 
 import enum
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -63,6 +64,28 @@ class Hold:
     """Stream sample where the hold began."""
     stream_end: int
     """Stream sample where it was released (or the session stopped)."""
+
+
+@dataclass(frozen=True)
+class HoldBegan:
+    """Told by the player: it holds at a gate (a listen window opened) until released."""
+
+    gate: int
+    """Timeline sample of the gate (the last sample of its step's question)."""
+    over: threading.Event
+    """Set when this hold ends, however it ends (the listener's release, skip, repeat, pause or stop)."""
+
+
+@dataclass(frozen=True)
+class SlowerAsked:
+    """Told by the player: "slower" reached it through its command queue (the bare play loop acts on it)."""
+
+
+SLOWER_ASKED = SlowerAsked()
+"""The one instance the audio callback puts (it allocates nothing there)."""
+
+PlayerEvent = HoldBegan | SlowerAsked
+"""What the player tells its control loop, in order, through :attr:`~voiceguide.playback.player.Player.events`."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from voiceguide.engine.timeline import as_played
 from voiceguide.errors import OutputLost
-from voiceguide.playback.control import Command, PlayResult, Snapshot, State, TimelineSource
+from voiceguide.playback.control import Command, HoldBegan, PlayResult, Snapshot, TimelineSource
 from voiceguide.playback.player import Player
 from voiceguide.seams import AudioOutput, Clock
 
@@ -66,7 +66,6 @@ def _loop(player: Player, output: AudioOutput, clock: Clock, on_tick: Callable[[
           on_slower: Callable[[Player], None] | None) -> PlayResult:
     timeline = player.timeline
     interrupted = False
-    holds_seen = slower_seen = 0
     with output.open(timeline.sample_rate, player.fill) as stream:
         last_frames, last_change = player.stream_frames, clock.monotonic()
         last_loop, running = last_change, False
@@ -76,20 +75,7 @@ def _loop(player: Player, output: AudioOutput, clock: Clock, on_tick: Callable[[
                     player.wake.clear()
                 if player.done.is_set():
                     break
-                hold_number = len(player.holds) + 1  # the holds finished so far, plus the one now
-                if player.state is State.HOLDING and hold_number != holds_seen:
-                    over = player.hold_over  # this hold's: the player makes it before it shows HOLDING
-                    holds_seen = hold_number
-                    if on_hold is None:
-                        player.controls.put(Command.RELEASE)
-                    else:
-                        on_hold(player.timeline.step_at(player.position - 1), over)
-                if player.slower != slower_seen:
-                    slower_seen = player.slower
-                    if on_slower is None:
-                        log.info("'slower' is not available here")
-                    else:
-                        on_slower(player)
+                _take_events(player, on_hold, on_slower)
                 if on_tick is not None:
                     on_tick(player.snapshot())
             except KeyboardInterrupt:  # the first Ctrl-C fades out like 'q'; a second one aborts
@@ -125,6 +111,27 @@ def _loop(player: Player, output: AudioOutput, clock: Clock, on_tick: Callable[[
                  "%.1f ms still owed at the end", account.underruns, 1000 * account.lost / rate,
                  1000 * account.paid / rate, 1000 * account.debt / rate)
     return _result(player)
+
+
+def _take_events(player: Player, on_hold: Callable[[int, threading.Event], None] | None,
+                 on_slower: Callable[[Player], None] | None) -> None:
+    """Act on what the player told since the last wake, in order."""
+    while True:
+        try:
+            event = player.events.get_nowait()
+        except queue.Empty:
+            return
+        if isinstance(event, HoldBegan):
+            if event.over.is_set():
+                continue  # it ended some other way (skip, pause, stop) before this loop woke
+            if on_hold is None:
+                player.controls.put(Command.RELEASE)
+            else:
+                on_hold(player.timeline.step_at(event.gate - 1), event.over)
+        elif on_slower is None:
+            log.info("'slower' is not available here")
+        else:
+            on_slower(player)
 
 
 def _result(player: Player) -> PlayResult:

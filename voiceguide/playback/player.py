@@ -7,16 +7,15 @@ ramp is computed into a buffer allocated once here.
 
 from __future__ import annotations
 
-import bisect
 import queue
 import threading
 
 import numpy as np
 
 from voiceguide.engine.mix import Mixer
-from voiceguide.engine.timeline import Segment, Timeline
+from voiceguide.engine.timeline import Segment, Timeline, index_at
 from voiceguide.playback.catchup import CATCH_UP_FADE_SECONDS, CatchUp, QuietIndex
-from voiceguide.playback.control import Command, Hold, Snapshot, State
+from voiceguide.playback.control import SLOWER_ASKED, Command, Hold, HoldBegan, PlayerEvent, Snapshot, State
 from voiceguide.seams import Samples
 
 FADE_SECONDS = 0.05
@@ -40,7 +39,10 @@ class Player:
         self.controls: queue.SimpleQueue[Command] = controls if controls is not None else queue.SimpleQueue()
         self.done = threading.Event()
         self.wake = threading.Event()
-        """Set when the player finishes or reaches a gate, so the control loop reacts at once."""
+        """Set when the player finishes, reaches a gate or has put an event, so the control loop reacts at once."""
+        self.events: queue.SimpleQueue[PlayerEvent] = queue.SimpleQueue()
+        """What the control loop must act on, in order: a hold began, "slower" was asked for (put by the audio
+        callback, which never blocks on it; the loop takes them when :attr:`wake` is set)."""
         self.taken = threading.Event()
         """Set each time the callback has acted on the commands queued for it (so whoever sent one can read
         the state it led to)."""
@@ -137,7 +139,8 @@ class Player:
                 self._release(past_thanks=cmd is Command.NOTHING_HEARD)
             return
         if cmd is Command.SLOWER:
-            self.slower += 1  # the control loop re-paces the rest of the session (see slowing.py)
+            self.slower += 1
+            self.events.put(SLOWER_ASKED)  # the control loop re-paces the rest of the session (see slowing.py)
             self.wake.set()
             return
         if cmd is Command.STOP:
@@ -153,19 +156,15 @@ class Player:
                 self._seg_start = (self.stream_frames, self.position)
             self._ramp(1.0, self._fade, State.RESUMING)
         elif cmd in (Command.SKIP, Command.REPEAT):
-            starts = self.timeline.step_starts
-            i = bisect.bisect_right(starts, self.position)
+            step = self.timeline.step_at(self.position)
             self._forward = cmd is Command.SKIP
-            if self._forward:
-                self._skip_to = starts[i] if i < len(starts) else self.timeline.length
-            else:
-                self._skip_to = starts[i - 1] if i > 0 else 0
+            self._skip_to = self.timeline.step_start(step + 1 if self._forward else step)
             if s is State.HOLDING:
                 self._release()
                 self._ramp(0.0, 1, State.SKIPPING)
             elif s is State.PAUSED:
                 self.position = self._skip_to
-                self._gate_index = bisect.bisect_left(self._gates, self.position)
+                self._aim_at_next_gate()
             elif s in (State.PLAYING, State.RESUMING, State.GATING):
                 self._ramp(0.0, self._fade, State.SKIPPING)
 
@@ -175,9 +174,7 @@ class Player:
         self.hold_over.set()
         self._gate_index += 1
         if past_thanks:
-            starts = self.timeline.step_starts
-            i = bisect.bisect_right(starts, self.position - 1)
-            self.position = starts[i] if i < len(starts) else self.timeline.length
+            self.position = self.timeline.step_start(self.timeline.step_at(self.position - 1) + 1)
         self._seg_start = (self.stream_frames, self.position)
         self._ramp(1.0, self._fade, State.RESUMING)
 
@@ -191,12 +188,15 @@ class Player:
     def _back_to_question(self) -> None:
         """Paused, at the start of the step whose listen window is here (resume asks the question again)."""
         self._pause_at_gate = False
-        starts = self.timeline.step_starts
-        i = bisect.bisect_right(starts, self.position - 1)  # the step whose window this is
-        self.position = starts[i - 1] if i > 0 else 0
-        self._gate_index = bisect.bisect_left(self._gates, self.position)
+        self.position = self.timeline.step_start(self.timeline.step_at(self.position - 1))  # the window's step
+        self._aim_at_next_gate()
         self.state = State.PAUSED
         self.wake.set()
+
+    def _aim_at_next_gate(self) -> None:
+        """After a jump: the next gate is the first at or after the position (a gate is the last sample of its
+        step's question, so it counts as before the position only once passed)."""
+        self._gate_index = index_at(self._gates, self.position - 1) + 1
 
     def _close_segment(self) -> None:
         if self._seg_start is not None:
@@ -227,7 +227,7 @@ class Player:
             self._close_segment()
             # a skip's fade may run past the next step's start: never jump back for it; repeat does go back
             self.position = max(self._skip_to, self.position) if self._forward else self._skip_to
-            self._gate_index = bisect.bisect_left(self._gates, self.position)
+            self._aim_at_next_gate()
             self._seg_start = (self.stream_frames, self.position)
             self.catch_up.forgive()
             self._ramp(1.0, self._fade, State.RESUMING)
@@ -245,6 +245,7 @@ class Player:
             self.hold_over = threading.Event()  # before the state: whoever sees HOLDING gets this one
             self.state = State.HOLDING
             self._hold_start = self.stream_frames
+            self.events.put(HoldBegan(self.position, self.hold_over))
             self.wake.set()
         elif s is State.RESUMING:
             self.state = State.PLAYING

@@ -13,7 +13,6 @@ is made anew in its last :data:`RENEW_DAYS` days; its fingerprint then changes, 
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import fcntl
 import hashlib
@@ -29,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from voiceguide import places
 from voiceguide.daemon.config import Remote
 from voiceguide.errors import BackendError, InputFileError
 from voiceguide.safe_read import read_bytes
@@ -109,8 +109,7 @@ def ensure(folder: Path, listen: str, now: dt.datetime | None = None, child: boo
     A lock file keeps the daemon and ``voiceguide remote pair`` from making two at once (a key of one with
     the certificate of the other)."""
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        folder.chmod(0o700)
+        places.private_dir(folder)
         lock = os.open(folder / LOCK_FILE, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     except OSError as exc:
         raise BackendError(f"cannot keep the remote's certificate in {folder}: {exc.strerror or exc}") from exc
@@ -246,13 +245,7 @@ def _make_in_child(folder: Path, listen: str, now: dt.datetime) -> Certificate:
 
 def _write(path: Path, data: bytes) -> None:
     """Write through a temporary file of mode 0600, then rename over ``path``."""
-    tmp = path.with_suffix(".tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()  # a left-over file would keep its own mode
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    places.write_private(path, data)
 
 
 def own(certificate: Path, key: Path) -> Certificate:

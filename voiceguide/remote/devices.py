@@ -24,10 +24,8 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-import platformdirs
-
+from voiceguide import places
 from voiceguide.errors import VoiceguideError
-from voiceguide.script.library import APP
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +47,7 @@ MAX_FILE = 256 * 1024
 
 def remote_dir() -> Path:
     """``~/.local/share/voiceguide/remote`` on Linux."""
-    return Path(platformdirs.user_data_dir(APP)) / "remote"
+    return places.data_dir() / "remote"
 
 
 def digest(secret: str) -> str:
@@ -113,13 +111,8 @@ class Devices:
 
     def _write(self, path: Path, value: object) -> None:
         try:
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self.folder.chmod(0o700)
-            tmp = path.with_suffix(".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(value, f, indent=1)
-            os.replace(tmp, path)
+            places.private_dir(self.folder)
+            places.write_private(path, json.dumps(value, indent=1))
         except OSError as exc:
             raise VoiceguideError(f"cannot write {path}: {exc.strerror or exc}") from exc
 

@@ -17,7 +17,8 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from voiceguide.journal import export
-from voiceguide.journal.db import Entry, Journal
+from voiceguide.journal.db import Journal
+from voiceguide.journal.entry import Entry
 from voiceguide.remote import chart
 from voiceguide.remote.context import Context, page
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import tomllib
+from collections.abc import Callable
+from typing import Any
 
-from voiceguide.errors import Problem
+from voiceguide.errors import Problem, VoiceguideError
 
 MAX_NESTING = 32
 """Deepest nesting of tables and lists accepted in a script, a config or a control message (real ones: 4)."""
@@ -88,3 +91,17 @@ def too_deep(value: object, limit: int = MAX_NESTING) -> bool:
             return True
         stack.extend((child, depth + 1) for child in children)
     return False
+
+
+def toml_table(raw: str, name: str, error: Callable[[list[Problem]], VoiceguideError]) -> dict[str, Any]:
+    """The TOML text ``raw`` (from the file called ``name``) as a table, or ``error([problem])`` raised: not TOML,
+    or nested deeper than :data:`MAX_NESTING` (tomllib recurses once per level; so does every later check)."""
+    try:
+        doc = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise error([Problem(name, "file", f"invalid TOML: {exc}")]) from exc
+    except RecursionError as exc:
+        raise error([Problem(name, "file", f"invalid TOML: {NESTED_TOO_DEEPLY}")]) from exc
+    if too_deep(doc):
+        raise error([Problem(name, "file", f"invalid TOML: {NESTED_TOO_DEEPLY}")])
+    return doc

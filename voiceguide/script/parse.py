@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from voiceguide import safe_read
 from voiceguide.errors import InputFileError, Problem, ScriptError
 from voiceguide.script import languages, library
-from voiceguide.script.checks import NESTED_TOO_DEEPLY, Checker, too_deep
+from voiceguide.script.checks import Checker, toml_table
 from voiceguide.script.expansion import Budget, Place, TooLarge, step_line
 from voiceguide.script.model import Session, Step
 from voiceguide.script.steps import (
@@ -56,14 +55,7 @@ def loads(raw: bytes | str, *, name: str = "<script>", script_dir: Path | None =
             raw = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ScriptError([Problem(name, "file", f"not UTF-8 text (bad byte at offset {exc.start})")]) from exc
-    try:
-        doc = tomllib.loads(raw)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScriptError([Problem(name, "file", f"invalid TOML: {exc}")]) from exc
-    except RecursionError as exc:  # tomllib recurses once per nesting level
-        raise ScriptError([Problem(name, "file", f"invalid TOML: {NESTED_TOO_DEEPLY}")]) from exc
-    if too_deep(doc):
-        raise ScriptError([Problem(name, "file", f"invalid TOML: {NESTED_TOO_DEEPLY}")])
+    doc = toml_table(raw, name, ScriptError)
 
     check.unknown("file", set(doc), {"session", "step"})
     header = doc.get("session")

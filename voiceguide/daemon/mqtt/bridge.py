@@ -29,6 +29,7 @@ from voiceguide.daemon.mqtt.catalog import Catalog, load_catalog
 from voiceguide.daemon.mqtt.commands import Choice, Ignored, Request, read_command
 from voiceguide.daemon.mqtt.device import device_id
 from voiceguide.daemon.mqtt.discovery import OFFLINE, ONLINE, Device
+from voiceguide.daemon.mqtt.inbox import Inbox
 from voiceguide.daemon.mqtt.settings import MqttSettings
 from voiceguide.daemon.mqtt.states import NONE, EventTracker, event_payload, messages
 from voiceguide.daemon.mqtt.wire import Bucket, RateLimited, connect_error, make_client
@@ -36,19 +37,12 @@ from voiceguide.errors import VoiceguideError
 
 log = logging.getLogger(__name__)
 
-INBOX = 64
-"""Messages from the broker waiting for our thread; more are dropped."""
 POLL_ACTIVE = 1.0
 """Seconds between status reads while a session is on (time left, step)."""
 POLL_IDLE = 5.0
 """... and while idle (a session started by ctl, the button or the schedule shows within this)."""
 RETRY_FIRST, RETRY_LONGEST = 1, 60
 """paho's reconnect back-off, in seconds."""
-RATE, BURST = 500.0, 100.0
-"""Messages a second paho's thread reads from the broker at most, after a burst of this many: beyond it the
-thread sleeps (giving up the GIL), so a flood of messages cannot crowd out the audio callback, which needs
-the GIL too (measured: 10,000 junk messages at once, unthrottled, ran the output dry for 1.8 s on a busy
-machine); the broker holds the rest."""
 ACTIONS_RATE, ACTIONS_BURST = 2.0, 10.0
 """Valid commands (and Home Assistant's "online") acted on at most: 10 at once, then 2 a second. A person
 presses a button a few times a minute; a script gone wrong that toggles pause 500 times a second is
@@ -79,7 +73,6 @@ class MqttBridge:
         self.catalog = catalog
         self._ask = ask if ask is not None else _socket_ask(control_socket)
         self._factory = client_factory if client_factory is not None else make_client
-        self._inbox: queue.Queue[tuple[str, bytes] | None] = queue.Queue(INBOX)
         self._client: Any = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -89,11 +82,10 @@ class MqttBridge:
         self._minutes = 0.0
         self._active = False
         self._starting = threading.Lock()
-        self._dropped = 0
         self._noise = RateLimited(log, 30.0)
+        self._inbox = Inbox(self._noise)
         self._said: str | None = None
         self._up = False
-        self._reads = Bucket(RATE, BURST)
         self._actions = Bucket(ACTIONS_RATE, ACTIONS_BURST)
         self.connections = 0
         """How many times the broker accepted us (tests, benchmarks)."""
@@ -120,8 +112,7 @@ class MqttBridge:
     def close(self) -> None:
         """Say offline (briefly waited for), disconnect and stop both threads."""
         self._stop.set()
-        with contextlib.suppress(queue.Full):
-            self._inbox.put_nowait(None)
+        self._inbox.close()
         client, self._client = self._client, None
         if client is None:
             return
@@ -145,7 +136,7 @@ class MqttBridge:
             log.info("MQTT: connected to %s:%d again", self.settings.host, self.settings.port)
         self._said = None
         client.subscribe([(f"{self.device.base}/+/set", 0), (f"{self.device.prefix}/status", 0)])
-        self._hand_over(("", b"connected"))
+        self._inbox.hand_over(("", b"connected"))
 
     def _on_connect_fail(self, client: Any, userdata: Any) -> None:
         self._say(f"MQTT: cannot reach the broker at {self.settings.host}:{self.settings.port}; "
@@ -158,21 +149,8 @@ class MqttBridge:
                       "reconnecting")
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
-        self._throttle()
-        self._hand_over((str(message.topic), bytes(message.payload)))
-
-    def _throttle(self) -> None:
-        """At most :data:`RATE` messages a second: sleep on paho's thread when a flood has used the bucket up."""
-        while not self._reads.take():
-            self._noise.say("flood", "MQTT: more than %d messages a second; reading them more slowly", int(RATE))
-            time.sleep(1.0 / self._reads.rate)
-
-    def _hand_over(self, item: tuple[str, bytes]) -> None:
-        try:
-            self._inbox.put_nowait(item)
-        except queue.Full:
-            self._dropped += 1
-            self._noise.say("dropped", "MQTT: %d messages dropped: more arrived than can be handled", self._dropped)
+        self._inbox.throttle()
+        self._inbox.hand_over((str(message.topic), bytes(message.payload)))
 
     def _say(self, text: str) -> None:
         """Log a connection problem once, until it changes or a connection succeeds."""
@@ -189,7 +167,7 @@ class MqttBridge:
         while not self._stop.is_set():
             wait = max(0.0, next_poll - time.monotonic())
             try:
-                item = self._inbox.get(timeout=wait)
+                item = self._inbox.get(wait)
             except queue.Empty:
                 item = ("", b"poll")
             if item is None or self._stop.is_set():
@@ -255,8 +233,7 @@ class MqttBridge:
                 self._answered(action.message, self._ask(action.message))
             finally:
                 self._starting.release()
-                with contextlib.suppress(queue.Full):
-                    self._inbox.put_nowait(("", b"poll"))
+                self._inbox.nudge(("", b"poll"))
 
         threading.Thread(target=start, name="voiceguide-mqtt-start", daemon=True).start()
 

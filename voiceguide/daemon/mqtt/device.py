@@ -7,13 +7,12 @@ and two speakers restored from one SD-card image get different ids once either f
 from __future__ import annotations
 
 import logging
-import os
 import re
 import secrets
-import tempfile
 from pathlib import Path
 
 from voiceguide.errors import InputFileError
+from voiceguide.places import write_private
 from voiceguide.safe_read import read_text
 
 log = logging.getLogger(__name__)
@@ -43,14 +42,3 @@ def device_id(folder: Path) -> str:
     return new
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file renamed into place, mode 0600 (OSError passes)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

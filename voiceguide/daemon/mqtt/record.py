@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from voiceguide.daemon.mqtt import discovery
-from voiceguide.daemon.mqtt.device import device_id, write_private
+from voiceguide.daemon.mqtt.device import device_id
 from voiceguide.daemon.mqtt.discovery import Device
 from voiceguide.daemon.mqtt.settings import MqttSettings
 from voiceguide.daemon.mqtt.wire import publish_once
 from voiceguide.errors import InputFileError, VoiceguideError
+from voiceguide.places import write_private
 from voiceguide.safe_read import read_text
 
 log = logging.getLogger(__name__)
