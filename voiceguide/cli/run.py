@@ -188,9 +188,9 @@ def _voice_commands(listening: ListeningOptions, listener: HeldListener | None,
     if listener is None or not listening.voice_commands:
         yield None
         return
-    from voiceguide.listen.voice_commands import CommandListener
+    from voiceguide.listen.voice_commands import CommandConfig, CommandListener
 
-    commands = CommandListener(microphone, controls, gate)
+    commands = CommandListener(microphone, controls, gate, config=CommandConfig(spotter=listening.spotter))
     try:
         commands.start()
     except VoiceguideError as exc:

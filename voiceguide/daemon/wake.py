@@ -60,7 +60,7 @@ def listen_config(wake: Wake) -> Any:
     if wake.commands:
         words.update(DEFAULT_WORDS)
         sensitivity.update(DEFAULT_SENSITIVITY)
-    return CommandConfig(words=words, sensitivity=sensitivity, while_speaking=frozenset())
+    return CommandConfig(words=words, sensitivity=sensitivity, while_speaking=frozenset(), spotter=wake.spotter)
 
 
 class _Heard(queue.SimpleQueue[Command]):
