@@ -29,7 +29,7 @@ from voiceguide.backends.sounddevice_in import SoundDeviceInput
 from voiceguide.backends.system_clock import SystemClock
 from voiceguide.listen.capture import Answer, capture_answer
 from voiceguide.listen.vad import EndReason
-from voiceguide.listen.voice_commands import DEFAULT_WORDS, CommandListener, VoiceCommands
+from voiceguide.listen.voice_commands import DEFAULT_WORDS, CommandConfig, CommandListener, VoiceCommands
 from voiceguide.playback.control import Command
 from voiceguide.seams import Samples, SpeechParams
 
@@ -249,24 +249,27 @@ def test_the_sessions_own_speech_does_not_trigger_commands() -> None:
 
 
 def test_listener_hears_a_command_through_the_virtual_microphone(virtual_mic: str) -> None:
-    renditions = [audio for word, audio in _piper_words() if word == "pause"]  # five speaking rates
+    from voiceguide.backends.fake_spotter import tone
+
     quiet = _room(10 * RATE, 0.002, 6)
-    idle = CommandListener(SoundDeviceInput("pulse"), queue.SimpleQueue())
+    idle = CommandListener(SoundDeviceInput("pulse"), queue.SimpleQueue())  # pocketsphinx, as in a session
     with idle:
         _play(virtual_mic, quiet)  # ten seconds of a quiet room
     silent_share = idle.cpu_seconds / idle.audio_seconds
+    # The command is the fake spotter's test tone for "pause", said once: what is proved is the microphone ->
+    # spotter -> filter -> control queue path, not how well pocketsphinx hears the Piper voice (measured in
+    # test_command_words_are_detected and benchmarks/commands.py), so no retries and no luck.
     controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
-    listener = CommandListener(SoundDeviceInput("pulse"), controls)
+    listener = CommandListener(SoundDeviceInput("pulse"), controls, config=CommandConfig(spotter="fake"))
     with listener:
-        spoken = [quiet[:RATE]]
-        for audio in renditions:  # Piper varies from run to run: several tries make one miss harmless
-            spoken += [audio * 2, quiet[:2 * RATE]]
-        _play(virtual_mic, np.concatenate(spoken))
+        deadline = time.monotonic() + 30
+        while listener.audio_seconds == 0 and time.monotonic() < deadline:  # PortAudio's first block comes late
+            time.sleep(0.05)
+        _play(virtual_mic, np.concatenate([quiet[:RATE // 2], tone("pause") + quiet[:RATE // 2], quiet[:RATE]]))
         time.sleep(0.3)  # the last blocks reach the worker
-    busy_share = listener.cpu_seconds / listener.audio_seconds
-    print(f"listener heard {[c.value for c in listener.heard]}; worker CPU on a quiet room "
-          f"{100 * silent_share:.1f} % of a core, with a command {100 * busy_share:.1f} %")
+    print(f"listener heard {[c.value for c in listener.heard]}; pocketsphinx's CPU on a quiet room "
+          f"{100 * silent_share:.1f} % of a core")
     assert idle.heard == [] and idle.audio_seconds > 5.0
-    assert listener.heard and set(listener.heard) == {Command.PAUSE}
+    assert listener.heard == [Command.PAUSE]
     assert controls.get_nowait() is Command.PAUSE
     assert silent_share < 0.25
