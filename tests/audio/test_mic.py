@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -34,6 +35,9 @@ from voiceguide.playback.control import Command
 from voiceguide.seams import Samples, SpeechParams
 
 from .audio_helpers import Pulse
+
+if TYPE_CHECKING:
+    from voiceguide.backends.piper_tts import PiperSpeaker
 
 pytestmark = pytest.mark.audio
 
@@ -171,16 +175,23 @@ def test_no_such_microphone_is_a_clear_error(virtual_mic: str) -> None:
 
 # --- voice commands ---------------------------------------------------------------------------------
 
-def _piper_words() -> list[tuple[str, Samples]]:
-    """Each command word at five speaking rates and assorted loudness (30 utterances, 16 kHz)."""
+def _piper() -> PiperSpeaker:
+    """The Piper test voice without its random variation (identical renderings every run: a repeatable
+    measurement); skips (fails in CI) without it."""
     try:
         from voiceguide.backends.piper_tts import PiperSpeaker
 
-        speaker = PiperSpeaker(variation=0.0)  # identical renderings every run: a repeatable measurement
-        import soxr
+        return PiperSpeaker(variation=0.0)
     except Exception as exc:  # any missing piece of the optional voice
         _skip_or_fail(f"the Piper test voice is unavailable ({exc}); pip install 'voiceguide[piper]'")
         raise
+
+
+def _piper_words() -> list[tuple[str, Samples]]:
+    """Each command word at five speaking rates and assorted loudness (30 utterances, 16 kHz)."""
+    import soxr
+
+    speaker = _piper()
     rng = np.random.default_rng(3)
     out = []
     for rate in (110, 135, 150, 170, 190):
@@ -220,15 +231,13 @@ def test_command_words_are_detected() -> None:
 
 
 def test_the_sessions_own_speech_does_not_trigger_commands() -> None:
-    from voiceguide.backends.piper_tts import PiperSpeaker
     from voiceguide.engine.compile import compile_session
     from voiceguide.engine.mix import Mixer
     from voiceguide.script import library, parse
 
-    _piper_words()  # skips (fails in CI) without the Piper voice
     # The Piper voice: the session's speech that fooled the ungated spotter most (espeak-ng: 0 triggers).
     # Rendered without Piper's random variation, so the same audio, and the same count, every run.
-    timeline = compile_session(parse.load(library.find("body-scan-10")), PiperSpeaker(variation=0.0), RATE)
+    timeline = compile_session(parse.load(library.find("body-scan-10")), _piper(), RATE)
     audio = Mixer(timeline).render()
     speaking = np.zeros(len(audio), dtype=bool)
     for event in timeline.events:
