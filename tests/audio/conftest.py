@@ -90,7 +90,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.path.name in MEASURED_IN_REAL_TIME and f"{item.path.name}::{item.name}" not in TIMING_NOTHING:
             item.add_marker(pytest.mark.xdist_group(GROUP))
-            if config.getvalue("loadgroup"):
+            if config.getoption("loadgroup", default=False):  # only on a pytest-xdist worker
                 _name_the_group(item)
 
 
