@@ -1,6 +1,7 @@
 """Seeded malformed scripts and configs, and a driver that feeds them to ``main(argv)`` under limits.
 
-Run by tests/test_fuzz_inputs.py as a child process: ``python tests/fuzz_cases.py SEED COUNT FOLDER``.
+Run by tests/cli/test_fuzz_inputs.py as a child process: ``python tests/fuzz_cases.py SEED COUNT FOLDER [PART
+PARTS]`` (every PARTS-th case from case PART on; all of them without).
 It imports voiceguide once, then forks one process per case with a limited address space and kills it
 after a time limit; it prints one JSON line per case that failed (a traceback, a hang, a crash, an exit
 code outside the documented set) and a summary line last.
@@ -219,19 +220,20 @@ def cases(seed: int, count: int, folder: Path) -> list[list[str]]:
     return argvs
 
 
-def main(seed: int, count: int, folder: Path) -> int:
+def main(seed: int, count: int, folder: Path, part: int = 0, parts: int = 1) -> int:
+    """Run every ``parts``-th of the ``count`` cases, from case ``part`` on (all of them by default)."""
     import voiceguide.cli.main
     import voiceguide.daemon.config_read  # noqa: F401
 
     failed = 0
-    for number, argv in enumerate(cases(seed, count, folder)):
+    for number, argv in list(enumerate(cases(seed, count, folder)))[part::parts]:
         problem = run_case(argv, folder / "output.txt")
         if problem is not None:
             failed += 1
             print(json.dumps({"case": number, "seed": seed, **problem}), flush=True)
-    print(json.dumps({"summary": True, "cases": count, "failed": failed}), flush=True)
+    print(json.dumps({"summary": True, "cases": len(range(part, count, parts)), "failed": failed}), flush=True)
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])))
+    sys.exit(main(int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]), *map(int, sys.argv[4:6])))

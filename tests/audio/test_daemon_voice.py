@@ -5,7 +5,6 @@ spoken answer to a question lands, transcribed, in the journal that ``voiceguide
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +16,9 @@ from tests.audio.audio_helpers import Pulse, check_kept_answer, run_voiceguide
 from tests.audio.test_daemon_live import Daemon, running_daemon
 from tests.audio.test_listen_session import SCRIPT as QUESTION
 from tests.audio.test_listen_session import answer_at
-from tests.audio.test_mic import _piper_words, _play, virtual_mic  # noqa: F401  (the fixture)
+from tests.audio.test_mic import _play, virtual_mic  # noqa: F401  (the fixture)
 from tests.speech_data import librivox_or_skip
+from voiceguide.backends.fake_spotter import tone
 
 pytestmark = pytest.mark.audio
 
@@ -36,9 +36,11 @@ say = "That is all."
 @pytest.fixture
 def listening_daemon(pulse: Pulse, virtual_mic: str, tmp_path: Path,  # noqa: F811
                      speech_cache: Path) -> Iterator[Daemon]:
-    """A daemon with the virtual microphone as its input and the wake phrase (and so voice commands) on; its
-    answers are transcribed by pocketsphinx (Whisper, the default, has tests of its own in test_whisper_live)."""
-    with running_daemon(pulse, tmp_path, speech_cache, '[wake]\nphrase = "hello guide"\n', microphone=True,
+    """A daemon with the virtual microphone as its input and the wake phrase (and so voice commands) on, heard by
+    the fake spotter (a word is its test tone: no recognizer's luck); its answers are transcribed by pocketsphinx
+    (Whisper, the default, has tests of its own in test_whisper_live)."""
+    with running_daemon(pulse, tmp_path, speech_cache, '[wake]\nphrase = "hello guide"\nspotter = "fake"\n',
+                        microphone=True,
                         speech='recognizer = "sphinx"\n',
                         PULSE_SOURCE=f"{virtual_mic}.monitor") as d:
         yield d
@@ -48,7 +50,7 @@ def test_saying_stop_ends_a_session_the_daemon_plays(listening_daemon: Daemon, v
                                                       tmp_path: Path) -> None:
     daemon = listening_daemon
     daemon.wait_for("and for voice commands during sessions")
-    stop = next(audio for word, audio in _piper_words() if word == "stop")
+    stop = tone("stop")
     script = tmp_path / "quiet.toml"
     script.write_text(QUIET, encoding="utf-8")
     started = daemon.ctl("start", str(script))
@@ -56,19 +58,9 @@ def test_saying_stop_ends_a_session_the_daemon_plays(listening_daemon: Daemon, v
     daemon.wait_for("playing on")
     began = time.monotonic()
     time.sleep(5)  # into the long pause: the session's own voice is not in the air
-
-    def speak() -> None:
-        for _ in range(3):
-            _play(virtual_mic, stop)
-            time.sleep(2)
-
-    speaker = threading.Thread(target=speak)
-    speaker.start()
-    try:
-        daemon.wait_for("heard 'stop'", timeout=30)
-        daemon.wait_for("stopped", timeout=10)
-    finally:
-        speaker.join()
+    _play(virtual_mic, stop)  # once: the fake spotter hears its tone every time
+    daemon.wait_for("heard 'stop'", timeout=30)
+    daemon.wait_for("stopped", timeout=10)
     assert time.monotonic() - began < 20, "the 60 s pause was cut short by the spoken stop"
     assert daemon.ctl("status").stdout.startswith("idle")
 

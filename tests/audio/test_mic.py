@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -29,11 +30,14 @@ from voiceguide.backends.sounddevice_in import SoundDeviceInput
 from voiceguide.backends.system_clock import SystemClock
 from voiceguide.listen.capture import Answer, capture_answer
 from voiceguide.listen.vad import EndReason
-from voiceguide.listen.voice_commands import DEFAULT_WORDS, CommandListener, VoiceCommands
+from voiceguide.listen.voice_commands import DEFAULT_WORDS, CommandConfig, CommandListener, VoiceCommands
 from voiceguide.playback.control import Command
 from voiceguide.seams import Samples, SpeechParams
 
 from .audio_helpers import Pulse
+
+if TYPE_CHECKING:
+    from voiceguide.backends.piper_tts import PiperSpeaker
 
 pytestmark = pytest.mark.audio
 
@@ -171,16 +175,23 @@ def test_no_such_microphone_is_a_clear_error(virtual_mic: str) -> None:
 
 # --- voice commands ---------------------------------------------------------------------------------
 
-def _piper_words() -> list[tuple[str, Samples]]:
-    """Each command word at five speaking rates and assorted loudness (30 utterances, 16 kHz)."""
+def _piper() -> PiperSpeaker:
+    """The Piper test voice without its random variation (identical renderings every run: a repeatable
+    measurement); skips (fails in CI) without it."""
     try:
         from voiceguide.backends.piper_tts import PiperSpeaker
 
-        speaker = PiperSpeaker(variation=0.0)  # identical renderings every run: a repeatable measurement
-        import soxr
+        return PiperSpeaker(variation=0.0)
     except Exception as exc:  # any missing piece of the optional voice
         _skip_or_fail(f"the Piper test voice is unavailable ({exc}); pip install 'voiceguide[piper]'")
         raise
+
+
+def _piper_words() -> list[tuple[str, Samples]]:
+    """Each command word at five speaking rates and assorted loudness (30 utterances, 16 kHz)."""
+    import soxr
+
+    speaker = _piper()
     rng = np.random.default_rng(3)
     out = []
     for rate in (110, 135, 150, 170, 190):
@@ -220,15 +231,13 @@ def test_command_words_are_detected() -> None:
 
 
 def test_the_sessions_own_speech_does_not_trigger_commands() -> None:
-    from voiceguide.backends.piper_tts import PiperSpeaker
     from voiceguide.engine.compile import compile_session
     from voiceguide.engine.mix import Mixer
     from voiceguide.script import library, parse
 
-    _piper_words()  # skips (fails in CI) without the Piper voice
     # The Piper voice: the session's speech that fooled the ungated spotter most (espeak-ng: 0 triggers).
     # Rendered without Piper's random variation, so the same audio, and the same count, every run.
-    timeline = compile_session(parse.load(library.find("body-scan-10")), PiperSpeaker(variation=0.0), RATE)
+    timeline = compile_session(parse.load(library.find("body-scan-10")), _piper(), RATE)
     audio = Mixer(timeline).render()
     speaking = np.zeros(len(audio), dtype=bool)
     for event in timeline.events:
@@ -249,24 +258,27 @@ def test_the_sessions_own_speech_does_not_trigger_commands() -> None:
 
 
 def test_listener_hears_a_command_through_the_virtual_microphone(virtual_mic: str) -> None:
-    renditions = [audio for word, audio in _piper_words() if word == "pause"]  # five speaking rates
+    from voiceguide.backends.fake_spotter import tone
+
     quiet = _room(10 * RATE, 0.002, 6)
-    idle = CommandListener(SoundDeviceInput("pulse"), queue.SimpleQueue())
+    idle = CommandListener(SoundDeviceInput("pulse"), queue.SimpleQueue())  # pocketsphinx, as in a session
     with idle:
         _play(virtual_mic, quiet)  # ten seconds of a quiet room
     silent_share = idle.cpu_seconds / idle.audio_seconds
+    # The command is the fake spotter's test tone for "pause", said once: what is proved is the microphone ->
+    # spotter -> filter -> control queue path, not how well pocketsphinx hears the Piper voice (measured in
+    # test_command_words_are_detected and benchmarks/commands.py), so no retries and no luck.
     controls: queue.SimpleQueue[Command] = queue.SimpleQueue()
-    listener = CommandListener(SoundDeviceInput("pulse"), controls)
+    listener = CommandListener(SoundDeviceInput("pulse"), controls, config=CommandConfig(spotter="fake"))
     with listener:
-        spoken = [quiet[:RATE]]
-        for audio in renditions:  # Piper varies from run to run: several tries make one miss harmless
-            spoken += [audio * 2, quiet[:2 * RATE]]
-        _play(virtual_mic, np.concatenate(spoken))
+        deadline = time.monotonic() + 30
+        while listener.audio_seconds == 0 and time.monotonic() < deadline:  # PortAudio's first block comes late
+            time.sleep(0.05)
+        _play(virtual_mic, np.concatenate([quiet[:RATE // 2], tone("pause") + quiet[:RATE // 2], quiet[:RATE]]))
         time.sleep(0.3)  # the last blocks reach the worker
-    busy_share = listener.cpu_seconds / listener.audio_seconds
-    print(f"listener heard {[c.value for c in listener.heard]}; worker CPU on a quiet room "
-          f"{100 * silent_share:.1f} % of a core, with a command {100 * busy_share:.1f} %")
+    print(f"listener heard {[c.value for c in listener.heard]}; pocketsphinx's CPU on a quiet room "
+          f"{100 * silent_share:.1f} % of a core")
     assert idle.heard == [] and idle.audio_seconds > 5.0
-    assert listener.heard and set(listener.heard) == {Command.PAUSE}
+    assert listener.heard == [Command.PAUSE]
     assert controls.get_nowait() is Command.PAUSE
     assert silent_share < 0.25

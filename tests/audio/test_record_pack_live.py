@@ -4,8 +4,10 @@
    each line is "read" by playing real human speech (LibriVox, pocketsphinx's source archive) into a null sink
    of our own whose monitor is the microphone. The pack's files are checked: at most 0.25 s before the voice,
    within 1 LU of the synthetic lines' loudness, and the voice itself (cross-correlation with the clip).
-2. ``voiceguide run SCRIPT --voice mine`` into the null sink, recorded with ``parec``: every line sounds, and each
-   recorded one is its take, at its planned sample (relative to the first line) to within 2 ms.
+2. ``voiceguide run SCRIPT --voice mine`` with two of four lines kept as takes (real speech, stored as the walk
+   stores them) into the null sink, recorded with ``parec`` and teed inside the process (``tee.py``): what the
+   player hands the output is the render sample for sample (every line on its planned sample); through the sink
+   every line sounds, and each recorded one is its take.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from voiceguide.script import parse
 from voiceguide.sound import sounds, takes
 
 from .audio_helpers import Pulse, global_lag, local_lag, read_wav, run_voiceguide
+from .tee import Teed, differing
 
 pytestmark = pytest.mark.audio
 
@@ -49,8 +52,6 @@ say = "Notice the weight of your hands."
 [[step]]
 say = "When you are ready, open your eyes."
 """
-TOLERANCE = 96
-"""2 ms at 48 kHz: the most a recorded line may move relative to the first line."""
 ATTEMPTS = 3
 """Live runs at most: one whose played timeline moved a line (the output ran dry on a busy machine and the player
 made the time up) cannot be judged against the plan, so it is run again."""
@@ -150,28 +151,32 @@ def test_recording_through_the_microphone_keeps_trimmed_takes_at_the_loudness(
         assert len(take) < len(clip) + RATE  # the quiet after it was cut too (kept: 0.35 s and a block)
 
 
-def test_a_half_recorded_pack_plays_live_on_time(microphone: tuple[str, dict[str, str]], pulse: Pulse,
-                                                 tmp_path: Path) -> None:
-    sink, env = microphone
+def test_a_half_recorded_pack_plays_live_on_time(pulse: Pulse, tmp_path: Path) -> None:
     script = tmp_path / "half.toml"
     script.write_text(SCRIPT, encoding="utf-8")
     lines = session_lines(parse.load(script))
-    pack, _ = _record_pack(tmp_path, sink, env, lines, ["", "k", "s", "", "k", "s"])
+    # The first and third lines recorded (real speech kept as the walk keeps a take; recording through the
+    # microphone is the test above's: here what is timed is the live playback, on the real-time worker)
+    pack = voice_pack.open_pack("mine", create=True)
+    for line, clip in zip(lines[::2], _speech(), strict=True):
+        voice_pack.keep_take(pack, line.text, clip * 0.5)
     recorded = {line.text: pack.load(line.text) for line in lines if pack.has(line.text)}
     assert len(recorded) == 2
     cache, ref, plan = tmp_path / "cache", tmp_path / "ref.wav", tmp_path / "plan.json"
-    player_env = dict(os.environ, PULSE_SINK=pulse.sink)
+    player_env = {**os.environ, **pulse.env}  # the server and our sink
     player_env.pop("PULSE_SOURCE", None)
     done = run_voiceguide("render", script, "--voice", "mine", "--cache-dir", cache, "-o", ref, "--timeline", plan,
                           env=player_env)
     assert done.returncode == 0, done.stderr
     planned_starts = [e["start_sample"] for e in json.loads(plan.read_text())["events"] if e["kind"] == "speech"]
+    reference = read_wav(ref)
     moved = []
     for attempt in range(ATTEMPTS):  # a run whose output ran dry had its time made up in a quiet stretch
-        live, played = tmp_path / f"live{attempt}.wav", tmp_path / f"played{attempt}.json"
+        live, played, tee = (tmp_path / f"{name}{attempt}.{ext}" for name, ext in
+                             (("live", "wav"), ("played", "json"), ("handed", "npz")))
         with pulse.record(live):
             done = run_voiceguide("run", script, "--voice", "mine", "--cache-dir", cache, "--device", "pulse",
-                                  "--timeline", played, env=player_env)
+                                  "--timeline", played, env=player_env, tee=tee)
         assert done.returncode == 0, done.stderr
         events = [e for e in json.loads(played.read_text())["events"] if e["kind"] == "speech"]
         if [e["start_sample"] for e in events] == planned_starts:
@@ -180,7 +185,17 @@ def test_a_half_recorded_pack_plays_live_on_time(microphone: tuple[str, dict[str
     else:
         pytest.fail(f"every run moved lines off their plan {planned_starts}: {moved}")
     assert len(events) == 4
-    recording, reference = read_wav(live), read_wav(ref)
+    # Exact where it is exact: what the player handed the output is the render, sample for sample, so every line
+    # (the takes and the synthetic ones) is on its planned sample; after a loss the player made up in a pause
+    # (the played timeline unmoved), only up to the loss.
+    (handed,) = Teed(tee).streams
+    wrong = differing(handed, reference)
+    assert wrong < 0 or (handed.losses and wrong >= handed.losses[0][0]), \
+        f"the handed samples differ from the render at stream frame {wrong}, losses {handed.losses}"
+    # Through the sink: every line sounds, and each recorded one is its take, found near its place (the real path
+    # was seen to shift sound by a few ms to 0.16 s on a busy machine with no loss reported to the player, as
+    # at a new stream's start: its timing is the tee's to judge, as in test_chime_timing).
+    recording = read_wav(live)
     lag = global_lag(recording, reference)  # where the session starts in the recording
     for event in events:
         start = event["start_sample"]
@@ -191,11 +206,14 @@ def test_a_half_recorded_pack_plays_live_on_time(microphone: tuple[str, dict[str
             continue
         planned = np.zeros(len(reference))  # the take alone, where the plan puts it
         planned[start: start + len(take)] = take[: len(planned) - start]
-        found, score = local_lag(recording, planned, start, lag, search=RATE // 10, before=0,
+        if wrong < 0 or wrong >= start + len(take):  # handed as rendered: the take itself, on its planned sample
+            on, exact = local_lag(np.nan_to_num(handed.stream), planned, start, 0, search=RATE // 10, before=0,
+                                  after=min(len(take), RATE))
+            assert on == 0 and exact > 0.99, f"{event['text']!r} handed {on} samples from its plan ({exact:.3f})"
+        found, score = local_lag(recording, planned, start, lag, search=RATE // 5, before=0,
                                  after=min(len(take), RATE))
         assert score > 0.95, f"{event['text']!r} is not the recorded take ({score:.2f}); runs moved: {moved}"
-        assert abs(found - lag) <= TOLERANCE, f"{event['text']!r} played {found - lag} samples off its plan " \
-            f"(start {start}); runs moved: {moved}"
+        print(f"{event['text']!r}: {found - lag} samples from its plan through the sink")
 
 
 def test_the_record_command_end_to_end(microphone: tuple[str, dict[str, str]], pulse: Pulse, tmp_path: Path) -> None:

@@ -103,7 +103,7 @@ def test_doctor_checks_voices_for_each_language_in_use(tmp_path: Path) -> None:
 
 
 def test_doctor_fails_when_the_wake_phrase_cannot_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(doctor.wake, "unavailable", lambda: "keyword spotting is not part of this version")
+    monkeypatch.setattr(doctor.wake, "unavailable", lambda spotter: "keyword spotting is not part of this version")
     config = tmp_path / "config.toml"
     config.write_text('[speech]\ntts = "fake"\n[wake]\nphrase = "hello guide"\n', encoding="utf-8")
     findings = diagnose(config, _no_systemd, open_output=False)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests.measure import find_onsets
-from voiceguide.backends.fake import FakeSpeaker
+from voiceguide.backends.fake import FakeSpeaker, FakeTimer
 from voiceguide.cli.main import main
 from voiceguide.engine import affirmations
 from voiceguide.engine.compile import compile_session
@@ -118,7 +118,7 @@ def test_bundled_lengths_match_their_descriptions() -> None:
         for i, tok in enumerate(tokens[:-1]):
             if tokens[i + 1] in ("minutes", "minute", "minuten", "minuut") and (tok in words or tok.isdigit()):
                 stated = words.get(tok) or int(tok)
-                minutes = compile_session(session, FakeSpeaker(), 8000).seconds / 60
+                minutes = compile_session(session, FakeTimer(), 8000).seconds / 60  # the fake voice's lengths
                 sleep_minutes = sum(s.action.seconds for s in session.steps  # type: ignore[union-attr]
                                     if type(s.action).__name__ == "Sleep") / 60
                 assert min(abs(minutes - stated), abs(minutes - sleep_minutes - stated)) <= max(1.5, 0.2 * stated), \

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -284,6 +284,30 @@ def recognizer_with_model(name: str = DEFAULT_RECOGNIZER, model: str | None = No
     """The recognizer called ``name``, with ``model`` (from ``--model``) as its model folder or name, for
     answers in ``language`` (used by the recognizers that can be told it)."""
     return recognizer(name, **recognizer_config(name, model, language))
+
+
+def _pocketsphinx_spotter(sensitivity: Mapping[str, float]) -> Any:
+    from voiceguide.backends.spotter import PocketsphinxSpotter
+
+    return PocketsphinxSpotter(sensitivity)
+
+
+def _fake_spotter(sensitivity: Mapping[str, float]) -> Any:
+    from voiceguide.backends.fake_spotter import ToneSpotter
+
+    return ToneSpotter(sensitivity)
+
+
+SPOTTERS: Registry[Any] = Registry("keyword spotter", {
+    "pocketsphinx": _pocketsphinx_spotter,
+    "fake": _fake_spotter,
+})
+"""Keyword spotters for voice commands and the wake phrase, given each word's sensitivity 0..1; each is a
+``listen.voice_commands.Spotter`` (typed ``Any`` here: that protocol lives in the layer above). ``pocketsphinx`` is
+the default; ``fake`` hears only test tones (``fake_spotter``), for tests of the real audio path."""
+
+DEFAULT_SPOTTER = "pocketsphinx"
+"""The keyword spotter used unless one is named."""
 
 
 def system_clock() -> Clock:

@@ -10,6 +10,7 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
+from voiceguide import backends
 from voiceguide.engine.options import ListeningOptions, ShapingOptions, SpeechOptions
 
 
@@ -60,5 +61,6 @@ def run_options(args: argparse.Namespace) -> RunOptions:
     listening = ListeningOptions(listen=not args.no_listen, input=args.input,
                                  journal=Path(args.journal) if args.journal else None, recognizer=args.recognizer,
                                  model=args.model, keep_audio=not args.no_keep_audio,
-                                 voice_commands=not args.no_voice_commands)
+                                 voice_commands=not args.no_voice_commands, spotter=args.spotter)
+    backends.SPOTTERS.get_backend(listening.spotter)  # an unknown name is an error now, not a silent "keys only"
     return RunOptions(listening, args.device, args.timeline)

@@ -195,10 +195,11 @@ def _voice_commands(listening: ListeningOptions, listener: HeldListener | None,
         console.print(spotter.note)
         yield None
         return
-    from voiceguide.listen.voice_commands import CommandListener
+    from voiceguide.listen.voice_commands import CommandConfig, CommandListener
 
+    config = CommandConfig(spotter=listening.spotter)  # pocketsphinx's words heard by the named spotter (fake: tones)
     try:
-        commands = CommandListener(microphone, controls, gate, commands=command_choice.build(spotter))
+        commands = CommandListener(microphone, controls, gate, commands=command_choice.build(spotter, config))
         commands.start()
     except VoiceguideError as exc:
         console.print(f"Voice commands are off ({exc}); the keys still work.")

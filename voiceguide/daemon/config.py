@@ -148,6 +148,8 @@ class Wake:
     """Its length in minutes; None plays it as written."""
     commands: bool = True
     """While a session plays, also hear "pause", "resume", "skip", "repeat", "slower" and "stop"."""
+    spotter: str = "pocketsphinx"
+    """The keyword spotter, by its name in ``backends.SPOTTERS`` (``fake`` hears only test tones: for tests)."""
 
 
 REMOTE_PORT = 8470

@@ -202,7 +202,8 @@ def _wake(check: Checker, t: object) -> Wake | None:
     if not isinstance(t, dict):
         check.add("file", f"wake must be a table ([wake]), not {describe(t)}")
         return None
-    check.unknown(where, set(t), {"enabled", "phrase", "sensitivity", "session", "minutes", "commands"})
+    check.unknown(where, set(t), {"enabled", "phrase", "sensitivity", "session", "minutes", "commands",
+                                  "spotter"})
     enabled, commands = t.get("enabled", True), t.get("commands", True)
     for key, value in (("enabled", enabled), ("commands", commands)):
         if not isinstance(value, bool):
@@ -219,9 +220,15 @@ def _wake(check: Checker, t: object) -> Wake | None:
 
     if commands is True and phrase is not None and phrase.lower() in DEFAULT_WORDS:
         check.add(where, f"phrase {phrase!r} is also a voice command; choose other words, or set commands = false")
-    if enabled is not True or phrase is None or sensitivity is None or session is None:
+    spotter = check.text(where, "spotter", t["spotter"]) if "spotter" in t else default.spotter
+    from voiceguide.backends import SPOTTERS
+
+    if spotter is not None and spotter not in SPOTTERS:
+        check.add(where, f"spotter {spotter!r} is not one of {', '.join(SPOTTERS)}")
+        spotter = None
+    if enabled is not True or phrase is None or sensitivity is None or session is None or spotter is None:
         return None
-    return Wake(phrase.lower(), sensitivity, session, minutes, commands is True)
+    return Wake(phrase.lower(), sensitivity, session, minutes, commands is True, spotter)
 
 
 def _remote(check: Checker, t: object, path: Path | None) -> Remote | None:

@@ -170,7 +170,7 @@ def _listening(config: DaemonConfig) -> list[Finding]:
     findings: list[Finding] = []
     level: Level = "fail" if config.wake is not None else "warn"
     if config.wake is not None:
-        reason = wake.unavailable()
+        reason = wake.unavailable(config.wake.spotter)
         findings.append(Finding("wake phrase", "fail", reason, "set enabled = false under [wake]") if reason
                         else Finding("wake phrase", "ok", f"'{config.wake.phrase}'"))
     speech = config.speech

@@ -36,8 +36,8 @@ TOKEN = Command.TOGGLE
 read as 'the phrase was heard'."""
 
 
-def unavailable() -> str | None:
-    """Why the wake phrase cannot work in this installation, or None if it can."""
+def unavailable(spotter: str = "pocketsphinx") -> str | None:
+    """Why the wake phrase cannot work in this installation with ``spotter``, or None if it can."""
     try:
         spec = importlib.util.find_spec(MODULE)
     except ModuleNotFoundError:
@@ -47,7 +47,8 @@ def unavailable() -> str | None:
                 "set enabled = false under [wake], or use the button or 'voiceguide ctl start'")
     try:
         importlib.import_module(MODULE)
-        importlib.import_module("pocketsphinx")
+        if spotter == "pocketsphinx":
+            importlib.import_module("pocketsphinx")
     except ImportError as exc:
         return f"keyword spotting cannot load ({exc}); pip install 'voiceguide[listen]'"
     return None
@@ -61,7 +62,7 @@ def listen_config(wake: Wake) -> Any:
     if wake.commands:
         words.update(DEFAULT_WORDS)
         sensitivity.update(DEFAULT_SENSITIVITY)
-    return CommandConfig(words=words, sensitivity=sensitivity, while_speaking=frozenset())
+    return CommandConfig(words=words, sensitivity=sensitivity, while_speaking=frozenset(), spotter=wake.spotter)
 
 
 class _Heard(queue.SimpleQueue[Command]):
@@ -101,7 +102,7 @@ class WakeTrigger:
 
     def start(self, post: Callable[[Event], None]) -> None:
         """Load the spotter and open the microphone; :class:`BackendError` if it cannot."""
-        reason = unavailable()
+        reason = unavailable(self.wake.spotter)
         if reason is not None:
             raise BackendError(reason)
         vc = importlib.import_module(MODULE)

@@ -106,3 +106,5 @@ class ListeningOptions:
     """Keep each answer's audio as well as its words."""
     voice_commands: bool = True
     """Hear "pause", "resume", "skip", "repeat", "slower" and "stop" while the session plays."""
+    spotter: str = "pocketsphinx"
+    """The keyword spotter for them, by its name in ``backends.SPOTTERS`` (``fake``: test tones only)."""

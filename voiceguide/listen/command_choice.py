@@ -104,7 +104,8 @@ def for_daemon(config: CommandConfig, base: Path | None = None) -> VoiceCommands
     """The daemon's filter: pocketsphinx for the words in ``config`` (the wake phrase, the English commands),
     checked as usual, beside the taught words of every language (not checked: the check knows English only);
     None when nothing is taught (the usual filter then)."""
-    from voiceguide.backends.spotter import PocketsphinxChecker, PocketsphinxSpotter
+    from voiceguide import backends
+    from voiceguide.backends.spotter import PocketsphinxChecker
     from voiceguide.listen.taught_spotter import BothSpotters, TaughtSpotter
 
     words: dict[str, Command] = {}
@@ -121,7 +122,8 @@ def for_daemon(config: CommandConfig, base: Path | None = None) -> VoiceCommands
                 takes.setdefault(word, []).extend(its)
     if not words:
         return None
-    spotter = BothSpotters(PocketsphinxSpotter(config.word_sensitivity()), TaughtSpotter(takes))
-    checker = PocketsphinxChecker(config.words) if config.check else None
+    spotter = BothSpotters(backends.SPOTTERS.make(config.spotter, config.word_sensitivity()), TaughtSpotter(takes))
+    checked = config.check and config.spotter == backends.DEFAULT_SPOTTER
+    checker = PocketsphinxChecker(config.words) if checked else None
     return VoiceCommands(dataclasses.replace(config, words={**words, **config.words}), spotter=spotter,
                          checker=checker, unchecked=frozenset(words) - set(config.words))

@@ -50,6 +50,9 @@ class CommandConfig:
     """Have a second decoder, which knows only the command words, confirm each word first."""
     check_pad: tuple[float, float] = (0.3, 0.4)
     """Seconds of audio before and after the word that the check also hears."""
+    spotter: str = "pocketsphinx"
+    """The keyword spotter, by its name in ``backends.SPOTTERS`` (``fake`` hears test tones only: for tests).
+    The check is pocketsphinx's: only the ``pocketsphinx`` spotter gets it."""
 
     def __post_init__(self) -> None:
         # The dictionary and the decoders know lowercase words only.

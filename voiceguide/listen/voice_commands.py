@@ -34,7 +34,8 @@ from typing import Protocol
 
 import numpy as np
 
-from voiceguide.backends.spotter import SAMPLE_RATE, PocketsphinxChecker, PocketsphinxSpotter, Spotted
+from voiceguide import backends
+from voiceguide.backends.spotter import SAMPLE_RATE, PocketsphinxChecker, Spotted
 from voiceguide.listen.command_config import (
     DEFAULT_SENSITIVITY,
     DEFAULT_SENSITIVITY_OTHER,
@@ -83,12 +84,15 @@ class VoiceCommands:
 
     def __init__(self, config: CommandConfig | None = None, spotter: Spotter | None = None,
                  checker: Checker | None = None, unchecked: frozenset[str] = frozenset()) -> None:
-        """Without ``spotter``, pocketsphinx spots and (if ``config.check``) checks; a given spotter is
-        checked only by a given ``checker``, and never for the words in ``unchecked`` (taught ones)."""
+        """Without ``spotter``, the spotter named by ``config.spotter`` spots (pocketsphinx by default, which
+        also checks if ``config.check``); a given spotter is checked only by a given ``checker``, and never for
+        the words in ``unchecked`` (taught ones)."""
         self.config = config or CommandConfig()
-        self.spotter: Spotter = spotter or PocketsphinxSpotter(self.config.word_sensitivity())
-        if checker is None and spotter is None and self.config.check:
-            checker = PocketsphinxChecker(self.config.words)
+        if spotter is None:
+            spotter = backends.SPOTTERS.make(self.config.spotter, self.config.word_sensitivity())
+            if checker is None and self.config.check and self.config.spotter == backends.DEFAULT_SPOTTER:
+                checker = PocketsphinxChecker(self.config.words)
+        self.spotter: Spotter = spotter
         self.checker = checker
         self.unchecked = unchecked
         self._audio: deque[tuple[int, Samples]] = deque()
