@@ -26,6 +26,34 @@ log = logging.getLogger(__name__)
 
 
 
+MARK_AHEAD_LIMIT = 2.0
+"""The furthest ahead of what the microphone has delivered that a window's mark is believed (seconds): beyond it
+the two streams' time stamps are taken to disagree, and the window opens at what has been delivered."""
+
+
+def window_mark(mic: SharedInput, heard_at: float | None) -> int | None:
+    """Where a listen window opens on the microphone's clock (a value of ``mic.heard``).
+
+    Without time stamps, at what the microphone has delivered when the player reached the gate. That is
+    early by the output's and the input's buffers together (0.10-0.30 s through ALSA's ``pulse`` device here,
+    more on a busy machine): the timeout then starts that much early, and a room microphone hears the cue's end
+    after the mark, where "sound over before the window opened is the cue" cannot see it. With the gate's time
+    at the speaker (``heard_at``), the window opens at the microphone sample recorded at that moment."""
+    now = mic.heard
+    if heard_at is None or now is None:
+        return now
+    mark = mic.heard_at(heard_at)
+    if mark is None:
+        return now
+    ahead = (mark - now) / mic.rate if mic.rate else 0.0
+    if not -MARK_AHEAD_LIMIT <= ahead <= MARK_AHEAD_LIMIT:
+        log.info("the output's and the microphone's time stamps disagree (%.2f s): the window opens at what "
+                 "was heard", ahead)
+        return now
+    log.info("the window opens %.3f s after what the microphone had delivered at the gate", ahead)
+    return mark
+
+
 class SessionListener:
     """The ``on_hold`` handler for :func:`voiceguide.playback.loop.play` when listening is on."""
 
@@ -55,14 +83,16 @@ class SessionListener:
         self._worker = threading.Thread(target=self._transcribe_all, name="voiceguide-transcribe", daemon=True)
         self._worker.start()
 
-    def on_hold(self, step: int, over: threading.Event) -> None:
+    def on_hold(self, step: int, over: threading.Event, heard_at: float | None = None) -> None:
         """The player is holding at the listen window of ``step``: capture the answer, then release it.
-        If ``over`` is set first (the person skipped or stopped), the capture ends and nothing is kept."""
+        If ``over`` is set first (the person skipped or stopped), the capture ends and nothing is kept.
+        ``heard_at``: when the gate (the cue's end) reaches the speaker, in PortAudio's stream time, if the output
+        tells; the window then opens where the person hears the cue end (see ``window_mark``)."""
         if step not in self._listens:
             self._controls.put(Command.RELEASE)
             return
         # the window opens now: mark the moment on the microphone's own clock before anything else
-        since = self._mic.heard if isinstance(self._mic, SharedInput) else None
+        since = window_mark(self._mic, heard_at) if isinstance(self._mic, SharedInput) else None
 
         def work() -> None:
             if self.disabled:

@@ -170,9 +170,19 @@ class Runner:
             if on_tick is not None:
                 on_tick(snapshot)
 
+        on_hold = None
+        if listener is not None:
+            held = listener
+            heard_at = getattr(output, "heard_at", None)  # when a frame reaches the speaker, if the output tells
+
+            def on_hold(step: int, over: threading.Event) -> None:
+                player = self._player
+                at = heard_at(player.hold_frame) if heard_at is not None and player is not None else None
+                held.on_hold(step, over, at)
+
         try:
-            result = play(source, output, clock or self.live.clock, self.controls, tick,
-                          listener.on_hold if listener is not None else None, started=self._started)
+            result = play(source, output, clock or self.live.clock, self.controls, tick, on_hold,
+                          started=self._started)
         except OutputLostError as exc:
             self._played = True
             self._emit(OutputLost(str(exc)))

@@ -92,6 +92,12 @@ class Player:
         quiet = QuietIndex.of(timeline, self._fade)
         self._view = (timeline, mixer, final, quiet)  # one reference assignment: the callback sees old or new
 
+    @property
+    def hold_frame(self) -> int:
+        """The stream frame (a value of :attr:`stream_frames`) where the current or last hold at a gate began:
+        the output can tell when that frame is heard, where a listen window really opens."""
+        return self._hold_start
+
     def snapshot(self) -> Snapshot:
         """The current position and state."""
         return Snapshot(self.position, self.state, self.timeline)
