@@ -24,6 +24,8 @@ FADE_SECONDS = 0.05
 STOP_FADE_SECONDS = 0.4
 """Fade-out on stop (always finished within 0.5 s)."""
 MAX_BLOCK = 1 << 15
+YIELD_FADE_SECONDS = 0.25
+"""Fade when the voice yields to the person during an acknowledgement: quick, never a cut."""
 
 
 class Player:
@@ -71,6 +73,8 @@ class Player:
         self._skip_to = 0
         self._forward = True
         self._pause_at_gate = False
+        self._yield_fade = max(1, int(YIELD_FADE_SECONDS * timeline.sample_rate))
+        self._yield_to: int | None = None
         self._seg_start: tuple[int, int] | None = (0, 0)
         self._idx = np.arange(1, MAX_BLOCK + 1, dtype=np.float32)
         self._gbuf = np.empty(MAX_BLOCK, dtype=np.float32)
@@ -138,6 +142,9 @@ class Player:
         if s in (State.GATING, State.HOLDING) and cmd not in (Command.STOP, Command.RELEASE, Command.NOTHING_HEARD,
                                                               Command.SKIP, Command.PAUSE):
             return  # while listening, only stop, skip, pause and the listener's release apply
+        if cmd is Command.YIELD:
+            self._yield(s)
+            return
         if cmd in (Command.RELEASE, Command.NOTHING_HEARD):
             if s is State.HOLDING:
                 self._release(past_thanks=cmd is Command.NOTHING_HEARD)
@@ -159,6 +166,7 @@ class Player:
                 self._seg_start = (self.stream_frames, self.position)
             self._ramp(1.0, self._fade, State.RESUMING)
         elif cmd in (Command.SKIP, Command.REPEAT):
+            self._yield_to = None  # a skip during the yield's fade goes where it says
             starts = self.timeline.step_starts
             i = bisect.bisect_right(starts, self.position)
             self._forward = cmd is Command.SKIP
@@ -186,6 +194,19 @@ class Player:
             self.position = starts[i] if i < len(starts) else self.timeline.length
         self._seg_start = (self.stream_frames, self.position)
         self._ramp(1.0, self._fade, State.RESUMING)
+
+    def _yield(self, s: State) -> None:
+        """The person speaks during the acknowledgement after the last window: fade out and hold at that window
+        again (the gain is 0 at the end of the fade, so the jump back is silent). Anywhere else: nothing."""
+        if s not in (State.PLAYING, State.RESUMING) or self._gate_index == 0:
+            return
+        gate = self._gates[self._gate_index - 1]
+        starts = self.timeline.step_starts
+        i = bisect.bisect_right(starts, gate - 1)  # the step after the window's own
+        if not gate <= self.position < (starts[i] if i < len(starts) else self.timeline.length):
+            return  # the next line has begun: the answer is over
+        self._yield_to = gate
+        self._ramp(0.0, self._yield_fade, State.GATING, exact=True)
 
     def _pause_hold(self) -> None:
         """Pause while listening: the hold ends at once (the listener stops and keeps nothing), and the
@@ -245,6 +266,9 @@ class Player:
         elif s is State.GATING:
             self._close_segment()
             self.catch_up.forgive()
+            if self._yield_to is not None:  # back to the window the person is still answering in
+                self.position, self._yield_to = self._yield_to, None
+                self._gate_index = bisect.bisect_left(self._gates, self.position)
             if self._pause_at_gate:  # paused while fading into the window: it never opens
                 self._back_to_question()
                 return
