@@ -538,3 +538,25 @@ def test_skip_during_the_yield_fade_goes_to_the_next_step() -> None:
     player.controls.put(Command.SKIP)
     pull(player, 2000)
     assert player.state is State.PLAYING and player.position > STEPS[1]
+
+
+def test_the_thanks_is_over_when_the_next_line_begins_and_not_before() -> None:
+    player = Player(gated_timeline())
+    pull(player, GATE + 1000)
+    player.controls.put(Command.RELEASE)
+    pull(player, STEPS[1] - GATE - 500)
+    assert not player.thanks_over.is_set()
+    pull(player, 1000)
+    assert player.thanks_over.is_set()
+
+
+@pytest.mark.parametrize("command", [Command.SKIP, Command.PAUSE, Command.STOP, Command.NOTHING_HEARD])
+def test_the_thanks_is_over_at_once_when_left(command: Command) -> None:
+    player = Player(gated_timeline())
+    pull(player, GATE + 1000)
+    if command is not Command.NOTHING_HEARD:
+        player.controls.put(Command.RELEASE)
+        pull(player, 1000)
+    player.controls.put(command)
+    pull(player, 1)
+    assert player.thanks_over.is_set()

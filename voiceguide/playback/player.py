@@ -75,6 +75,11 @@ class Player:
         self._pause_at_gate = False
         self._yield_fade = max(1, int(YIELD_FADE_SECONDS * timeline.sample_rate))
         self._yield_to: int | None = None
+        self.thanks_over = threading.Event()
+        """Set when the stretch after the current (or last) listen window (the acknowledgement) is left for good:
+        the next line begins, or a skip, stop or pause. A new one is made as each hold begins; until it is set the
+        listener may ask the voice to yield (``Command.YIELD``)."""
+        self._thanks_end: int | None = None
         self._seg_start: tuple[int, int] | None = (0, 0)
         self._idx = np.arange(1, MAX_BLOCK + 1, dtype=np.float32)
         self._gbuf = np.empty(MAX_BLOCK, dtype=np.float32)
@@ -155,11 +160,13 @@ class Player:
             return
         if cmd is Command.STOP:
             self.stopped_early = True
+            self._end_thanks()
             if s in (State.PAUSED, State.HOLDING):
                 self._finish()
             else:
                 self._ramp(0.0, self._stop_fade, State.STOPPING)
         elif cmd is Command.PAUSE and s in (State.PLAYING, State.RESUMING):
+            self._end_thanks()
             self._ramp(0.0, self._fade, State.PAUSING)
         elif cmd is Command.RESUME and s in (State.PAUSED, State.PAUSING):
             if s is State.PAUSED:
@@ -167,6 +174,7 @@ class Player:
             self._ramp(1.0, self._fade, State.RESUMING)
         elif cmd in (Command.SKIP, Command.REPEAT):
             self._yield_to = None  # a skip during the yield's fade goes where it says
+            self._end_thanks()
             starts = self.timeline.step_starts
             i = bisect.bisect_right(starts, self.position)
             self._forward = cmd is Command.SKIP
@@ -188,10 +196,13 @@ class Player:
         self.holds.append(Hold(self.position, self._hold_start, self.stream_frames))
         self.hold_over.set()
         self._gate_index += 1
+        starts = self.timeline.step_starts
+        i = bisect.bisect_right(starts, self.position - 1)
         if past_thanks:
-            starts = self.timeline.step_starts
-            i = bisect.bisect_right(starts, self.position - 1)
             self.position = starts[i] if i < len(starts) else self.timeline.length
+            self.thanks_over.set()
+        else:
+            self._thanks_end = starts[i] if i < len(starts) else self.timeline.length
         self._seg_start = (self.stream_frames, self.position)
         self._ramp(1.0, self._fade, State.RESUMING)
 
@@ -205,8 +216,13 @@ class Player:
         i = bisect.bisect_right(starts, gate - 1)  # the step after the window's own
         if not gate <= self.position < (starts[i] if i < len(starts) else self.timeline.length):
             return  # the next line has begun: the answer is over
-        self._yield_to = gate
+        self._yield_to, self._thanks_end = gate, None
         self._ramp(0.0, self._yield_fade, State.GATING, exact=True)
+
+    def _end_thanks(self) -> None:
+        """The acknowledgement after the last window is over (or left): no more yielding to the person there."""
+        self._thanks_end = None
+        self.thanks_over.set()
 
     def _pause_hold(self) -> None:
         """Pause while listening: the hold ends at once (the listener stops and keeps nothing), and the
@@ -233,6 +249,7 @@ class Player:
             self._seg_start = None
 
     def _finish(self) -> None:
+        self._end_thanks()
         if self.state is State.HOLDING:
             self.holds.append(Hold(self.position, self._hold_start, self.stream_frames))
             self.hold_over.set()
@@ -273,6 +290,8 @@ class Player:
                 self._back_to_question()
                 return
             self.hold_over = threading.Event()  # before the state: whoever sees HOLDING gets this one
+            self._end_thanks()
+            self.thanks_over = threading.Event()
             self.state = State.HOLDING
             self._hold_start = self.stream_frames
             self.wake.set()
@@ -371,6 +390,8 @@ class Player:
             self.position += k
             self.stream_frames += k
             i += k
+            if self._thanks_end is not None and self.position >= self._thanks_end:
+                self._end_thanks()  # the next line begins: the answer is over
             if self._ramp_left == 0 and self.state in (State.PAUSING, State.STOPPING, State.SKIPPING,
                                                        State.RESUMING, State.GATING, State.CATCHING):
                 self._ramp_done()
