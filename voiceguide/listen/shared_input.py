@@ -109,6 +109,16 @@ class SharedInput:
         with self._history_lock:
             return None if self._history is None else self._history.heard
 
+    def between(self, first: int, last: int) -> Samples:
+        """What was heard from sample ``first`` up to ``last`` (values of :attr:`heard`), as far as it is kept."""
+        with self._history_lock:
+            history = self._history
+            if history is None or last <= first:
+                return np.zeros(0, dtype=np.float32)
+            audio = history.since(min(first, history.heard))
+            start = history.heard - len(audio)
+        return audio[max(0, first - start):max(0, min(last, history.heard) - start)]
+
     def heard_at(self, when: float) -> int | None:
         """The value :attr:`heard` has (or will have) once the sound that reached the microphone at ``when``
         (PortAudio's stream time, as an output's ``heard_at`` gives it) is delivered; None when the stream is not

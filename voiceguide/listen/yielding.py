@@ -18,12 +18,18 @@ of the played signal to the microphone's and costs one RMS per 20 ms frame; see 
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
+from voiceguide.listen.shared_input import SharedInput
 from voiceguide.listen.vad import level_db
-from voiceguide.seams import Samples
+from voiceguide.seams import Clock, Samples
+
+log = logging.getLogger(__name__)
 
 FRAME = 0.02
 """Analysis frame (seconds)."""
@@ -41,6 +47,8 @@ QUESTION_SECONDS = 3.0
 """How much of what the microphone heard before the window opened is taken as the question's echo ..."""
 ANSWER_EARLY = 0.6
 """... leaving out the last this-many seconds, where the person may already be answering over the cue."""
+WATCH_WAIT = 0.1
+"""Longest single wait on the clock while watching (bounds how late the end of the acknowledgement is noticed)."""
 
 
 @dataclass(frozen=True)
@@ -107,3 +115,33 @@ class SpeechOverVoice:
                 return self.onset
         del self._voiced[:-self._window]
         return None
+
+
+def watch(mic: SharedInput, clock: Clock, echo: Echo, over: threading.Event) -> int | None:
+    """Listen on ``mic`` until ``over`` is set (the acknowledgement is left); the microphone sample (a value of
+    ``mic.heard``) where the person's speech began over it, or None if they did not speak."""
+    arrived = threading.Event()
+    blocks: queue.SimpleQueue[Samples] = queue.SimpleQueue()
+    start = mic.heard
+
+    def deliver(block: Samples) -> None:
+        blocks.put(np.array(block, dtype=np.float32, copy=True).reshape(-1))
+        arrived.set()
+
+    if start is None:
+        return None
+    detector = SpeechOverVoice(echo, mic.rate)
+    with mic.open(mic.rate, deliver, earlier=lambda block, _: deliver(block), since=start):
+        while not over.is_set():
+            arrived.clear()
+            while True:
+                try:
+                    onset = detector.feed(blocks.get_nowait())
+                except queue.Empty:
+                    break
+                if onset is not None:
+                    log.info("the person spoke during the acknowledgement (%.2f s into it): the voice yields",
+                             onset / mic.rate)
+                    return start + onset
+            clock.wait(arrived, WATCH_WAIT)
+    return None

@@ -178,7 +178,7 @@ class Runner:
             def on_hold(step: int, over: threading.Event) -> None:
                 player = self._player
                 at = heard_at(player.hold_frame) if heard_at is not None and player is not None else None
-                held.on_hold(step, over, at)
+                held.on_hold(step, over, at, player.thanks_over if player is not None else None)
 
         try:
             result = play(source, output, clock or self.live.clock, self.controls, tick, on_hold,
