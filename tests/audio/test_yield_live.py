@@ -10,6 +10,7 @@ recognizer is the fake one). Both sides are timed on one clock (``person``).
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def speak_into_the_thanks(who: Person, first: Audio, second: Audio, to_cue_end: 
             if "first" not in plan:
                 plan["first"] = at + to_cue_end + 0.3
                 who.say(first, plan["first"])
-            elif "second" not in plan and at > plan["first"] + len(first) / MIC_RATE + 1.0:
+            elif len(second) and "second" not in plan and at > plan["first"] + len(first) / MIC_RATE + 1.0:
                 plan["second"] = at + INTO_THANKS  # the acknowledgement has begun
                 who.say(second, plan["second"] - lead(second))
 
@@ -124,3 +125,31 @@ def test_speech_during_the_thanks_makes_the_voice_yield_and_stays_one_answer(pul
         scores = [find(kept, low(piece))[1] for piece in pieces(part)]
         assert scores and min(scores) > 0.85, f"the {name} part is not all in the answer: {np.round(scores, 2)}"
     assert thanks_at < second_at
+
+
+def test_the_voice_does_not_yield_to_its_own_echo(pulse: Pulse, tmp_path: Path) -> None:
+    """The session's output is looped into the microphone too (a bedside speaker): its thanks must be said whole
+    and nothing of it kept."""
+    first, _ = parts()
+    script = tmp_path / "question.toml"
+    script.write_text(SCRIPT)
+    to_cue_end, _ = cue_timing(script)
+    with person(pulse.env) as who:
+        loop = subprocess.run(["pactl", "load-module", "module-loopback", f"source={who.out}.monitor",
+                               f"sink={who.mic}", "latency_msec=60"], env=pulse.env, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        try:
+            speak_into_the_thanks(who, first, np.zeros(0, dtype=np.float32), to_cue_end)
+            log, journal, found = run_session(who, pulse, script, tmp_path)
+            heard_self = np.concatenate(who.voice)
+        finally:
+            subprocess.run(["pactl", "unload-module", loop], env=pulse.env, check=False)
+    lines = "\n".join(line for line in log.splitlines() if "voiceguide.listen" in line)
+    # the loop really carried the session's voice into the microphone
+    assert np.sqrt(np.mean(heard_self[heard_self != 0] ** 2)) > 0.01, "nothing was looped into the microphone"
+    assert "the voice yields" not in log, lines
+    (entry,) = found["entries"]
+    kept, rate = sf.read(str(journal.parent / entry["audio_path"]), dtype="float64")
+    assert len(kept) / rate < len(first) / MIC_RATE + 1.5, "more than the answer was kept\n" + lines
+    scores = [find(low(kept), low(piece))[1] for piece in pieces(first)]
+    assert scores and min(scores) > 0.85, f"the answer is not all in the entry: {np.round(scores, 2)}"
