@@ -70,7 +70,7 @@ def speech_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 MEASURED_IN_REAL_TIME = {"test_chime_timing.py", "test_daemon_live.py", "test_slower_live.py",
                          "test_stop_and_no_device.py", "test_faults_live.py", "test_remote_load.py",
-                         "test_record_pack_live.py"}
+                         "test_record_pack_live.py", "test_yield_live.py"}
 """Files whose tests measure sample-exact timing, fades or underruns of live playback through the sink."""
 
 
