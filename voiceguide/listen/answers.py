@@ -1,9 +1,11 @@
 """Listening during a session: at each listen gate, capture the answer, keep it, transcribe it in the background.
 
 The player holds at the gate (after the question and the soft listening cue), so the assistant's
-own voice is never recorded as an answer. The row is written to the journal as soon as the answer
-is captured, with its audio; the words are filled in when the recognizer is done, while the
-session goes on. A kill -9 therefore loses at most the answer being recorded.
+own voice is never recorded as an answer. The row is written to the journal, with its audio, once the
+acknowledgement that follows the answer is over (the person may go on speaking during it: the voice then
+yields and the same answer continues, see ``yielding``), or at once where nothing is watched (no shared
+microphone); the words are filled in when the recognizer is done, while the session goes on. A kill -9
+therefore loses at most the answer being recorded and its acknowledgement's few seconds.
 """
 
 from __future__ import annotations
