@@ -13,7 +13,7 @@ from tests.helpers import max_jump, one_clip_timeline, position_ramp
 from voiceguide.engine.mix import Mixer
 from voiceguide.engine.timeline import Event, Segment, Timeline
 from voiceguide.playback.control import Command, State
-from voiceguide.playback.player import FADE_SECONDS, MAX_BLOCK, STOP_FADE_SECONDS, Player
+from voiceguide.playback.player import FADE_SECONDS, MAX_BLOCK, STOP_FADE_SECONDS, YIELD_FADE_SECONDS, Player
 from voiceguide.seams import Samples
 
 RATE = 8000
@@ -478,3 +478,85 @@ def test_stop_and_pause_take_effect_while_waiting_for_the_compiler(timeline: Tim
     player.fill(np.zeros(256, dtype=np.float32))
     assert player.state is state
     assert player.done.is_set() is (command is Command.STOP)
+
+
+# --- yielding to the person during the acknowledgement (issue 17, item 2) ---------------------------------
+
+YIELD_FADE = int(YIELD_FADE_SECONDS * RATE)
+
+
+def test_yield_during_the_thanks_fades_and_holds_at_the_same_window_again() -> None:
+    tl = gated_timeline()
+    clip = tl.clips[0]
+    player = Player(tl)
+    pull(player, GATE + 1000)
+    first = player.hold_over
+    player.controls.put(Command.RELEASE)
+    pull(player, 2000)  # the thanks is being said
+    player.wake.clear()
+    player.controls.put(Command.YIELD)
+    out = pull(player, YIELD_FADE + 1000)
+    fade = out[:YIELD_FADE]
+    assert fade[0] > 0.1 and np.all(np.diff(fade) < 0)  # a smooth fade from where it was, never a cut
+    assert max_jump(out) < CLICK
+    assert not out[YIELD_FADE:].any()
+    assert player.state is State.HOLDING and player.position == GATE  # the same window, open again
+    assert player.wake.is_set() and first.is_set() and player.hold_over is not first
+    assert not player.hold_over.is_set()
+    player.controls.put(Command.RELEASE)  # the person is done: the thanks from its start
+    after = pull(player, 3000)
+    np.testing.assert_array_equal(after[FADE:], clip[GATE + FADE:GATE + 3000])
+    assert [h.gate for h in player.holds] == [GATE, GATE]
+
+
+def test_yield_outside_the_thanks_does_nothing() -> None:
+    tl = gated_timeline()
+    player = Player(tl)
+    pull(player, 5000)  # before any window
+    player.controls.put(Command.YIELD)
+    pull(player, 1000)
+    assert player.state is State.PLAYING and player.position == 6000
+    pull(player, GATE - 6000 + 1000)
+    player.controls.put(Command.YIELD)  # while holding: the listener is already listening
+    pull(player, 1000)
+    assert player.state is State.HOLDING
+    player.controls.put(Command.RELEASE)
+    pull(player, STEPS[1] - GATE + 500)  # the next line has begun: the answer is over
+    player.controls.put(Command.YIELD)
+    pull(player, 1000)
+    assert player.state is State.PLAYING and player.position > STEPS[1]
+
+
+def test_skip_during_the_yield_fade_goes_to_the_next_step() -> None:
+    tl = gated_timeline()
+    player = Player(tl)
+    pull(player, GATE + 1000)
+    player.controls.put(Command.RELEASE)
+    pull(player, 2000)
+    player.controls.put(Command.YIELD)
+    pull(player, YIELD_FADE // 2)
+    player.controls.put(Command.SKIP)
+    pull(player, 2000)
+    assert player.state is State.PLAYING and player.position > STEPS[1]
+
+
+def test_the_thanks_is_over_when_the_next_line_begins_and_not_before() -> None:
+    player = Player(gated_timeline())
+    pull(player, GATE + 1000)
+    player.controls.put(Command.RELEASE)
+    pull(player, STEPS[1] - GATE - 500)
+    assert not player.thanks_over.is_set()
+    pull(player, 1000)
+    assert player.thanks_over.is_set()
+
+
+@pytest.mark.parametrize("command", [Command.SKIP, Command.PAUSE, Command.STOP, Command.NOTHING_HEARD])
+def test_the_thanks_is_over_at_once_when_left(command: Command) -> None:
+    player = Player(gated_timeline())
+    pull(player, GATE + 1000)
+    if command is not Command.NOTHING_HEARD:
+        player.controls.put(Command.RELEASE)
+        pull(player, 1000)
+    player.controls.put(command)
+    pull(player, 1)
+    assert player.thanks_over.is_set()

@@ -34,6 +34,9 @@ class SoundDeviceInput:
         self.blocksize = blocksize
         self.overflows = 0
         """Blocks PortAudio reported as overflowed (audio lost because we read too late)."""
+        self.block_time: float | None = None
+        """When the first sample of the block being delivered reached the converter, in PortAudio's stream time
+        (set just before ``deliver`` is called with it, on the same thread; None if the host gives no time)."""
 
     def check(self, sample_rate: int = 16000) -> str:
         """The name of the microphone that would be used; raises :class:`AudioUnavailable` if none."""
@@ -65,6 +68,7 @@ class SoundDeviceInput:
         def callback(indata: Any, frames: int, time: Any, status: Any) -> None:
             if status.input_overflow:
                 self.overflows += 1
+            self.block_time = time.inputBufferAdcTime or None
             deliver(indata[:, 0].copy())
 
         try:

@@ -111,6 +111,20 @@ class SoundDeviceOutput:
         """Callbacks that came too late (the sound had a gap; the player makes it up in a quiet stretch)."""
         self.latency = latency
         self.blocksize = blocksize
+        self._heard: tuple[int, float, int] | None = None  # (frame given to fill, its DAC time, rate)
+
+    def heard_at(self, frame: int) -> float | None:
+        """When the ``frame``-th frame given to the player's fill (from 0) reaches the speaker, in PortAudio's
+        stream time (the clock the microphone's ``block_time`` is on); None if this host gives no time info.
+
+        Taken from the latest callback's ``outputBufferDacTime``, which through ALSA's ``pulse`` device agrees
+        with the microphone's ``inputBufferAdcTime`` to within a millisecond (a click played and recorded
+        from the sink's monitor, docs/benchmarks.md)."""
+        known = self._heard
+        if known is None:
+            return None
+        ref, at, rate = known
+        return at + (frame - ref) / rate
 
     def check(self) -> str:
         """The name of the device that would be used; raises :class:`AudioUnavailable` if none."""
@@ -139,10 +153,12 @@ class SoundDeviceOutput:
 
         prime = int(PRIME_SECONDS * sample_rate)
         handed = 0  # frames given to the device so far
+        filled = 0  # of those, frames given to the player's fill
         gap = LossGauge(sample_rate)
+        self._heard = None
 
         def callback(outdata: Any, frames: int, time: Any, status: Any) -> None:
-            nonlocal prime, handed
+            nonlocal prime, handed, filled
             if status.output_underflow:
                 self.underflows += 1
             lost = gap.update(time.outputBufferDacTime, handed, bool(status.output_underflow))
@@ -152,6 +168,10 @@ class SoundDeviceOutput:
                 outdata[:start, 0] = 0.0
                 prime -= start
             if start < frames:
+                filled += lost  # the player counts frames lost in an underrun as played (its stream_frames)
+                if time.outputBufferDacTime:
+                    self._heard = (filled, time.outputBufferDacTime + start / sample_rate, sample_rate)
+                filled += frames - start
                 if lost:
                     fill(outdata[start:, 0], lost)
                 else:

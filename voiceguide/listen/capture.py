@@ -76,8 +76,13 @@ class _Blocks:
 
     def deliver_earlier(self, block: Samples, before_window: int) -> None:
         self.earlier = before_window
-        log.info("listening from %.2f s before the window opened; the listener came %.2f s after it",
-                 before_window / SAMPLE_RATE, (len(block) - before_window) / SAMPLE_RATE)
+        late = (len(block) - before_window) / SAMPLE_RATE
+        if late >= 0:
+            log.info("listening from %.2f s before the window opened; the listener came %.2f s after it",
+                     before_window / SAMPLE_RATE, late)
+        else:  # the cue's end as heard is still in the output's and the microphone's buffers
+            log.info("listening from %.2f s before the window opens, %.2f s from now on the microphone's clock",
+                     before_window / SAMPLE_RATE, -late)
         self.deliver(block)
 
     def deliver(self, block: Samples) -> None:

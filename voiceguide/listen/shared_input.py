@@ -51,8 +51,13 @@ class _History:
         self.total = 0
         self.heard = 0
         """Samples delivered since the stream was held (the microphone's own clock)."""
+        self.timed: tuple[int, float] | None = None
+        """The latest block's first sample (a value of ``heard``) and when it was recorded (PortAudio's stream
+        time), if the input tells."""
 
-    def add(self, block: Samples) -> None:
+    def add(self, block: Samples, recorded: float | None = None) -> None:
+        if recorded is not None:
+            self.timed = (self.heard, recorded)
         self.blocks.append(np.array(block, dtype=np.float32, copy=True).reshape(-1))
         self.total += len(self.blocks[-1])
         self.heard += len(self.blocks[-1])
@@ -93,11 +98,38 @@ class SharedInput:
         return len(self._listeners)
 
     @property
+    def rate(self) -> int:
+        """The sample rate the stream is open at (0 when it is not open)."""
+        return self._rate
+
+    @property
     def heard(self) -> int | None:
         """Samples the held stream has delivered so far (None when it is not held): read it when a listen
         window opens and give it to :meth:`open` as ``since``."""
         with self._history_lock:
             return None if self._history is None else self._history.heard
+
+    def between(self, first: int, last: int) -> Samples:
+        """What was heard from sample ``first`` up to ``last`` (values of :attr:`heard`), as far as it is kept."""
+        with self._history_lock:
+            history = self._history
+            if history is None or last <= first:
+                return np.zeros(0, dtype=np.float32)
+            audio = history.since(min(first, history.heard))
+            start = history.heard - len(audio)
+        return audio[max(0, first - start):max(0, min(last, history.heard) - start)]
+
+    def heard_at(self, when: float) -> int | None:
+        """The value :attr:`heard` has (or will have) once the sound that reached the microphone at ``when``
+        (PortAudio's stream time, as an output's ``heard_at`` gives it) is delivered; None when the stream is not
+        held or the input gives no time. Give it to :meth:`open` as ``since``: the window then opens at the
+        sample the person heard the cue end, whatever the two streams' buffers hold."""
+        with self._history_lock:
+            timed = None if self._history is None else self._history.timed
+        if timed is None:
+            return None
+        first, recorded = timed
+        return first + round((when - recorded) * self._rate)
 
     @contextmanager
     def open(self, sample_rate: int, deliver: Callable[[Samples], None],
@@ -118,8 +150,9 @@ class SharedInput:
             with self._history_lock:
                 history = self._history
                 if earlier is not None and history is not None and (before > 0 or since is not None):
-                    mark = history.heard if since is None else min(since, history.heard)
-                    back = history.since(mark - round(before * self._rate))
+                    # the mark may lie ahead of what is delivered yet (the cue's end still in the buffers)
+                    mark = history.heard if since is None else since
+                    back = history.since(min(history.heard, mark - round(before * self._rate)))
                     earlier(back, max(0, len(back) - (history.heard - mark)))
                 self._listeners = [*self._listeners, deliver]
         try:
@@ -156,7 +189,7 @@ class SharedInput:
         with self._history_lock:
             listeners = self._listeners  # replaced, never changed in place
             if self._history is not None:
-                self._history.add(block)
+                self._history.add(block, getattr(self.inner, "block_time", None))
         for i, deliver in enumerate(listeners):
             deliver(block if i == 0 else block.copy())
 

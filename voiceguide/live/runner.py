@@ -170,11 +170,15 @@ class Runner:
             if on_tick is not None:
                 on_tick(snapshot)
 
+        heard_at = getattr(output, "heard_at", None)  # when a frame reaches the speaker, if the output tells
+
         def on_hold(step: int, over: threading.Event) -> None:
             """The player's HoldBegan, handed over by the loop: tell it, then take the answer (or go on)."""
             self._emit(Holding(step))
             if listener is not None:
-                listener.on_hold(step, over)
+                player = self._player
+                at = heard_at(player.hold_frame) if heard_at is not None and player is not None else None
+                listener.on_hold(step, over, at, player.thanks_over if player is not None else None)
             else:
                 self.controls.put(Command.RELEASE)
 

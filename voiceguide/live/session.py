@@ -52,9 +52,10 @@ class HeldListener:
         """Journal ids of the answers kept, in order."""
         return self.listener.entries
 
-    def on_hold(self, step: int, over: threading.Event) -> None:
-        """Take the answer at the listen window of ``step`` (until ``over``: see ``SessionListener``)."""
-        self.listener.on_hold(step, over)
+    def on_hold(self, step: int, over: threading.Event, heard_at: float | None = None,
+                thanks_over: threading.Event | None = None) -> None:
+        """Take the answer at the listen window of ``step`` (until ``over``; the rest: see ``SessionListener``)."""
+        self.listener.on_hold(step, over, heard_at, thanks_over)
 
     def release(self) -> None:
         """Let go of the microphone (closing its stream may raise ``AudioError`` if the server went away)."""

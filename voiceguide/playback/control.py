@@ -34,6 +34,10 @@ class Command(enum.Enum):
     past the acknowledgement (no thanks for silence)."""
     SLOWER = "slower"
     """Slow the guidance down (voice command)."""
+    YIELD = "yield"
+    """Sent by the listener when the person speaks again during the acknowledgement that follows an answer: the
+    voice fades (``YIELD_FADE_SECONDS``) and the session holds at the same listen window again, so the same
+    answer goes on; the acknowledgement is said from its start once the person is done."""
 
 
 class State(enum.Enum):

@@ -23,6 +23,8 @@ FADE_SECONDS = 0.05
 STOP_FADE_SECONDS = 0.4
 """Fade-out on stop (always finished within 0.5 s)."""
 MAX_BLOCK = 1 << 15
+YIELD_FADE_SECONDS = 0.25
+"""Fade when the voice yields to the person during an acknowledgement: quick, never a cut."""
 
 
 class Player:
@@ -73,6 +75,13 @@ class Player:
         self._skip_to = 0
         self._forward = True
         self._pause_at_gate = False
+        self._yield_fade = max(1, int(YIELD_FADE_SECONDS * timeline.sample_rate))
+        self._yield_to: int | None = None
+        self.thanks_over = threading.Event()
+        """Set when the stretch after the current (or last) listen window (the acknowledgement) is left for good:
+        the next line begins, or a skip, stop or pause. A new one is made as each hold begins; until it is set the
+        listener may ask the voice to yield (``Command.YIELD``)."""
+        self._thanks_end: int | None = None
         self._seg_start: tuple[int, int] | None = (0, 0)
         self._idx = np.arange(1, MAX_BLOCK + 1, dtype=np.float32)
         self._gbuf = np.empty(MAX_BLOCK, dtype=np.float32)
@@ -93,6 +102,12 @@ class Player:
         self._gates = sorted(timeline.gates)
         quiet = QuietIndex.of(timeline, self._fade)
         self._view = (timeline, mixer, final, quiet)  # one reference assignment: the callback sees old or new
+
+    @property
+    def hold_frame(self) -> int:
+        """The stream frame (a value of :attr:`stream_frames`) where the current or last hold at a gate began:
+        the output can tell when that frame is heard, where a listen window really opens."""
+        return self._hold_start
 
     def snapshot(self) -> Snapshot:
         """The current position and state."""
@@ -134,6 +149,9 @@ class Player:
         if s in (State.GATING, State.HOLDING) and cmd not in (Command.STOP, Command.RELEASE, Command.NOTHING_HEARD,
                                                               Command.SKIP, Command.PAUSE):
             return  # while listening, only stop, skip, pause and the listener's release apply
+        if cmd is Command.YIELD:
+            self._yield(s)
+            return
         if cmd in (Command.RELEASE, Command.NOTHING_HEARD):
             if s is State.HOLDING:
                 self._release(past_thanks=cmd is Command.NOTHING_HEARD)
@@ -145,17 +163,21 @@ class Player:
             return
         if cmd is Command.STOP:
             self.stopped_early = True
+            self._end_thanks()
             if s in (State.PAUSED, State.HOLDING):
                 self._finish()
             else:
                 self._ramp(0.0, self._stop_fade, State.STOPPING)
         elif cmd is Command.PAUSE and s in (State.PLAYING, State.RESUMING):
+            self._end_thanks()
             self._ramp(0.0, self._fade, State.PAUSING)
         elif cmd is Command.RESUME and s in (State.PAUSED, State.PAUSING):
             if s is State.PAUSED:
                 self._seg_start = (self.stream_frames, self.position)
             self._ramp(1.0, self._fade, State.RESUMING)
         elif cmd in (Command.SKIP, Command.REPEAT):
+            self._yield_to = None  # a skip during the yield's fade goes where it says
+            self._end_thanks()
             step = self.timeline.step_at(self.position)
             self._forward = cmd is Command.SKIP
             self._skip_to = self.timeline.step_start(step + 1 if self._forward else step)
@@ -173,10 +195,30 @@ class Player:
         self.holds.append(Hold(self.position, self._hold_start, self.stream_frames))
         self.hold_over.set()
         self._gate_index += 1
+        next_step = self.timeline.step_start(self.timeline.step_at(self.position - 1) + 1)
         if past_thanks:
-            self.position = self.timeline.step_start(self.timeline.step_at(self.position - 1) + 1)
+            self.position = next_step
+            self.thanks_over.set()
+        else:
+            self._thanks_end = next_step
         self._seg_start = (self.stream_frames, self.position)
         self._ramp(1.0, self._fade, State.RESUMING)
+
+    def _yield(self, s: State) -> None:
+        """The person speaks during the acknowledgement after the last window: fade out and hold at that window
+        again (the gain is 0 at the end of the fade, so the jump back is silent). Anywhere else: nothing."""
+        if s not in (State.PLAYING, State.RESUMING) or self._gate_index == 0:
+            return
+        gate = self._gates[self._gate_index - 1]
+        if not gate <= self.position < self.timeline.step_start(self.timeline.step_at(gate - 1) + 1):
+            return  # the next line has begun: the answer is over
+        self._yield_to, self._thanks_end = gate, None
+        self._ramp(0.0, self._yield_fade, State.GATING, exact=True)
+
+    def _end_thanks(self) -> None:
+        """The acknowledgement after the last window is over (or left): no more yielding to the person there."""
+        self._thanks_end = None
+        self.thanks_over.set()
 
     def _pause_hold(self) -> None:
         """Pause while listening: the hold ends at once (the listener stops and keeps nothing), and the
@@ -206,6 +248,7 @@ class Player:
             self._seg_start = None
 
     def _finish(self) -> None:
+        self._end_thanks()
         if self.state is State.HOLDING:
             self.holds.append(Hold(self.position, self._hold_start, self.stream_frames))
             self.hold_over.set()
@@ -239,10 +282,15 @@ class Player:
         elif s is State.GATING:
             self._close_segment()
             self.catch_up.forgive()
+            if self._yield_to is not None:  # back to the window the person is still answering in
+                self.position, self._yield_to = self._yield_to, None
+                self._gate_index = index_at(self._gates, self.position - 1) + 1
             if self._pause_at_gate:  # paused while fading into the window: it never opens
                 self._back_to_question()
                 return
             self.hold_over = threading.Event()  # before the state: whoever sees HOLDING gets this one
+            self._end_thanks()
+            self.thanks_over = threading.Event()
             self.state = State.HOLDING
             self._hold_start = self.stream_frames
             self.events.put(HoldBegan(self.position, self.hold_over))
@@ -342,6 +390,8 @@ class Player:
             self.position += k
             self.stream_frames += k
             i += k
+            if self._thanks_end is not None and self.position >= self._thanks_end:
+                self._end_thanks()  # the next line begins: the answer is over
             if self._ramp_left == 0 and self.state in (State.PAUSING, State.STOPPING, State.SKIPPING,
                                                        State.RESUMING, State.GATING, State.CATCHING):
                 self._ramp_done()
