@@ -73,12 +73,11 @@ MEASURED_IN_REAL_TIME = {"test_chime_timing.py::test_live_chimes_do_not_drift",
                          "test_slower_live.py::test_slower_switches_seamlessly_through_the_sink",
                          "test_record_pack_live.py::test_a_half_recorded_pack_plays_live_on_time",
                          "test_remote_load.py::test_requests_while_playing_bring_no_error_and_no_more_underruns",
-                         "test_taught_mic.py::test_pauze_and_verder_said_into_the_microphone_pause_and_resume_within_a_second",
-                         "test_yield_live.py::test_speech_during_the_thanks_makes_the_voice_yield_and_stays_one_answer",
-                         "test_yield_live.py::test_the_voice_does_not_yield_to_its_own_echo"}
+                         "test_taught_mic.py::test_pauze_and_verder_said_into_the_microphone_pause_and_resume_within_a_second"}
 """Tests (file::function) that measure live playback sample for sample, and the remote's load test (400 requests
 that would load the machine under the others): they run one at a time. The fades, the sound server's death, the
-idle daemon's CPU, the microphone and MQTT tests run beside them, as every test did while the group was lost (see
+idle daemon's CPU, the microphone, the voice's yield (its bound, 1.5 s, is about three times the 0.47-0.61 s
+measured) and MQTT tests run beside them, as every test did while the group was lost (see
 :func:`_name_the_group`); the fades are judged by their shape where the sound ends (``end_lag``) and passed so in
 the last round's eight runs of tests/audio and in the whole-suite runs of 2026-12-07."""
 GROUP = "real-time"
