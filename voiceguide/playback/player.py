@@ -15,7 +15,8 @@ import numpy as np
 from voiceguide.engine.mix import Mixer
 from voiceguide.engine.timeline import Segment, Timeline, index_at
 from voiceguide.playback.catchup import CATCH_UP_FADE_SECONDS, CatchUp, QuietIndex
-from voiceguide.playback.control import SLOWER_ASKED, Command, Hold, HoldBegan, PlayerEvent, Snapshot, State
+from voiceguide.playback.commands import CommandHandling
+from voiceguide.playback.control import Command, Hold, HoldBegan, PlayerEvent, Snapshot, State
 from voiceguide.seams import Samples
 
 FADE_SECONDS = 0.05
@@ -27,8 +28,9 @@ YIELD_FADE_SECONDS = 0.25
 """Fade when the voice yields to the person during an acknowledgement: quick, never a cut."""
 
 
-class Player:
-    """Plays one :class:`Timeline` through any output that calls :meth:`fill`."""
+class Player(CommandHandling):
+    """Plays one :class:`Timeline` through any output that calls :meth:`fill`; its commands are acted on by
+    :class:`~voiceguide.playback.commands.CommandHandling`."""
 
     def __init__(self, timeline: Timeline, controls: queue.SimpleQueue[Command] | None = None,
                  fade: float = FADE_SECONDS, stop_fade: float = STOP_FADE_SECONDS, final: bool = True) -> None:
@@ -129,116 +131,6 @@ class Player:
         self._step = (target - self._gain) / frames
         self._ramp_left = frames
         self.state = state
-
-    def _handle(self, cmd: Command) -> None:
-        s = self.state
-        if s in (State.FINISHED, State.STOPPING):
-            return
-        if s is State.CATCHING and cmd not in (Command.RELEASE, Command.NOTHING_HEARD, Command.SLOWER):
-            self._jump, self._wait_left, s = 0, 0, State.PLAYING  # the person's command comes first
-            if self._seg_start is None:
-                self._seg_start = (self.stream_frames, self.position)
-        if cmd is Command.TOGGLE:
-            cmd = Command.RESUME if s in (State.PAUSED, State.PAUSING) else Command.PAUSE
-        if s is State.HOLDING and cmd is Command.PAUSE:
-            self._pause_hold()
-            return
-        if s is State.GATING and cmd in (Command.PAUSE, Command.RESUME):
-            self._pause_at_gate = cmd is Command.PAUSE  # the window does not open: see _ramp_done
-            return
-        if s in (State.GATING, State.HOLDING) and cmd not in (Command.STOP, Command.RELEASE, Command.NOTHING_HEARD,
-                                                              Command.SKIP, Command.PAUSE):
-            return  # while listening, only stop, skip, pause and the listener's release apply
-        if cmd is Command.YIELD:
-            self._yield(s)
-            return
-        if cmd in (Command.RELEASE, Command.NOTHING_HEARD):
-            if s is State.HOLDING:
-                self._release(past_thanks=cmd is Command.NOTHING_HEARD)
-            return
-        if cmd is Command.SLOWER:
-            self.slower += 1
-            self.events.put(SLOWER_ASKED)  # the control loop re-paces the rest of the session (see slowing.py)
-            self.wake.set()
-            return
-        if cmd is Command.STOP:
-            self.stopped_early = True
-            self._end_thanks()
-            if s in (State.PAUSED, State.HOLDING):
-                self._finish()
-            else:
-                self._ramp(0.0, self._stop_fade, State.STOPPING)
-        elif cmd is Command.PAUSE and s in (State.PLAYING, State.RESUMING):
-            self._end_thanks()
-            self._ramp(0.0, self._fade, State.PAUSING)
-        elif cmd is Command.RESUME and s in (State.PAUSED, State.PAUSING):
-            if s is State.PAUSED:
-                self._seg_start = (self.stream_frames, self.position)
-            self._ramp(1.0, self._fade, State.RESUMING)
-        elif cmd in (Command.SKIP, Command.REPEAT):
-            self._yield_to = None  # a skip during the yield's fade goes where it says
-            self._end_thanks()
-            step = self.timeline.step_at(self.position)
-            self._forward = cmd is Command.SKIP
-            self._skip_to = self.timeline.step_start(step + 1 if self._forward else step)
-            if s is State.HOLDING:
-                self._release()
-                self._ramp(0.0, 1, State.SKIPPING)
-            elif s is State.PAUSED:
-                self.position = self._skip_to
-                self._aim_at_next_gate()
-            elif s in (State.PLAYING, State.RESUMING, State.GATING):
-                self._ramp(0.0, self._fade, State.SKIPPING)
-
-    def _release(self, past_thanks: bool = False) -> None:
-        """End the hold; with ``past_thanks`` (nothing was heard) go on at the next step, not with the thanks."""
-        self.holds.append(Hold(self.position, self._hold_start, self.stream_frames))
-        self.hold_over.set()
-        self._gate_index += 1
-        next_step = self.timeline.step_start(self.timeline.step_at(self.position - 1) + 1)
-        if past_thanks:
-            self.position = next_step
-            self.thanks_over.set()
-        else:
-            self._thanks_end = next_step
-        self._seg_start = (self.stream_frames, self.position)
-        self._ramp(1.0, self._fade, State.RESUMING)
-
-    def _yield(self, s: State) -> None:
-        """The person speaks during the acknowledgement after the last window: fade out and hold at that window
-        again (the gain is 0 at the end of the fade, so the jump back is silent). Anywhere else: nothing."""
-        if s not in (State.PLAYING, State.RESUMING) or self._gate_index == 0:
-            return
-        gate = self._gates[self._gate_index - 1]
-        if not gate <= self.position < self.timeline.step_start(self.timeline.step_at(gate - 1) + 1):
-            return  # the next line has begun: the answer is over
-        self._yield_to, self._thanks_end = gate, None
-        self._ramp(0.0, self._yield_fade, State.GATING, exact=True)
-
-    def _end_thanks(self) -> None:
-        """The acknowledgement after the last window is over (or left): no more yielding to the person there."""
-        self._thanks_end = None
-        self.thanks_over.set()
-
-    def _pause_hold(self) -> None:
-        """Pause while listening: the hold ends at once (the listener stops and keeps nothing), and the
-        player waits, paused, at the start of the question's step, so that resuming asks it again."""
-        self.holds.append(Hold(self.position, self._hold_start, self.stream_frames))
-        self.hold_over.set()
-        self._back_to_question()
-
-    def _back_to_question(self) -> None:
-        """Paused, at the start of the step whose listen window is here (resume asks the question again)."""
-        self._pause_at_gate = False
-        self.position = self.timeline.step_start(self.timeline.step_at(self.position - 1))  # the window's step
-        self._aim_at_next_gate()
-        self.state = State.PAUSED
-        self.wake.set()
-
-    def _aim_at_next_gate(self) -> None:
-        """After a jump: the next gate is the first at or after the position (a gate is the last sample of its
-        step's question, so it counts as before the position only once passed)."""
-        self._gate_index = index_at(self._gates, self.position - 1) + 1
 
     def _close_segment(self) -> None:
         if self._seg_start is not None:
