@@ -100,6 +100,14 @@ class Person:
         assert score > 0.8, f"the utterance was not found at the microphone ({score:.2f})"
         return self.voice_origin + (at - onset) / MIC_RATE
 
+    def as_heard(self, audio: Audio) -> Audio:
+        """What the microphone carried where ``audio`` was said (its length, from :meth:`said_at`): the truth an
+        answer's kept audio is judged against. On a busy machine the person's feed can stall, and the microphone
+        then carries a gap that the clip has not; the product keeps what the microphone heard."""
+        assert self.voice_origin is not None, "the microphone recorded nothing"
+        start = max(0, round((self.said_at(audio) - self.voice_origin) * MIC_RATE))
+        return np.concatenate(self.voice)[start:start + len(audio)]
+
     def _speak(self, stop: threading.Event, feeder: subprocess.Popen[bytes]) -> None:
         assert feeder.stdin is not None
         planned = time.monotonic()
