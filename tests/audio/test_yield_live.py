@@ -162,7 +162,6 @@ def test_the_voice_does_not_yield_to_its_own_echo(pulse: Pulse, tmp_path: Path) 
             speak_into_the_thanks(who, first, np.zeros(0, dtype=np.float32), to_cue_end)
             log, journal, found = run_session(who, pulse, script, tmp_path)
             heard_self = np.concatenate(who.voice)
-            first_heard = who.as_heard(first)
         finally:
             subprocess.run(["pactl", "unload-module", loop], env=pulse.env, check=False)
     lines = "\n".join(line for line in log.splitlines() if "voiceguide.listen" in line)
@@ -174,5 +173,7 @@ def test_the_voice_does_not_yield_to_its_own_echo(pulse: Pulse, tmp_path: Path) 
     # the answer may begin with the cue's own echo (up to 0.8 s looked back, then 0.3 s of pre-roll) and ends
     # 0.3 s after its last sound; the thanks (2 s, after 2.5 s of quiet) would add far more than that
     assert len(kept) / rate < len(first) / MIC_RATE + 1.4 + 0.3 + 0.5, "the thanks was kept too\n" + lines
-    scores = [find(low(kept), low(piece))[1] for piece in pieces(first_heard)]
+    # judged against the clip: the microphone carries the looped voice too, so the clip's onset is not found
+    # in it clearly enough (0.70 once) to cut out what the microphone carried there
+    scores = [find(low(kept), low(piece))[1] for piece in pieces(first)]
     assert scores and min(scores) > 0.85, f"the answer is not all in the entry: {np.round(scores, 2)}"
