@@ -78,8 +78,9 @@ MEASURED_IN_REAL_TIME = {"test_chime_timing.py::test_live_chimes_do_not_drift",
 that would load the machine under the others): they run one at a time. The fades, the sound server's death, the
 idle daemon's CPU, the microphone, the voice's yield (its bound, 1.5 s, is about three times the 0.47-0.61 s
 measured) and MQTT tests run beside them, as every test did while the group was lost (see
-:func:`_name_the_group`); the fades are judged by their shape where the sound ends (``end_lag``) and passed so in
-the last round's eight runs of tests/audio and in the whole-suite runs of 2026-12-07."""
+:func:`_name_the_group`); the fades are judged by their shape where the sound ends (``end_lag``). With 6 workers one
+of them (the Ctrl-C fade) failed in 1 of 3 quiet fresh-clone runs of one commit, a gap in the sink's recording
+mid-fade (docs/benchmarks.md, "Fresh-clone runs"): ``tools/test`` runs 4."""
 GROUP = "real-time"
 """The pytest-xdist group (``--dist loadgroup``) of the real-time measurements."""
 
