@@ -11,6 +11,7 @@ The same seed gives the same cases, so a failure is reproduced by running the ch
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import random
@@ -26,6 +27,10 @@ MEMORY_LIMIT = 600 * 1024 * 1024
 """Address space of each case's process (``show demo`` peaks near 190 MB of it)."""
 CASE_SECONDS = 10
 """A case still running after this long is a hang."""
+WARM = ("numpy", "rich.console", "platformdirs", "voiceguide.cli.commands", "voiceguide.cli.view",
+        "voiceguide.engine.compile", "voiceguide.engine.lint", "voiceguide.backends.factories")
+"""Imported before the cases are forked (what ``show`` and ``validate`` load; not the sound libraries, which
+``doctor`` loads itself: PortAudio is not to be initialised before a fork)."""
 EXIT_CODES = {0, 1}
 """What validate, show and doctor may return for bad input (README: 1 is a problem with the input)."""
 
@@ -224,6 +229,9 @@ def main(seed: int, count: int, folder: Path, part: int = 0, parts: int = 1) -> 
     """Run every ``parts``-th of the ``count`` cases, from case ``part`` on (all of them by default)."""
     import voiceguide.cli.main
     import voiceguide.daemon.config_read  # noqa: F401
+
+    for module in WARM:  # once here, not in each forked case: 0.1 s of imports per case was most of its CPU
+        importlib.import_module(module)
 
     failed = 0
     for number, argv in list(enumerate(cases(seed, count, folder)))[part::parts]:
