@@ -25,6 +25,7 @@ pytestmark = pytest.mark.audio
 
 QUESTION = '''[session]
 title = "A question"
+rate = 200
 [[step]]
 say = "Hello."
 [[step]]
