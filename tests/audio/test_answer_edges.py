@@ -119,7 +119,7 @@ def cue_end_time(who: Person, cue: Audio, near: int | None = None) -> float:
     return who.time_of(lo + found + len(tail))
 
 
-def question_heads(script: Path) -> list[tuple[Audio, float]]:
+def question_heads(script: Path, questions: tuple[str, ...] = QUESTIONS) -> list[tuple[Audio, float]]:
     """For each question: 0.3 s of quiet and its first 0.25 s of sound as played (48 kHz), and the seconds from the
     start of that to the end of its listening cue (the fake voice's timing, the same in the run). Checks that no line
     the session says between one question's start and the next's could be taken for the next (correlation below
@@ -132,7 +132,7 @@ def question_heads(script: Path) -> list[tuple[Audio, float]]:
     speech = [e for e in timeline.events if e.kind == "speech"]
     out: list[tuple[Audio, float]] = []
     before = 0
-    for question in QUESTIONS:
+    for question in questions:
         said = next(e for e in speech if e.text == question)
         cue = next(e for e in timeline.events if e.kind == "chime" and e.text == "listening" and e.step == said.step)
         clip = np.asarray(timeline.clips[said.clip], dtype=np.float32)
