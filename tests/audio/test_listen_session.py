@@ -27,6 +27,7 @@ pytestmark = pytest.mark.audio
 
 SCRIPT = '''[session]
 title = "A question"
+rate = 200
 [[step]]
 say = "Hello."
 [[step]]
@@ -190,12 +191,13 @@ def test_a_session_can_use_vosk_with_a_model_folder(virtual_mic: str, pulse: Pul
 
 MUTED_SCRIPT = '''[session]
 title = "Two questions"
+rate = 200
 [[step]]
 listen = "What can you hear?"
-timeout = 5
+timeout = 4
 [[step]]
 listen = "What can you feel?"
-timeout = 5
+timeout = 4
 [[step]]
 say = "Thank you."
 '''

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.audio
 
 SCRIPT = '''[session]
 title = "Listening"
+rate = 200
 [[step]]
 say = "Hello."
 [[step]]

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.audio
 
 RATING_SCRIPT = '''[session]
 title = "A rating"
+rate = 200
 [[step]]
 say = "Hello."
 [[step]]
