@@ -30,10 +30,14 @@ SPEECH_START = 0.235689
 """Where speech starts in LibriVox clip 0870 (its ``.lab`` file)."""
 OFFSETS = (-0.5, 0.0, 0.5, 1.0)
 """Where each answer's speech begins, from its question's listening cue's end as heard (seconds)."""
-QUESTIONS = ("Which story did you read today?", "What did you read last night?", "Which page did you read last?",
-             "What poem did you read today?")
+QUESTIONS = ("Which story did you read today, and what stayed with you?",
+             "What did you read last night, before you slept?",
+             "What poem did you read today, and how was it?",
+             "What did you read this morning, on the way here?")
 """One question per offset. The fake voice gives each line its own pitch: these four are told apart, as heard,
-from each other and from the lines around them (checked in :func:`question_heads`)."""
+from each other and from the lines around them (checked in :func:`question_heads`). They are long enough (2.6-3.2
+s) that the answer at -0.5 s is planned about 3 s after its question is heard: the person's voice can lag what is
+written by up to 1.94 s on a busy machine (seen), and an answer planned sooner than that is said late."""
 SCRIPT = '[session]\ntitle = "Four questions"\nrate = 200\n[[step]]\nsay = "Hello."\n' + "".join(
     f'[[step]]\nlisten = "{question}"\ntimeout = 12\nlimit = 30\n' for question in QUESTIONS) + \
     '[[step]]\nsay = "That is all for now."\n'
@@ -149,12 +153,13 @@ def question_heads(script: Path, questions: tuple[str, ...] = QUESTIONS) -> list
 
 def said_near(who: Person, audio: Audio, planned: float) -> float:
     """``time.monotonic`` at which ``audio`` (said several times) reached the microphone, the time it was said
-    for ``planned`` (found within a second of it, like :meth:`Person.said_at`: by its first loud quarter second)."""
+    for ``planned`` (found within 3 s of it, like :meth:`Person.said_at`: by its first loud quarter second; the
+    answers are 9 s or more apart)."""
     assert who.voice_origin is not None, "the microphone recorded nothing"
     voice = np.concatenate(who.voice)
     onset = int(np.argmax(np.abs(audio) > 0.05))
-    lo = max(0, round((planned - who.voice_origin - 1.0) * MIC_RATE) + onset)
-    at, score = find(voice[lo:lo + 2 * MIC_RATE + MIC_RATE // 4], audio[onset:onset + MIC_RATE // 4])
+    lo = max(0, round((planned - who.voice_origin - 3.0) * MIC_RATE) + onset)
+    at, score = find(voice[lo:lo + 6 * MIC_RATE + MIC_RATE // 4], audio[onset:onset + MIC_RATE // 4])
     assert score > 0.8, f"an answer was not found at the microphone ({score:.2f})"
     return who.voice_origin + (lo + at - onset) / MIC_RATE
 
