@@ -45,16 +45,16 @@ class Person:
     env: dict[str, str]
     out: str
     mic: str
-    heard: list[Audio] = field(default_factory=list)
+    heard: list[Audio] = field(default_factory=list, repr=False)
     origin: float | None = None
     """``time.monotonic`` of the first sample heard."""
-    voice: list[Audio] = field(default_factory=list)
+    voice: list[Audio] = field(default_factory=list, repr=False)
     """What reached the microphone (its null sink's monitor, 16 kHz)."""
     voice_origin: float | None = None
     """``time.monotonic`` of the first sample of :attr:`voice`."""
     latency: float = 0.0
     """Seconds from a block's planned time to its arrival at the microphone (measured at the start)."""
-    _queue: list[tuple[float, Audio]] = field(default_factory=list)
+    _queue: list[tuple[float, Audio]] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _watchers: list[Callable[[Audio, int], None]] = field(default_factory=list)
 
