@@ -341,3 +341,61 @@ def wait_until_quiet(path: Path, seconds: float = 0.3, at_least: float = 0.5, ti
             samples = np.frombuffer(handle.read(tail), dtype="<i2").astype(np.float64) / 32768.0
         if float(np.sqrt(np.mean(samples * samples))) < SILENCE_RMS:
             return
+
+
+def heard_fade_problems(live: Signal, stream: Signal, start: int, end: int) -> list[str]:
+    """What the sink's recording ``live`` shows wrong about a fade the tee saw the player hand out: ``stream`` is
+    what it handed (NaN where the output lost frames), the fade runs from stream frame ``start`` to ``end``.
+
+    Only what the real path can show is asked, nothing sample for sample: the sound server does not promise that.
+    Seen around an underrun during a fade: the recording held 50 ms of the voice at full level where the player
+    had handed it at 0.7, and went on 0.1 s past the fade's end (the Ctrl-C fade failed on that as "0.55, then
+    1.82 of the reference"). So: the player's sound before the fade is in the recording (what it handed in the
+    second before, found by correlation); after the fade began nothing is louder than the player's level in that
+    second (no jump); the sound ends softly (its last 50 ms at most 0.3 of that level: a cut at full level ends
+    at full level); and 0.5 s after the fade's end the recording is silent."""
+    handed = np.nan_to_num(stream)
+    before = handed[max(0, start - RATE):start]
+    problems = []
+    if len(before) < RATE // 2 or float(np.sqrt(np.mean(before * before))) < 0.01:
+        return [f"the player handed too little sound in the second before the fade ({len(before)} frames)"]
+    lag = global_lag(live, handed[:end])
+    lag, fit = local_lag(live, handed, start - len(before), lag, RATE // 4, before=0, after=len(before))
+    if fit < 0.8:
+        problems.append(f"the second before the fade is not in the recording (best fit {fit:.3f})")
+    playing = float(window_rms(before).max())
+    after = window_rms(live[max(0, start + lag):])
+    loud = np.flatnonzero(after > SILENCE_RMS)
+    if not len(loud):
+        return [*problems, "the recording is silent from the fade's start on"]
+    if float(after.max()) > 1.25 * playing + SILENCE_RMS:
+        problems.append(f"after the fade began the recording got louder ({float(after.max()):.3f}) than the "
+                        f"player's level before it ({playing:.3f})")
+    last = int(loud[-1]) + 1
+    tail = after[max(0, last - 5):last]
+    if float(np.sqrt(np.mean(tail * tail))) > 0.3 * playing:
+        problems.append(f"the sound ends at {float(np.sqrt(np.mean(tail * tail))):.3f}, more than 0.3 of the "
+                        f"playing level {playing:.3f} (a cut, not a fade)")
+    late = (last * (RATE // 100) - (end - start)) / RATE
+    if late > 0.5:
+        problems.append(f"the recording sounds on {late:.2f} s after the fade's end")
+    return problems
+
+
+def judge_fade(tee: Path, live: Signal, reference: Signal, what: str, stream: int = -1) -> float:
+    """A stop's fade-out, judged where each thing is exact: on the tee (``tee.py``: what the player handed output
+    stream ``stream``), the fade's shape sample for sample against the render ``reference`` (the gain only falls,
+    never faster than a whole fade in 50 ms, to silence within 0.5 s); in the sink's recording ``live``, that
+    this fade reached the sound server and nothing sounded after it (:func:`heard_fade_problems`). The same
+    judgement must call a cut in the middle of the fade a cut. Returns the fade's length in seconds."""
+    from .tee import Handed, Teed, handed_fade
+
+    handed = Teed(tee).streams[stream]
+    fade = handed_fade(handed, reference)
+    assert fade.problems() == [], f"{what}: not a clean fade-out in what the player handed: {fade.problems()}"
+    heard = heard_fade_problems(live, handed.stream, fade.start, fade.end)
+    assert heard == [], f"{what}: the fade as the sink recorded it: {heard}"
+    cut = handed.stream.copy()
+    cut[(fade.start + fade.end) // 2:] = 0.0
+    assert handed_fade(Handed(cut, handed.losses), reference).problems(), f"{what}: a cut mid-fade passed"
+    return fade.seconds
