@@ -351,7 +351,7 @@ def heard_fade_problems(live: Signal, stream: Signal, start: int, end: int) -> l
     Seen around an underrun during a fade: the recording held 50 ms of the voice at full level where the player
     had handed it at 0.7, and went on 0.1 s past the fade's end (the Ctrl-C fade failed on that as "0.55, then
     1.82 of the reference"). So: the player's sound before the fade is in the recording (what it handed in the
-    second before, found by correlation); after the fade began nothing is louder than the player's level in that
+    0.25 s before, found by correlation); after the fade began nothing is louder than the player's level in that
     second (no jump); the sound ends softly (its last 50 ms at most 0.3 of that level: a cut at full level ends
     at full level); and 0.5 s after the fade's end the recording is silent."""
     handed = np.nan_to_num(stream)
@@ -360,9 +360,9 @@ def heard_fade_problems(live: Signal, stream: Signal, start: int, end: int) -> l
     if len(before) < RATE // 2 or float(np.sqrt(np.mean(before * before))) < 0.01:
         return [f"the player handed too little sound in the second before the fade ({len(before)} frames)"]
     lag = global_lag(live, handed[:end])
-    lag, fit = local_lag(live, handed, start - len(before), lag, RATE // 4, before=0, after=len(before))
+    lag, fit = local_lag(live, handed, start - RATE // 4, lag, RATE // 10, before=0, after=RATE // 4)
     if fit < 0.8:
-        problems.append(f"the second before the fade is not in the recording (best fit {fit:.3f})")
+        problems.append(f"the 0.25 s before the fade are not in the recording (best fit {fit:.3f})")
     playing = float(window_rms(before).max())
     after = window_rms(live[max(0, start + lag):])
     loud = np.flatnonzero(after > SILENCE_RMS)

@@ -168,6 +168,9 @@ RATE_OF_TEE = 48000
 """The sample rate of the streams these tests tee."""
 
 
+EXACT_GAIN = 0.002
+"""How far a gain read from one frame may be off: the render is 16-bit, so at the loudness judged (0.02) one
+step is 0.0015 of the sample."""
 SHORTEST_FADE = 0.05
 """Seconds: the player's shortest fade (pause, resume, skip). A fall in gain faster than a full fade this long
 is a cut."""
@@ -206,13 +209,15 @@ class HandedFade:
             found.append(f"only {int(fading.sum())} frames with a loud reference during the fade to judge by")
             return found
         before = self.gains[~fading]
-        if len(before) and float(np.abs(before - 1.0).max()) > 0.01:
+        if len(before) and float(np.abs(before - 1.0).max()) > EXACT_GAIN:
             found.append(f"before the fade the handed samples are not the render (gain {float(before.min()):.3f}-"
                          f"{float(before.max()):.3f})")
-        # the frame where sound ends counts as gain 0: a fade must have come down to it in time
-        at = np.concatenate((self.frames[fading], [self.end]))
-        gain = np.concatenate((self.gains[fading], [0.0]))
-        rises = np.flatnonzero(np.diff(gain) > 0.01)
+        # from the last frame at full gain (a cut at full level has no frame below it before the silence); the
+        # silence the player handed after the end, where the reference sounds, is judged as gain 0
+        last_full = [k for k in [int(np.count_nonzero(~fading)) - 1] if k >= 0]
+        at = np.concatenate((self.frames[last_full], self.frames[fading]))
+        gain = np.concatenate((self.gains[last_full], self.gains[fading]))
+        rises = np.flatnonzero(np.diff(gain) > 2 * EXACT_GAIN)
         if len(rises):
             found.append(f"the gain rises during the fade at stream frame {int(at[rises[0] + 1])} "
                          f"({gain[rises[0]]:.3f} -> {gain[rises[0] + 1]:.3f})")
@@ -245,7 +250,7 @@ def handed_fade(handed: Handed, reference: npt.NDArray[np.float64], loud: float 
     got = x[frames]
     keep = (np.abs(ref) > loud) & np.isfinite(got)
     frames, gains = frames[keep], got[keep] / ref[keep]
-    below = np.flatnonzero(gains < 0.99)
+    below = np.flatnonzero(gains < 1 - EXACT_GAIN)
     start = int(frames[below[0]]) if len(below) else end
     judged = frames >= start - RATE_OF_TEE
     lost = int(np.count_nonzero(~np.isfinite(x[start:end])))
@@ -261,8 +266,15 @@ def _fade_lag(handed: Handed, reference: npt.NDArray[np.float64], end: int) -> t
     piece = handed.stream[a:b]
     lost = ~np.isfinite(piece)  # frames the output lost are no evidence either way
     shifts = np.cumsum([0, *[n for at, n in handed.losses if at <= a]])
-    candidates = [0, *[int(s) for s in shifts]]
-    if b > a:
+
+    def misfit(lag: int) -> float:
+        return float(np.abs(piece - _shifted(reference, lag, a, b))[~lost].max(initial=0.0))
+
+    candidates = list(dict.fromkeys([0, *[int(s) for s in shifts]]))
+    fits = [lag for lag in candidates if misfit(lag) <= LSB]
+    if fits:
+        return a, fits[-1]
+    if b > a:  # a catch-up jumped: find the lag by correlation
         padded = np.zeros(b)
         padded[a:b] = np.nan_to_num(piece)
         n = len(padded) + len(reference)
@@ -270,11 +282,7 @@ def _fade_lag(handed: Handed, reference: npt.NDArray[np.float64], end: int) -> t
         corr = np.fft.irfft(np.fft.rfft(padded, size) * np.conj(np.fft.rfft(reference, size)), size)
         k = int(np.argmax(corr))
         candidates.append(k if k < size // 2 else k - size)
-
-    def misfit(lag: int) -> float:
-        return float(np.abs(piece - _shifted(reference, lag, a, b))[~lost].max(initial=0.0))
-
-    best = min(candidates, key=misfit)
+    best = candidates[-1]
     assert misfit(best) <= LSB, f"the stream {a}-{b} before the fade is not the render at any lag of {candidates}"
     return a, best
 
