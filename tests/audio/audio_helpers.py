@@ -350,19 +350,29 @@ def heard_fade_problems(live: Signal, stream: Signal, start: int, end: int) -> l
     Only what the real path can show is asked, nothing sample for sample: the sound server does not promise that.
     Seen around an underrun during a fade: the recording held 50 ms of the voice at full level where the player
     had handed it at 0.7, and went on 0.1 s past the fade's end (the Ctrl-C fade failed on that as "0.55, then
-    1.82 of the reference"). So: the player's sound before the fade is in the recording (what it handed in the
-    0.25 s before, found by correlation); after the fade began nothing is louder than the player's level in that
-    second (no jump); the sound ends softly (its last 50 ms at most 0.3 of that level: a cut at full level ends
-    at full level); and 0.5 s after the fade's end the recording is silent."""
+    1.82 of the reference"). So: the player's sound in the second before the fade is in the recording (found
+    quarter by quarter near the recording's end); after the fade began nothing is louder than the player's level
+    in that second (no jump); the sound ends softly (its last 50 ms at most 0.3 of that level: a cut at full level
+    ends at full level); and 0.5 s after the fade's end the recording is silent."""
     handed = np.nan_to_num(stream)
     before = handed[max(0, start - RATE):start]
     problems = []
     if len(before) < RATE // 2 or float(np.sqrt(np.mean(before * before))) < 0.01:
         return [f"the player handed too little sound in the second before the fade ({len(before)} frames)"]
-    lag = global_lag(live, handed[:end])
-    lag, fit = local_lag(live, handed, start - RATE // 4, lag, RATE // 10, before=0, after=RATE // 4)
-    if fit < 0.8:
-        problems.append(f"the 0.25 s before the fade are not in the recording (best fit {fit:.3f})")
+    sounding = np.flatnonzero(window_rms(live) > SILENCE_RMS)
+    if not len(sounding):
+        return ["the recording is silent"]
+    guess = (int(sounding[-1]) + 1) * (RATE // 100) - end  # the recording's sound ends where the fade does
+    lags, fits = [], []
+    for k in range(1, 5):  # the second before the fade, in quarters found one by one (a gap moves one only)
+        at = start - k * RATE // 4
+        lag, fit = _find(live, handed[at:at + RATE // 4], at + guess, RATE * 6 // 10)
+        fits.append(round(fit, 3))
+        if fit > 0.9:
+            lags.append(lag - at)
+    if len(lags) < 2:
+        return [f"the player's sound in the second before the fade is not in the recording (fits {fits})"]
+    lag = int(np.median(lags))
     playing = float(window_rms(before).max())
     after = window_rms(live[max(0, start + lag):])
     loud = np.flatnonzero(after > SILENCE_RMS)
@@ -380,6 +390,16 @@ def heard_fade_problems(live: Signal, stream: Signal, start: int, end: int) -> l
     if late > 0.5:
         problems.append(f"the recording sounds on {late:.2f} s after the fade's end")
     return problems
+
+
+def _find(live: Signal, piece: Signal, near: int, search: int) -> tuple[int, float]:
+    """Where ``piece`` best fits in ``live`` within ``search`` samples of ``near``, and how well (normalised
+    correlation there)."""
+    region = segment(live, near - search, near + len(piece) + search)
+    at = global_lag(region, piece)
+    got = segment(region, at, at + len(piece))
+    fit = float(np.dot(got, piece) / np.sqrt(np.dot(got, got) * np.dot(piece, piece) + 1e-20))
+    return near - search + at, fit
 
 
 def judge_fade(tee: Path, live: Signal, reference: Signal, what: str, stream: int = -1) -> float:
