@@ -190,9 +190,10 @@ class Underrun:
 
 STOPS = (0.2, 0.5)
 """Seconds the process is stopped for: 200 ms first (the gauge's accuracy was measured with it, and it lost
-3100-6200 frames); if the sound server's buffer outlasted that and no loss was reported (seen once in 4 fresh-clone
-runs), the whole run once more with a stop of 500 ms: a 200-ms stop that lost 3184 frames (66 ms) shows a buffer of
-about 0.13 s, and the server may grow it after an underrun, but not four-fold."""
+3100-6200 frames); if nothing could be judged (no loss reported, seen once in 4 fresh-clone runs; or the
+machine's own underruns around every later chime), the whole run again with a stop of 500 ms, at most twice.
+A 200-ms stop that lost 3184 frames (66 ms) shows a buffer of about 0.13 s; the server may grow it after an
+underrun, but not four-fold."""
 
 
 def run_with_an_underrun(pulse: Pulse, folder: Path, speech_cache: Path, stop: float = STOPS[0]) -> Underrun:
@@ -258,16 +259,22 @@ def chime_errors(run: Underrun) -> tuple[int, list[tuple[int, int, int, float]]]
 
 
 def test_an_underrun_is_made_up_in_the_next_pause(pulse: Pulse, tmp_path: Path, speech_cache: Path) -> None:
-    run = run_with_an_underrun(pulse, tmp_path / "first", speech_cache)
-    if not run.handed.losses:  # the sound server's buffer outlasted the stop: cause a longer one, once
-        print(f"a {STOPS[0]} s stop caused no underrun; again with {STOPS[1]} s")
-        run = run_with_an_underrun(pulse, tmp_path / "again", speech_cache, stop=STOPS[1])
+    tried: list[tuple[float, list[tuple[int, int]]]] = []
+    for stop in (*STOPS, STOPS[-1]):
+        run = run_with_an_underrun(pulse, tmp_path / f"run{len(tried)}", speech_cache, stop=stop)
+        chimes = judged(run)
+        tried.append((stop, run.handed.losses))
+        if run.handed.losses and any(s > run.starts[STOP_AT] for s, _ in chimes):
+            break
+        # No loss (the server's buffer outlasted the stop: stop longer), or the machine's own underruns left no
+        # chime after the stop with a whole pause between it and the last loss (seen with 15 underruns at load
+        # 5-8): nothing could be judged, so cause one again rather than pass or fail on it.
+        print(f"nothing to judge after a {stop} s stop (losses {run.handed.losses}); again")
     assert "ALSA lib" not in run.log, f"ALSA's own message reached the terminal:\n{run.log}"
     losses = run.handed.losses
-    assert losses and "ran dry" in run.log, f"stops of {STOPS} s caused no underrun, so nothing was tested:\n{run.log}"
+    assert losses and "ran dry" in run.log, f"no stop caused an underrun, so nothing was tested: {tried}\n{run.log}"
     stopped = run.starts[STOP_AT]
-    chimes = judged(run)
-    assert any(s > stopped for s, _ in chimes), f"no chime to judge after the stop (losses {losses})\n{run.log}"
+    assert any(s > stopped for s, _ in chimes), f"no chime to judge after the stop in {len(tried)} runs: {tried}"
     # Sample for sample, in the stream's own clock: exact up to the first loss, and each judged chime exactly
     # on its planned sample: the catch-up took what the gauge measured out of the pause.
     wrong = differing(run.handed, run.render)
