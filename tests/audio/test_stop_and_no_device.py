@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import IO
 import pytest
 
 from .audio_helpers import (
+    ExitClock,
     Pulse,
     judge_fade,
     read_wav,
@@ -47,24 +47,19 @@ def test_ctrl_c_fades_out_and_exits(pulse: Pulse, tmp_path: Path, speech_cache: 
             proc.kill()
             pytest.fail(f"voiceguide did not start playing within 60 s: {''.join(log)}")
         time.sleep(PLAY_BEFORE_STOP)
-        sent = time.monotonic()
+        clock = ExitClock(proc.pid)
         proc.send_signal(signal.SIGINT)
-        try:
-            code = proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            pytest.fail("voiceguide was still running 10 s after Ctrl-C")
-        took = time.monotonic() - sent
+        code = clock.wait(proc, 10)
         wait_until_quiet(recording)  # let the tail reach the recording
     assert code == 0, f"exit code {code} after Ctrl-C"
-    assert took <= 1.5, f"voiceguide took {took:.2f} s to exit after Ctrl-C"
+    assert clock.wall - clock.waited <= 1.5, f"voiceguide took {clock.describe()} to exit after Ctrl-C"
 
     live = read_wav(recording)
     wav = tmp_path / "box-ref.wav"
     done = run_voiceguide("render", "box", "-o", wav, "--tts", "fake", "--cache-dir", speech_cache)
     assert done.returncode == 0, done.stderr
     seconds = judge_fade(tee, live, read_wav(wav), "Ctrl-C")
-    print(f"exit {took:.2f} s after Ctrl-C; fade {seconds:.3f} s")
+    print(f"exit {clock.describe()} after Ctrl-C; fade {seconds:.3f} s")
 
 
 def test_no_output_device_exits_2_with_advice() -> None:
