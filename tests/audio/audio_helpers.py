@@ -407,7 +407,7 @@ def judge_fade(tee: Path, live: Signal, reference: Signal, what: str, stream: in
     stream ``stream``), the fade's shape sample for sample against the render ``reference`` (the gain only falls,
     never faster than a whole fade in 50 ms, to silence within 0.5 s); in the sink's recording ``live``, that
     this fade reached the sound server and nothing sounded after it (:func:`heard_fade_problems`). The same
-    judgement must call a cut in the middle of the fade a cut. Returns the fade's length in seconds."""
+    judgement must call a cut during the fade, where the render sounds, a cut. Returns the fade's length in seconds."""
     from .tee import Handed, Teed, handed_fade
 
     handed = Teed(tee).streams[stream]
@@ -415,8 +415,11 @@ def judge_fade(tee: Path, live: Signal, reference: Signal, what: str, stream: in
     assert fade.problems() == [], f"{what}: not a clean fade-out in what the player handed: {fade.problems()}"
     heard = heard_fade_problems(live, handed.stream, fade.start, fade.end)
     assert heard == [], f"{what}: the fade as the sink recorded it: {heard}"
+    # cut where the fade is under way and the render sounds (a cut in a pause between words cannot be heard)
+    under_way = fade.frames[(fade.frames >= fade.start) & (fade.gains > 0.2) & (fade.gains < 0.8)]
+    assert len(under_way), f"{what}: the fade crosses no loud stretch of the render between 0.8 and 0.2 of full gain"
     cut = handed.stream.copy()
-    cut[(fade.start + fade.end) // 2:] = 0.0
+    cut[int(under_way[0]) + 1:] = 0.0
     assert handed_fade(Handed(cut, handed.losses), reference).problems(), f"{what}: a cut mid-fade passed"
     return fade.seconds
 
