@@ -341,3 +341,135 @@ def wait_until_quiet(path: Path, seconds: float = 0.3, at_least: float = 0.5, ti
             samples = np.frombuffer(handle.read(tail), dtype="<i2").astype(np.float64) / 32768.0
         if float(np.sqrt(np.mean(samples * samples))) < SILENCE_RMS:
             return
+
+
+def heard_fade_problems(live: Signal, stream: Signal, start: int, end: int) -> list[str]:
+    """What the sink's recording ``live`` shows wrong about a fade the tee saw the player hand out: ``stream`` is
+    what it handed (NaN where the output lost frames), the fade runs from stream frame ``start`` to ``end``.
+
+    Only what the real path can show is asked, nothing sample for sample: the sound server does not promise that.
+    Seen around an underrun during a fade: the recording held 50 ms of the voice at full level where the player
+    had handed it at 0.7, and went on 0.1 s past the fade's end (the Ctrl-C fade failed on that as "0.55, then
+    1.82 of the reference"). So: the player's sound in the second before the fade is in the recording (found
+    quarter by quarter near the recording's end); after the fade began nothing is louder than the player's level
+    in that second (no jump); the sound ends softly (its last 50 ms at most 0.3 of that level: a cut at full level
+    ends at full level); and 0.5 s after the fade's end the recording is silent."""
+    handed = np.nan_to_num(stream)
+    before = handed[max(0, start - RATE):start]
+    problems = []
+    if len(before) < RATE // 2 or float(np.sqrt(np.mean(before * before))) < 0.01:
+        return [f"the player handed too little sound in the second before the fade ({len(before)} frames)"]
+    sounding = np.flatnonzero(window_rms(live) > SILENCE_RMS)
+    if not len(sounding):
+        return ["the recording is silent"]
+    guess = (int(sounding[-1]) + 1) * (RATE // 100) - end  # the recording's sound ends where the fade does
+    lags, fits = [], []
+    for k in range(1, 5):  # the second before the fade, in quarters found one by one (a gap moves one only)
+        at = start - k * RATE // 4
+        lag, fit = _find(live, handed[at:at + RATE // 4], at + guess, RATE * 6 // 10)
+        fits.append(round(fit, 3))
+        if fit > 0.9:
+            lags.append(lag - at)
+    if len(lags) < 2:
+        return [f"the player's sound in the second before the fade is not in the recording (fits {fits})"]
+    lag = int(np.median(lags))
+    playing = float(window_rms(before).max())
+    after = window_rms(live[max(0, start + lag):])
+    loud = np.flatnonzero(after > SILENCE_RMS)
+    if not len(loud):
+        return [*problems, "the recording is silent from the fade's start on"]
+    if float(after.max()) > 1.25 * playing + SILENCE_RMS:
+        problems.append(f"after the fade began the recording got louder ({float(after.max()):.3f}) than the "
+                        f"player's level before it ({playing:.3f})")
+    last = int(loud[-1]) + 1
+    tail = after[max(0, last - 5):last]
+    if float(np.sqrt(np.mean(tail * tail))) > 0.3 * playing:
+        problems.append(f"the sound ends at {float(np.sqrt(np.mean(tail * tail))):.3f}, more than 0.3 of the "
+                        f"playing level {playing:.3f} (a cut, not a fade)")
+    late = (last * (RATE // 100) - (end - start)) / RATE
+    if late > 0.5:
+        problems.append(f"the recording sounds on {late:.2f} s after the fade's end")
+    return problems
+
+
+def _find(live: Signal, piece: Signal, near: int, search: int) -> tuple[int, float]:
+    """Where ``piece`` best fits in ``live`` within ``search`` samples of ``near``, and how well (normalised
+    correlation there)."""
+    region = segment(live, near - search, near + len(piece) + search)
+    at = global_lag(region, piece)
+    got = segment(region, at, at + len(piece))
+    fit = float(np.dot(got, piece) / np.sqrt(np.dot(got, got) * np.dot(piece, piece) + 1e-20))
+    return near - search + at, fit
+
+
+def judge_fade(tee: Path, live: Signal, reference: Signal, what: str, stream: int = -1) -> float:
+    """A stop's fade-out, judged where each thing is exact: on the tee (``tee.py``: what the player handed output
+    stream ``stream``), the fade's shape sample for sample against the render ``reference`` (the gain only falls,
+    never faster than a whole fade in 50 ms, to silence within 0.5 s); in the sink's recording ``live``, that
+    this fade reached the sound server and nothing sounded after it (:func:`heard_fade_problems`). The same
+    judgement must call a cut during the fade, where the render sounds, a cut. Returns the fade's length in seconds."""
+    from .tee import Handed, Teed, handed_fade
+
+    handed = Teed(tee).streams[stream]
+    fade = handed_fade(handed, reference)
+    assert fade.problems() == [], f"{what}: not a clean fade-out in what the player handed: {fade.problems()}"
+    heard = heard_fade_problems(live, handed.stream, fade.start, fade.end)
+    assert heard == [], f"{what}: the fade as the sink recorded it: {heard}"
+    # cut where the fade is under way and the render sounds (a cut in a pause between words cannot be heard)
+    under_way = fade.frames[(fade.frames >= fade.start) & (fade.gains > 0.2) & (fade.gains < 0.8)]
+    assert len(under_way), f"{what}: the fade crosses no loud stretch of the render between 0.8 and 0.2 of full gain"
+    cut = handed.stream.copy()
+    cut[int(under_way[0]) + 1:] = 0.0
+    assert handed_fade(Handed(cut, handed.losses), reference).problems(), f"{what}: a cut mid-fade passed"
+    return fade.seconds
+
+
+class ExitClock:
+    """How long a process takes to exit after a signal, and how much of that the machine kept it waiting for a
+    CPU: Linux's run-queue wait per thread (``/proc/PID/task/TID/schedstat``, second field), of the thread that
+    waited most. A bound on ``wall - waited`` judges the program's own exit path (the fade, the drain, closing)
+    and not the load of whatever else runs: seen beside a busy loop with other lanes' tests (load 10.9), a Ctrl-C
+    exit took 1.88 s of wall time."""
+
+    def __init__(self, pid: int) -> None:
+        """Start timing now (just before the signal is sent)."""
+        self.pid = pid
+        self.started = time.monotonic()
+        self.first = self._waits()
+        self.last = dict(self.first)
+        self.ended = self.started
+
+    def _waits(self) -> dict[str, int]:
+        waits = {}
+        for stat in Path(f"/proc/{self.pid}/task").glob("*/schedstat"):
+            try:
+                waits[stat.parent.name] = int(stat.read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # the thread ended meanwhile
+        return waits
+
+    def wait(self, proc: subprocess.Popen[str], timeout: float) -> int:
+        """Wait for ``proc`` to exit, reading the waits every 10 ms; its exit code (fail after ``timeout`` s)."""
+        while proc.poll() is None:
+            if time.monotonic() - self.started > timeout:
+                proc.kill()
+                proc.wait()
+                pytest.fail(f"still running {timeout} s after the signal")
+            self.last.update(self._waits())
+            time.sleep(0.01)
+        self.ended = time.monotonic()
+        return proc.returncode
+
+    @property
+    def wall(self) -> float:
+        """Seconds from the signal to the exit."""
+        return self.ended - self.started
+
+    @property
+    def waited(self) -> float:
+        """Seconds the thread that waited most spent runnable but without a CPU meanwhile."""
+        return max((n - self.first.get(t, 0) for t, n in self.last.items()), default=0) / 1e9
+
+    def describe(self) -> str:
+        """For messages."""
+        return f"{self.wall:.2f} s, {self.waited:.2f} s of it waiting for a CPU"

@@ -20,9 +20,9 @@ import pytest
 from .audio_helpers import (
     RATE,
     SILENCE_RMS,
+    ExitClock,
     Pulse,
-    end_lag,
-    measure_fade,
+    judge_fade,
     read_wav,
     run_voiceguide,
     voiceguide,
@@ -82,11 +82,12 @@ class Daemon:
 
 @contextlib.contextmanager
 def running_daemon(pulse: Pulse, tmp_path: Path, speech_cache: Path, config: str = "", microphone: bool = False,
-                   speech: str = "", **env: str) -> Iterator[Daemon]:
+                   speech: str = "", tee: Path | None = None, **env: str) -> Iterator[Daemon]:
     """``voiceguide daemon`` with the fake voice on the null sink (and the ``pulse`` input if ``microphone``),
     ``speech`` added to its ``[speech]`` table, ``config`` added to its config file and ``env`` to its
     environment, in user folders of its own under
-    ``tmp_path``; killed at the end."""
+    ``tmp_path``; killed at the end. With ``tee``, what the player hands each output stream is saved there when
+    the daemon exits of itself (SIGTERM; see ``tee.py``)."""
     home = tmp_path / "home"
     runtime = tmp_path / "run"
     runtime.mkdir(mode=0o700)
@@ -97,7 +98,7 @@ def running_daemon(pulse: Pulse, tmp_path: Path, speech_cache: Path, config: str
                     encoding="utf-8")
     full = dict(pulse.env, XDG_CONFIG_HOME=str(home / "config"), XDG_RUNTIME_DIR=str(runtime),
                 XDG_CACHE_HOME=str(home / "cache"), XDG_DATA_HOME=str(home / "data"), **env)
-    d = Daemon(voiceguide("daemon", env=full), full)
+    d = Daemon(voiceguide("daemon", env=full, tee=tee), full)
     try:
         d.wait_for("ready")
         yield d
@@ -109,7 +110,8 @@ def running_daemon(pulse: Pulse, tmp_path: Path, speech_cache: Path, config: str
 
 @pytest.fixture
 def daemon(pulse: Pulse, tmp_path: Path, speech_cache: Path) -> Iterator[Daemon]:
-    with running_daemon(pulse, tmp_path, speech_cache) as d:
+    """A daemon teed into ``tmp_path / "handed.npz"`` (written when it exits of itself)."""
+    with running_daemon(pulse, tmp_path, speech_cache, tee=tmp_path / "handed.npz") as d:
         yield d
 
 
@@ -130,13 +132,22 @@ def _reference(tmp_path: Path, speech_cache: Path) -> np.ndarray:
     return read_wav(wav)
 
 
-def _check_fade(live: np.ndarray, reference: np.ndarray, what: str) -> float:
+def _check_fade(daemon: Daemon, tee: Path, live: np.ndarray, reference: np.ndarray, what: str) -> float:
+    """The stop's fade, judged on the tee (its shape, sample for sample) and the sink (it was heard, then
+    silence): :func:`judge_fade`. The daemon must have exited (the tee is written then)."""
     rms = window_rms(live)
     assert (rms > 0.01).sum() > 100, f"{what}: less than a second of sound was recorded"
-    lag = end_lag(live, reference[:len(live)])
-    fade = measure_fade(live, reference[:len(live)], lag)
-    assert fade.problems() == [], f"{what}: not a clean fade-out: {fade.problems()} (gains {fade.gains})"
-    return fade.seconds
+    assert tee.exists(), f"{what}: the daemon wrote no tee:\n{''.join(daemon.log)}"
+    return judge_fade(tee, live, reference, what)
+
+
+def _terminate(daemon: Daemon) -> int:
+    """SIGTERM the daemon and wait for it (at most 10 s); its exit code."""
+    daemon.proc.send_signal(signal.SIGTERM)
+    try:
+        return daemon.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"still running 10 s after SIGTERM:\n{''.join(daemon.log)}")
 
 
 def test_ctl_start_plays_and_ctl_stop_fades(daemon: Daemon, pulse: Pulse, tmp_path: Path,
@@ -154,11 +165,12 @@ def test_ctl_start_plays_and_ctl_stop_fades(daemon: Daemon, pulse: Pulse, tmp_pa
         assert stopped.returncode == 0, stopped.stderr
         daemon.wait_for("stopped long-line")
         wait_until_quiet(recording)  # let the tail reach the monitor
-    live = read_wav(recording)
-    seconds = _check_fade(live, _reference(tmp_path, speech_cache), "ctl stop")
-    assert seconds <= 0.5
     idle = daemon.ctl("status")
     assert idle.stdout.startswith("idle"), idle.stdout
+    assert _terminate(daemon) == 0, "".join(daemon.log)
+    live = read_wav(recording)
+    seconds = _check_fade(daemon, tmp_path / "handed.npz", live, _reference(tmp_path, speech_cache), "ctl stop")
+    assert seconds <= 0.5
     print(f"ctl stop: fade {seconds:.3f} s")
 
 
@@ -169,21 +181,17 @@ def test_sigterm_fades_and_exits_within_two_seconds(daemon: Daemon, pulse: Pulse
         assert daemon.ctl("start", _long_line(daemon)).returncode == 0
         daemon.wait_for("playing on")
         time.sleep(STOP_AFTER)
-        sent = time.monotonic()
+        clock = ExitClock(daemon.proc.pid)
         daemon.proc.send_signal(signal.SIGTERM)
-        try:
-            code = daemon.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"still running 10 s after SIGTERM:\n{''.join(daemon.log)}")
-        took = time.monotonic() - sent
+        code = clock.wait(daemon.proc, 10)
         wait_until_quiet(recording)
     assert code == 0, "".join(daemon.log)
-    assert took <= 2.0, f"exited {took:.2f} s after SIGTERM"
+    assert clock.wall - clock.waited <= 2.0, f"exited {clock.describe()} after SIGTERM"
     assert "Traceback" not in "".join(daemon.log)
-    _check_fade(read_wav(recording), _reference(tmp_path, speech_cache), "SIGTERM")
+    _check_fade(daemon, tmp_path / "handed.npz", read_wav(recording), _reference(tmp_path, speech_cache), "SIGTERM")
     socket = Path(daemon.env["XDG_RUNTIME_DIR"]) / "voiceguide" / "ctl.sock"
     assert not socket.exists(), "the control socket was removed"
-    print(f"SIGTERM: exited after {took:.2f} s")
+    print(f"SIGTERM: exited after {clock.describe()}")
 
 
 def test_the_idle_daemon_uses_next_to_no_cpu(daemon: Daemon) -> None:

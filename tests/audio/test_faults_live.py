@@ -1,6 +1,7 @@
 """Faults through the real audio path: SIGTERM and SIGHUP fade out like 'q'; a sound server that dies
 mid-session ends ``run`` within 2 s with exit 2 and one message, the timeline kept; an underrun (the
-process stopped with SIGSTOP for 200 ms) is made up in the next pause, so later chimes are back on plan.
+process stopped with SIGSTOP for 200 ms, or 500 ms if that caused none) is made up in the next pause, so
+later chimes are back on plan.
 
 The dying server is a private PulseAudio of the test's own (its own socket and runtime folder under
 /tmp), never the shared one other tests use.
@@ -29,13 +30,14 @@ from tests.measure import find_onset
 from .audio_helpers import (
     GAUGE_SHARE,
     RATE,
+    ExitClock,
     Pulse,
     Signal,
-    end_lag,
-    measure_fade,
+    judge_fade,
     read_wav,
     run_voiceguide,
     voiceguide,
+    wait_until_quiet,
 )
 from .tee import Handed, Teed, differing
 
@@ -74,29 +76,26 @@ class Run:
 @pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_sigterm_and_sighup_fade_out_like_q(pulse: Pulse, tmp_path: Path, speech_cache: Path,
                                             number: signal.Signals) -> None:
-    recording, timeline = tmp_path / "box.wav", tmp_path / "played.json"
+    recording, timeline, tee = tmp_path / "box.wav", tmp_path / "played.json", tmp_path / "handed.npz"
     with pulse.record(recording):
         run = Run(voiceguide("-v", "run", "box", "--device", "pulse", "--tts", "fake", "--cache-dir", speech_cache,
-                             "--timeline", timeline, env=pulse.env))
+                             "--timeline", timeline, env=pulse.env, tee=tee))
         run.wait_started()
         time.sleep(5.0)  # into the first spoken line
-        sent = time.monotonic()
+        clock = ExitClock(run.proc.pid)
         run.proc.send_signal(number)
-        code = run.wait(10)
-        took = time.monotonic() - sent
-        time.sleep(0.5)
+        code = clock.wait(run.proc, 10)
+        wait_until_quiet(recording)  # let the tail reach the recording
     assert code == 0, f"exit {code} after {number.name}:\n{''.join(run.log)}"
-    assert took <= 1.5, f"took {took:.2f} s to exit after {number.name}"
+    assert clock.wall - clock.waited <= 1.5, f"took {clock.describe()} to exit after {number.name}"
     played = json.loads(timeline.read_text(encoding="utf-8"))
     assert played["events"], "the timeline of what played was written"
     live = read_wav(recording)
     wav = tmp_path / "box-ref.wav"
     done = run_voiceguide("render", "box", "-o", wav, "--tts", "fake", "--cache-dir", speech_cache)
     assert done.returncode == 0, done.stderr
-    reference = read_wav(wav)[:len(live)]
-    fade = measure_fade(live, reference, end_lag(live, reference))
-    assert fade.problems() == [], f"no clean fade-out after {number.name}: {fade.problems()}"
-    print(f"{number.name}: exit {took:.2f} s later, fade {fade.seconds:.3f} s")
+    seconds = judge_fade(tee, live, read_wav(wav), number.name)
+    print(f"{number.name}: exit {clock.describe()} later, fade {seconds:.3f} s")
 
 
 class PrivateServer:
@@ -173,7 +172,7 @@ STOP_AT = 2
 """The process is stopped about 1 s into this chime (counted from 0), well after a new stream's uneven start."""
 @dataclass(frozen=True)
 class Underrun:
-    """One run of the bells with the process stopped for 200 ms, teed and recorded."""
+    """One run of the bells with the process stopped for a moment, teed and recorded."""
 
     starts: list[int]
     """Planned chime starts (the render's timeline)."""
@@ -189,8 +188,18 @@ class Underrun:
     """voiceguide's log."""
 
 
-def run_with_an_underrun(pulse: Pulse, folder: Path, speech_cache: Path) -> Underrun:
-    """Play :data:`SCRIPT` teed through the sink and stop the process for 200 ms during chime :data:`STOP_AT`."""
+STOPS = (0.2, 0.5)
+"""Seconds the process is stopped for: 200 ms first (the gauge's accuracy was measured with it, and it lost
+3100-6200 frames); if nothing could be judged (no loss reported, seen once in 4 fresh-clone runs; or the
+machine's own underruns around every later chime), the whole run again with a stop of 500 ms, at most twice.
+A 200-ms stop that lost 3184 frames (66 ms) shows a buffer of about 0.13 s; the server may grow it after an
+underrun, but not four-fold."""
+
+
+def run_with_an_underrun(pulse: Pulse, folder: Path, speech_cache: Path, stop: float = STOPS[0]) -> Underrun:
+    """Play :data:`SCRIPT` teed through the sink and stop the process for ``stop`` s during chime
+    :data:`STOP_AT`."""
+    folder.mkdir(parents=True, exist_ok=True)
     script = folder / "bells.toml"
     script.write_text(SCRIPT, encoding="utf-8")
     plan, wav = folder / "plan.json", folder / "plan.wav"
@@ -206,7 +215,7 @@ def run_with_an_underrun(pulse: Pulse, folder: Path, speech_cache: Path) -> Unde
         run.wait_started()
         time.sleep(starts[STOP_AT] / RATE + 1.0)  # the stream's first blocks come 0.6-1.8 s late: still in it
         run.proc.send_signal(signal.SIGSTOP)
-        time.sleep(0.2)
+        time.sleep(stop)
         run.proc.send_signal(signal.SIGCONT)
         code = run.wait(60)
         time.sleep(0.5)
@@ -219,16 +228,25 @@ def run_with_an_underrun(pulse: Pulse, folder: Path, speech_cache: Path) -> Unde
 def judged(run: Underrun) -> list[tuple[int, int]]:
     """The chimes to judge, as (planned start, losses before it): those after a loss, with none during them and
     a whole pause between them and the last loss before them (the player pays a loss in the first pause it
-    has not paid in yet; a loss during a pause already used waits for the next one)."""
+    has not paid in yet; a loss during a pause already used waits for the next one), and no more lost before
+    them than the pauses since the first loss can pay (:data:`PAY_PER_PAUSE` each)."""
     out = []
     for s, end in zip(run.starts, run.ends, strict=True):
         before = [at for at, _ in run.handed.losses if at < s]
         if not before or any(s <= at < end for at, _ in run.handed.losses):
             continue
         pause = min((e for e in run.ends if e >= before[-1]), default=None)
-        if pause is not None and pause < s:
+        pauses = sum(before[0] <= e and b <= s for e, b in zip(run.ends, run.starts[1:], strict=False))
+        owed = sum(n for at, n in run.handed.losses if at < s)
+        if pause is not None and pause < s and owed <= pauses * PAY_PER_PAUSE:
             out.append((s, len(before)))
     return out
+
+
+PAY_PER_PAUSE = RATE * 3 // 4
+"""The most one of the script's 1.5-s pauses can pay back (the player takes at most half of a quiet stretch): a
+chime after more losses than its pauses can pay is not judged (seen at load 7-9: 1.7 s lost before the first
+chime after the stop, in six underruns of the machine's own)."""
 
 
 def chime_errors(run: Underrun) -> tuple[int, list[tuple[int, int, int, float]]]:
@@ -250,13 +268,22 @@ def chime_errors(run: Underrun) -> tuple[int, list[tuple[int, int, int, float]]]
 
 
 def test_an_underrun_is_made_up_in_the_next_pause(pulse: Pulse, tmp_path: Path, speech_cache: Path) -> None:
-    run = run_with_an_underrun(pulse, tmp_path, speech_cache)
+    tried: list[tuple[float, list[tuple[int, int]]]] = []
+    for stop in (*STOPS, STOPS[-1]):
+        run = run_with_an_underrun(pulse, tmp_path / f"run{len(tried)}", speech_cache, stop=stop)
+        chimes = judged(run)
+        tried.append((stop, run.handed.losses))
+        if run.handed.losses and any(s > run.starts[STOP_AT] for s, _ in chimes):
+            break
+        # No loss (the server's buffer outlasted the stop: stop longer), or the machine's own underruns left no
+        # chime after the stop with a whole pause between it and the last loss (seen with 15 underruns at load
+        # 5-8): nothing could be judged, so cause one again rather than pass or fail on it.
+        print(f"nothing to judge after a {stop} s stop (losses {run.handed.losses}); again")
     assert "ALSA lib" not in run.log, f"ALSA's own message reached the terminal:\n{run.log}"
     losses = run.handed.losses
-    assert losses and "ran dry" in run.log, f"the stop caused no underrun, so nothing was tested:\n{run.log}"
+    assert losses and "ran dry" in run.log, f"no stop caused an underrun, so nothing was tested: {tried}\n{run.log}"
     stopped = run.starts[STOP_AT]
-    chimes = judged(run)
-    assert any(s > stopped for s, _ in chimes), f"no chime to judge after the stop (losses {losses})\n{run.log}"
+    assert any(s > stopped for s, _ in chimes), f"no chime to judge after the stop in {len(tried)} runs: {tried}"
     # Sample for sample, in the stream's own clock: exact up to the first loss, and each judged chime exactly
     # on its planned sample: the catch-up took what the gauge measured out of the pause.
     wrong = differing(run.handed, run.render)
