@@ -75,7 +75,7 @@ def espeak(word: str, speed: int) -> np.ndarray:
 def test_the_test_words_match_with_a_wide_margin() -> None:
     """Off the audio path: the session's sayings are far nearer their own word than the other (so the real-path
     test below does not depend on luck)."""
-    from voiceguide.listen.taught_match import Matcher, features
+    from voiceguide.backends.taught_match import Matcher, features
 
     matcher = Matcher({w: [features(espeak(w, s)) for s in TAUGHT_SPEEDS] for w in ("pauze", "verder")})
     for word in ("pauze", "verder"):
