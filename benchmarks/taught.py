@@ -38,10 +38,10 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from voiceguide.backends.taught_match import features
+from voiceguide.backends.taught_spotter import Segmenter, TaughtSpotter
 from voiceguide.listen import command_choice
 from voiceguide.listen.command_config import CommandConfig
-from voiceguide.listen.taught_match import features
-from voiceguide.listen.taught_spotter import Segmenter, TaughtSpotter
 from voiceguide.listen.taught_store import DEFAULT_WORDS, TaughtCommands
 from voiceguide.listen.voice_commands import VoiceCommands
 from voiceguide.playback.control import Command

@@ -75,8 +75,8 @@ def test_chosen_by_name_its_tones_pass_the_filter_as_commands_and_the_gate_still
 
 
 def test_the_registry_knows_it_and_an_unknown_name_is_an_error_that_lists_the_names() -> None:
-    assert set(backends.SPOTTERS) >= {"pocketsphinx", "fake"}
-    with pytest.raises(BackendError, match="unknown keyword spotter 'nope'; known: pocketsphinx, fake"):
+    assert set(backends.SPOTTERS) >= {"pocketsphinx", "fake", "taught"}
+    with pytest.raises(BackendError, match="unknown keyword spotter 'nope'; known: pocketsphinx, fake, taught"):
         VoiceCommands(CommandConfig(spotter="nope"))
 
 
@@ -100,5 +100,7 @@ def test_the_daemon_config_takes_the_spotter_under_wake() -> None:
     wake = loads_config('[wake]\nphrase = "hello guide"\nspotter = "fake"\n').wake
     assert wake is not None and wake.spotter == "fake"
     assert listen_config(wake).spotter == "fake"
-    with pytest.raises(ConfigError, match=r"\[wake\].*spotter 'nope' is not one of pocketsphinx, fake"):
+    with pytest.raises(ConfigError, match=r"\[wake\].*spotter 'nope' is not one of pocketsphinx, fake, taught"):
         loads_config('[wake]\nphrase = "hello guide"\nspotter = "nope"\n')
+    with pytest.raises(ConfigError, match=r"\[wake\].*spotter 'taught' hears only taught words"):
+        loads_config('[wake]\nphrase = "hello guide"\nspotter = "taught"\n')

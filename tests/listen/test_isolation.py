@@ -8,7 +8,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from voiceguide.listen.isolation import FRAME, Isolation, Verdict, frame_db, judge, level_db
+from voiceguide.backends.levels import FRAME, frame_db
+from voiceguide.listen.isolation import Isolation, Verdict, judge, level_db
 
 RULE = Isolation(margin_db=10.0, gap=15, context=30, bridge=6, grow=70, longest=200)
 """The rule in frames (about what ``CommandConfig``'s defaults give, with a 200-frame longest)."""

@@ -15,11 +15,11 @@ import pytest
 
 from voiceguide.backends.fake import FakeClock
 from voiceguide.backends.fake_input import FakeInput
+from voiceguide.backends.taught_match import THRESHOLD_FLOOR, THRESHOLD_SCALE, Matcher, distance, features, threshold
+from voiceguide.backends.taught_spotter import Segmenter, TaughtSpotter
 from voiceguide.errors import BackendError, InputFileError
 from voiceguide.listen import command_choice, taught_store
 from voiceguide.listen.command_config import CommandConfig
-from voiceguide.listen.taught_match import THRESHOLD_FLOOR, THRESHOLD_SCALE, Matcher, distance, features, threshold
-from voiceguide.listen.taught_spotter import Segmenter, TaughtSpotter
 from voiceguide.listen.taught_teach import Teacher, confusable, problem, teach
 from voiceguide.listen.voice_commands import VoiceCommands
 from voiceguide.playback.control import Command
@@ -214,6 +214,34 @@ def test_the_spotter_is_chosen_by_language(tmp_path: Path) -> None:
     taught_store.save(taught_store.TaughtCommands("nl", {"stop": Command.STOP}, {"stop": taught_takes()["stop"]}),
                       tmp_path)
     assert command_choice.choose("nl", tmp_path).says_stop
+
+
+def test_one_registry_of_spotters_builds_the_taught_one_and_the_choice_only_names_it(tmp_path: Path) -> None:
+    """``taught`` is an entry of ``backends.SPOTTERS`` like pocketsphinx and fake; ``command_choice`` keeps no
+    registry of its own, names a spotter by language and ``--spotter``, and its unknown-name error is the
+    registry's."""
+    from voiceguide import backends
+    from voiceguide.backends.fake_spotter import ToneSpotter
+
+    assert not hasattr(command_choice, "SPOTTERS")
+    assert backends.SPOTTERS.names("taught") == [command_choice.TAUGHT]
+    with pytest.raises(BackendError, match="none are taught"):
+        backends.SPOTTERS.make("taught", {"pauze": 0.5})
+    takes = {w: taught_takes()[w] for w in ("pauze", "verder")}
+    spotter = backends.SPOTTERS.make("taught", {}, takes=takes)
+    assert isinstance(spotter, TaughtSpotter) and set(spotter.matcher.takes) == {"pauze", "verder"}
+    assert command_choice.choose("en", tmp_path, named="fake").name == "fake"
+    assert command_choice.choose("nl", tmp_path, named="fake").name is None  # fake's words are the English ones
+    with pytest.raises(BackendError, match="unknown keyword spotter 'nope'; known: pocketsphinx, fake, taught"):
+        command_choice.choose("en", tmp_path, named="nope")
+    with pytest.raises(BackendError, match="unknown keyword spotter 'nope'"):
+        command_choice.build(command_choice.Choice("nope", "en"), base=tmp_path)
+    built = command_choice.build(command_choice.choose("en", tmp_path, named="fake"), base=tmp_path)
+    assert isinstance(built.spotter, ToneSpotter) and built.config.spotter == "fake"
+    with pytest.raises(BackendError, match="no voice commands are taught for 'en'"):
+        command_choice.build(command_choice.choose("en", tmp_path, named="taught"), base=tmp_path)
+    taught_store.save(taught_store.TaughtCommands("nl", {"pauze": Command.PAUSE}, {"pauze": takes["pauze"]}), tmp_path)
+    assert command_choice.choose("nl", tmp_path, named="fake").name == "taught"  # taught words come first
 
 
 def test_the_daemon_hears_taught_words_beside_the_english_ones(tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ import pytest
 
 from voiceguide.backends.fake import FakeClock
 from voiceguide.backends.fake_input import FakeInput
+from voiceguide.backends.levels import frame_db
 from voiceguide.backends.spotter import PocketsphinxChecker, Spotted, threshold_for
 from voiceguide.listen import voice_commands
-from voiceguide.listen.isolation import frame_db
 from voiceguide.listen.voice_commands import CommandConfig, CommandListener, VoiceCommands
 from voiceguide.playback.control import Command
 from voiceguide.seams import Samples

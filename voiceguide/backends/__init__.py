@@ -18,7 +18,12 @@ from voiceguide.backends.system_clock import (
 from voiceguide.errors import BackendError, SpeechError, VoiceguideError
 
 if TYPE_CHECKING:  # the seams bring numpy: reading a config (the phone remote's process does) needs only the names
+    import numpy as np
+
     from voiceguide.seams import AudioInput, AudioOutput, Clock, Recognizer, Speaker, SpeechParams
+
+    Takes = Mapping[str, list[np.ndarray]]
+    """A taught spotter's takes: each word's cepstral frames, one array per take."""
 
 log = logging.getLogger(__name__)
 
@@ -286,25 +291,38 @@ def recognizer_with_model(name: str = DEFAULT_RECOGNIZER, model: str | None = No
     return recognizer(name, **recognizer_config(name, model, language))
 
 
-def _pocketsphinx_spotter(sensitivity: Mapping[str, float]) -> Any:
+def _pocketsphinx_spotter(sensitivity: Mapping[str, float], takes: Takes | None = None) -> Any:
     from voiceguide.backends.spotter import PocketsphinxSpotter
 
     return PocketsphinxSpotter(sensitivity)
 
 
-def _fake_spotter(sensitivity: Mapping[str, float]) -> Any:
+def _fake_spotter(sensitivity: Mapping[str, float], takes: Takes | None = None) -> Any:
     from voiceguide.backends.fake_spotter import ToneSpotter
 
     return ToneSpotter(sensitivity)
 
 
+def _taught_spotter(sensitivity: Mapping[str, float], takes: Takes | None = None) -> Any:
+    if not takes:
+        raise BackendError("the taught keyword spotter hears only taught words, and none are taught "
+                           "('voiceguide commands teach')")
+    from voiceguide.backends.taught_spotter import TaughtSpotter
+
+    return TaughtSpotter(takes)
+
+
 SPOTTERS: Registry[Any] = Registry("keyword spotter", {
     "pocketsphinx": _pocketsphinx_spotter,
     "fake": _fake_spotter,
+    "taught": Backend(_taught_spotter, taught=True),
 })
-"""Keyword spotters for voice commands and the wake phrase, given each word's sensitivity 0..1; each is a
-``listen.voice_commands.Spotter`` (typed ``Any`` here: that protocol lives in the layer above). ``pocketsphinx`` is
-the default; ``fake`` hears only test tones (``fake_spotter``), for tests of the real audio path."""
+"""Keyword spotters for voice commands and the wake phrase, given each word's sensitivity 0..1 and, for a
+``taught`` entry, the person's takes of each word (the cepstral frames ``listen.taught_store`` keeps); each is a
+``listen.voice_commands.Spotter`` (typed ``Any`` here: that protocol lives in the layer above). ``pocketsphinx``
+is the default (English words); ``taught`` hears the words the person taught, in any language (which spotter a
+session's language gets is chosen in ``listen.command_choice``); ``fake`` hears only test tones
+(``fake_spotter``), for tests of the real audio path."""
 
 DEFAULT_SPOTTER = "pocketsphinx"
 """The keyword spotter used unless one is named."""

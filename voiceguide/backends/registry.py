@@ -30,6 +30,9 @@ class Backend(Generic[T]):
     """Whether it is told the session's language."""
     voice_search: bool = False
     """A speech backend whose voices a ``--voice`` without ``--tts`` may name (looked in after the default)."""
+    taught: bool = False
+    """A keyword spotter that hears the person's own takes of each word (``voiceguide commands teach``), given to
+    its factory as ``takes``; it knows no words of its own."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> T:
         return self.factory(*args, **kwargs)

@@ -84,8 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help='do not listen for "pause", "resume", "skip", "repeat", "slower" and "stop" '
                         'during the session')
     g.add_argument("--spotter", default="pocketsphinx", metavar="NAME",
-                   help="keyword spotter for voice commands: pocketsphinx (default), or fake (hears only the test "
-                        "tones of tests of the sound path, never a voice)")
+                   help="keyword spotter for voice commands in English: pocketsphinx (default), taught (only the "
+                        "words taught with 'voiceguide commands teach'), or fake (hears only the test tones of tests "
+                        "of the sound path, never a voice); a language with taught words always uses them")
     _speech_options(p)
 
     p = sub.add_parser("render", help="render a session to a WAV file (no audio device needed)")

@@ -69,7 +69,7 @@ def _play(options: SessionOptions, run: RunOptions, session: Session, build: Ses
     controls = runner.controls
     try:
         listens = _listens(rig, listening, session, live, console)
-        spotter = command_choice.choose(session.language)
+        spotter = command_choice.choose(session.language, named=listening.spotter)
         voice_on = listens and listening.voice_commands and spotter.name is not None and spotter.says_stop
         session = dataclasses.replace(session, stop_ways=("keys", "voice") if voice_on else ("keys",))  # for {stop}
         # speech is prepared while the first steps play

@@ -226,6 +226,10 @@ def _wake(check: Checker, t: object) -> Wake | None:
     if spotter is not None and spotter not in SPOTTERS:
         check.add(where, f"spotter {spotter!r} is not one of {', '.join(SPOTTERS)}")
         spotter = None
+    elif spotter is not None and SPOTTERS[spotter].taught:
+        check.add(where, f"spotter {spotter!r} hears only taught words, not the wake phrase; taught words are heard "
+                         "beside the wake phrase anyway (commands = true)")
+        spotter = None
     if enabled is not True or phrase is None or sensitivity is None or session is None or spotter is None:
         return None
     return Wake(phrase.lower(), sensitivity, session, minutes, commands is True, spotter)

@@ -1,8 +1,10 @@
-"""Which keyword spotter hears the voice commands of a session, chosen by the session's language.
+"""Which keyword spotter hears the voice commands of a session, chosen by the session's language: a name in the
+one registry of spotters, ``backends.SPOTTERS``, and the command filter built around it.
 
 - ``taught``: the person's own takes of each word (``voiceguide commands teach``), for any language;
   used whenever the session's language has taught commands (so English may use them too).
-- ``pocketsphinx``: the built-in English words ("pause", "stop" ...), for English sessions otherwise.
+- otherwise, for English sessions, the spotter named by ``run --spotter`` (``pocketsphinx`` by default: the
+  built-in English words "pause", "stop" ...; ``fake``: test tones).
 
 Any other language without taught commands has no voice commands (the keys and button still work):
 pocketsphinx's only model here is English, and would hear Dutch speech as English words.
@@ -20,21 +22,19 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceguide.backends.registry import Registry
+from voiceguide import backends
+from voiceguide.backends.spotter import Spotted
 from voiceguide.errors import BackendError, InputFileError
 from voiceguide.listen import taught_store
 from voiceguide.listen.command_config import CommandConfig
-from voiceguide.listen.voice_commands import VoiceCommands
+from voiceguide.listen.voice_commands import Spotter, VoiceCommands
 from voiceguide.playback.control import Command
+from voiceguide.seams import Samples
 
 log = logging.getLogger(__name__)
 
 POCKETSPHINX_LANGUAGES = frozenset({"en"})
 """Languages the built-in spotter has a model and words for."""
-
-
-def _pocketsphinx(config: CommandConfig, language: str, base: Path | None) -> VoiceCommands:
-    return VoiceCommands(config)
 
 
 def taught_config(config: CommandConfig, taught: taught_store.TaughtCommands) -> CommandConfig:
@@ -43,26 +43,12 @@ def taught_config(config: CommandConfig, taught: taught_store.TaughtCommands) ->
     return dataclasses.replace(config, words=dict(taught.words), sensitivity={}, check=False, isolation_grow=0.0)
 
 
-def _taught(config: CommandConfig, language: str, base: Path | None) -> VoiceCommands:
-    from voiceguide.listen.taught_spotter import TaughtSpotter
-
-    taught = taught_store.load(language, base)
-    if taught is None:
-        raise BackendError(f"no voice commands are taught for '{language}'")
-    return VoiceCommands(taught_config(config, taught), spotter=TaughtSpotter(dict(taught.takes)))
-
-
-SPOTTERS: Registry[VoiceCommands] = Registry("keyword spotter", {"pocketsphinx": _pocketsphinx, "taught": _taught})
-"""Keyword spotters by name, each building the whole command filter around it; given the filter settings,
-the language and the data folder (None: the user's)."""
-
-
 @dataclass(frozen=True)
 class Choice:
     """The spotter for a session's voice commands."""
 
     name: str | None
-    """The spotter's name in :data:`SPOTTERS`, or None: no voice commands in this language."""
+    """The spotter's name in ``backends.SPOTTERS``, or None: no voice commands in this language."""
     language: str
     """The session's language without its region."""
     says_stop: bool = True
@@ -77,8 +63,14 @@ class Choice:
                 f"teach --language {self.language}'; the keys still work.")
 
 
-def choose(language: str, base: Path | None = None) -> Choice:
-    """``taught`` where ``language`` has taught commands, else ``pocketsphinx`` for English, else none."""
+TAUGHT = "taught"
+"""The spotter of taught words in ``backends.SPOTTERS``."""
+
+
+def choose(language: str, base: Path | None = None, named: str = backends.DEFAULT_SPOTTER) -> Choice:
+    """``taught`` where ``language`` has taught commands, else the spotter ``named`` (``run --spotter``) for
+    English, else none. An unknown name is the registry's :class:`BackendError`."""
+    backends.SPOTTERS.get_backend(named)
     code = language.split("-")[0].lower()
     try:
         taught = taught_store.path_for(code, base).exists()
@@ -89,24 +81,31 @@ def choose(language: str, base: Path | None = None) -> Choice:
             words = (taught_store.load(code, base) or taught_store.TaughtCommands(code, {}, {})).words
         except InputFileError:  # said when the listener is built
             words = {}
-        return Choice("taught", code, words.get("stop") is Command.STOP)
-    return Choice("pocketsphinx" if code in POCKETSPHINX_LANGUAGES else None, code)
+        return Choice(TAUGHT, code, words.get("stop") is Command.STOP)
+    return Choice(named if code in POCKETSPHINX_LANGUAGES else None, code)
 
 
 def build(choice: Choice, config: CommandConfig | None = None, base: Path | None = None) -> VoiceCommands:
-    """The command filter with the chosen spotter (loads the templates or the decoder)."""
+    """The command filter around the chosen spotter from ``backends.SPOTTERS`` (loads the takes or the decoder):
+    a taught spotter with the words taught for the language, any other with the words of ``config``."""
     if choice.name is None:
         raise BackendError(choice.note)
-    return SPOTTERS.make(choice.name, config or CommandConfig(), choice.language, base)
+    config = config or CommandConfig()
+    if not backends.SPOTTERS.get_backend(choice.name).taught:
+        return VoiceCommands(dataclasses.replace(config, spotter=choice.name))
+    taught = taught_store.load(choice.language, base)
+    if taught is None:
+        raise BackendError(f"no voice commands are taught for '{choice.language}'")
+    config = taught_config(config, taught)
+    spotter = backends.SPOTTERS.make(choice.name, config.word_sensitivity(), takes=dict(taught.takes))
+    return VoiceCommands(config, spotter=spotter)
 
 
 def for_daemon(config: CommandConfig, base: Path | None = None) -> VoiceCommands | None:
     """The daemon's filter: pocketsphinx for the words in ``config`` (the wake phrase, the English commands),
     checked as usual, beside the taught words of every language (not checked: the check knows English only);
     None when nothing is taught (the usual filter then)."""
-    from voiceguide import backends
     from voiceguide.backends.spotter import PocketsphinxChecker
-    from voiceguide.listen.taught_spotter import BothSpotters, TaughtSpotter
 
     words: dict[str, Command] = {}
     takes: dict[str, list[np.ndarray]] = {}
@@ -122,8 +121,30 @@ def for_daemon(config: CommandConfig, base: Path | None = None) -> VoiceCommands
                 takes.setdefault(word, []).extend(its)
     if not words:
         return None
-    spotter = BothSpotters(backends.SPOTTERS.make(config.spotter, config.word_sensitivity()), TaughtSpotter(takes))
+    spotter = BothSpotters(backends.SPOTTERS.make(config.spotter, config.word_sensitivity()),
+                           backends.SPOTTERS.make(TAUGHT, {word: 0.0 for word in words}, takes=takes))
     checked = config.check and config.spotter == backends.DEFAULT_SPOTTER
     checker = PocketsphinxChecker(config.words) if checked else None
     return VoiceCommands(dataclasses.replace(config, words={**words, **config.words}), spotter=spotter,
                          checker=checker, unchecked=frozenset(words) - set(config.words))
+
+
+class BothSpotters:
+    """Two spotters heard as one (the daemon's pocketsphinx words and the taught ones); the first says when
+    to restart."""
+
+    def __init__(self, first: Spotter, second: Spotter) -> None:
+        self.first, self.second = first, second
+
+    def feed(self, block: Samples) -> list[Spotted]:
+        """What either spotted in this block."""
+        return self.first.feed(block) + self.second.feed(block)
+
+    def restart_due(self) -> bool:
+        """When the first spotter wants a fresh utterance."""
+        return self.first.restart_due()
+
+    def restart(self) -> None:
+        """Restart both."""
+        self.first.restart()
+        self.second.restart()

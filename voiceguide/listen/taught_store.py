@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from voiceguide import places
+from voiceguide.backends.taught_match import COEFFS
 from voiceguide.errors import InputFileError
-from voiceguide.listen.taught_match import COEFFS
 from voiceguide.playback.control import Command
 from voiceguide.safe_read import read_bytes
 

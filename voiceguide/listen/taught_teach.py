@@ -14,8 +14,8 @@ from contextlib import ExitStack
 
 import numpy as np
 
-from voiceguide.listen.taught_match import SAMPLE_RATE, Matcher, features
-from voiceguide.listen.taught_spotter import LONGEST, SHORTEST, Segmenter, Stretch
+from voiceguide.backends.taught_match import SAMPLE_RATE, Matcher, features
+from voiceguide.backends.taught_spotter import LONGEST, SHORTEST, Segmenter, Stretch
 from voiceguide.listen.taught_store import TaughtCommands
 from voiceguide.playback.control import Command
 from voiceguide.seams import AudioInput, Clock, Samples

@@ -35,6 +35,7 @@ from typing import Protocol
 import numpy as np
 
 from voiceguide import backends
+from voiceguide.backends.levels import FRAME, frame_db
 from voiceguide.backends.spotter import SAMPLE_RATE, PocketsphinxChecker, Spotted
 from voiceguide.listen.command_config import (
     DEFAULT_SENSITIVITY,
@@ -42,7 +43,7 @@ from voiceguide.listen.command_config import (
     DEFAULT_WORDS,
     CommandConfig,
 )
-from voiceguide.listen.isolation import FRAME, Isolation, Verdict, frame_db, judge, level_db
+from voiceguide.listen.isolation import Isolation, Verdict, judge, level_db
 from voiceguide.playback.control import Command
 from voiceguide.seams import AudioInput, Samples
 

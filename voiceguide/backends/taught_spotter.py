@@ -6,8 +6,9 @@ stretch that is short (0.2-1.5 s) and had quiet before it too is a candidate wor
 matched (see ``taught_match``), so running speech, music or silence cost no more than the frame levels.
 The same segmenter cuts the takes while teaching, so a word is cut the same way when taught and heard.
 
-:class:`TaughtSpotter` has the shape of the ``Spotter`` in ``voice_commands``: the isolation test, the
-speaking gate and the refractory filter there stay in front of the player.
+:class:`TaughtSpotter` is the ``taught`` entry of ``backends.SPOTTERS`` (built with the person's takes, which
+``listen.taught_store`` loads) and has the shape of the ``Spotter`` in ``listen.voice_commands``: the isolation
+test, the speaking gate and the refractory filter there stay in front of the player.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from voiceguide.backends.levels import FRAME, frame_db
 from voiceguide.backends.spotter import Spotted
-from voiceguide.listen.isolation import FRAME, frame_db
-from voiceguide.listen.taught_match import SAMPLE_RATE, Matcher
-from voiceguide.listen.voice_commands import Spotter
+from voiceguide.backends.taught_match import SAMPLE_RATE, Matcher
 from voiceguide.seams import Samples
 
 log = logging.getLogger(__name__)
@@ -158,24 +158,3 @@ class TaughtSpotter:
 
     def close(self) -> None:
         """Nothing to release."""
-
-
-class BothSpotters:
-    """Two spotters heard as one (the daemon's pocketsphinx words and the taught ones); the first says when
-    to restart."""
-
-    def __init__(self, first: Spotter, second: Spotter) -> None:
-        self.first, self.second = first, second
-
-    def feed(self, block: Samples) -> list[Spotted]:
-        """What either spotted in this block."""
-        return self.first.feed(block) + self.second.feed(block)
-
-    def restart_due(self) -> bool:
-        """When the first spotter wants a fresh utterance."""
-        return self.first.restart_due()
-
-    def restart(self) -> None:
-        """Restart both."""
-        self.first.restart()
-        self.second.restart()
