@@ -11,8 +11,9 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -473,3 +474,97 @@ class ExitClock:
     def describe(self) -> str:
         """For messages."""
         return f"{self.wall:.2f} s, {self.waited:.2f} s of it waiting for a CPU"
+
+
+class LiveRecording:
+    """A recording being made (:meth:`Pulse.record`), read while it grows, with a clock that places its samples
+    in wall-clock time (``time.time()``, the clock ``mosquitto_sub -F %U`` stamps messages with).
+
+    A thread notes the file's length every 10 ms. Sample ``n`` reached the file no earlier than the sink played
+    it, so each note (t, frames) says the stream began at ``t - frames / RATE`` or before; a note taken late
+    (this process or parec kept waiting by a busy machine) only says "or before" by more. The earliest of these
+    bounds is the clock: one prompt note among hundreds is enough, so the test's own scheduling does not move
+    it (it is late by parec's fragment, 20 ms, at most, plus the sound server's latency to its monitor)."""
+
+    HEADER = 44
+    """Bytes of the WAV header parec writes before the samples."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._origin = float("inf")
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.01):
+            size = self.path.stat().st_size if self.path.exists() else 0
+            now = time.time()
+            if size > self.HEADER:
+                with self._lock:
+                    self._origin = min(self._origin, now - (size - self.HEADER) // 2 / RATE)
+
+    def close(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def samples(self) -> Signal:
+        """What has been recorded so far."""
+        data = self.path.read_bytes()[self.HEADER:]
+        return np.frombuffer(data[:len(data) // 2 * 2], dtype="<i2").astype(np.float64) / 32768.0
+
+    def time_of(self, index: int) -> float:
+        """When sample ``index`` of the recording sounded in the sink (``time.time()``)."""
+        with self._lock:
+            return self._origin + index / RATE
+
+    def index_at(self, when: float) -> int:
+        """The recording's sample that sounded at ``when`` (``time.time()``)."""
+        with self._lock:
+            return int(round((when - self._origin) * RATE))
+
+    def wait(self, test: Callable[[Signal], bool], what: str, timeout: float = 60) -> None:
+        """Until ``test(samples so far)`` is true; fails after ``timeout`` s saying that ``what`` was not heard."""
+        deadline = time.monotonic() + timeout
+        while not test(self.samples()):
+            if time.monotonic() > deadline:
+                pytest.fail(f"{what} was not heard in the sink within {timeout} s")
+            time.sleep(0.05)
+
+
+def loud_windows(x: Signal) -> npt.NDArray[np.intp]:
+    """The indexes of the 10 ms windows of ``x`` that are not silence (:data:`SILENCE_RMS`)."""
+    return np.flatnonzero(window_rms(x) > SILENCE_RMS)
+
+
+def quiet_from(x: Signal, start: int, hold: float) -> int | None:
+    """The first sample at or after ``start`` from which ``x`` stays silent for ``hold`` s (10 ms windows), or
+    None if it never does (within the recording)."""
+    window = RATE // 100
+    rms = window_rms(x)
+    need = int(round(hold * 100))
+    run = 0
+    for w in range(max(0, start // window), len(rms)):
+        run = run + 1 if rms[w] <= SILENCE_RMS else 0
+        if run >= need:
+            return (w - need + 1) * window
+    return None
+
+
+def sound_from(x: Signal, start: int) -> int | None:
+    """The first sample at or after ``start`` where a 10 ms window of ``x`` sounds, or None."""
+    window = RATE // 100
+    loud = loud_windows(x)
+    later = loud[loud >= max(0, start // window)]
+    return int(later[0]) * window if len(later) else None
+
+
+def chance_of_as_many(control: int, disturbed: int) -> float:
+    """The chance that ``disturbed`` or more of the ``control + disturbed`` underruns fall in the disturbed
+    one of two sessions played side by side, each underrun falling in either with the same chance (a one-sided
+    sign test). Side by side, a busy machine weighs on both; only what is done to one process falls on it."""
+    import math
+
+    n = control + disturbed
+    return sum(math.comb(n, k) for k in range(disturbed, n + 1)) / (1 << n)

@@ -104,13 +104,40 @@ def _open_files(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def _remote_pid(daemon: Daemon) -> int:
+    """The daemon's child that serves the phone remote."""
+    for task in os.listdir(f"/proc/{daemon.proc.pid}/task"):
+        for child in Path(f"/proc/{daemon.proc.pid}/task/{task}/children").read_text().split():
+            if "voiceguide.remote.process" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace"):
+                return int(child)
+    pytest.fail(f"no remote process among the daemon's children:\n{''.join(daemon.log)}")
+
+
+def _settled(pid: int, timeout: float = 30.0) -> int:
+    """The open files of ``pid`` once they have not changed for 1 s (the server has accepted what it will, however
+    long a busy machine makes that take)."""
+    deadline = time.monotonic() + timeout
+    count, since = _open_files(pid), time.monotonic()
+    while time.monotonic() - since < 1.0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = _open_files(pid)
+        if now != count:
+            count, since = now, time.monotonic()
+    return count
+
+
 def test_idle_connections_cannot_make_the_daemon_deaf(pulse: Pulse, tmp_path: Path, speech_cache: Path) -> None:
     port = _free_port()
     with pi_daemon(pulse, tmp_path, speech_cache, port) as daemon:
         before = _open_files(daemon.proc.pid)
+        remote = _remote_pid(daemon)
+        rest = _open_files(remote)
         idle = _open_idle(port, IDLE)
         try:
-            time.sleep(2.0)  # the server accepts what it will
+            taken = _settled(remote)
+            print(f"the remote holds {taken} open files of its {PI_FILES} with {IDLE} idle connections ({rest} "
+                  "before)")
+            assert taken >= rest + 100, f"the flood did not reach the remote ({rest} files before, {taken} during)"
             started = daemon.ctl("start", "demo")
             assert started.returncode == 0, started.stderr + "".join(daemon.log[-20:])
             # ctl answers at once; the session itself may take a while to prepare on a busy machine
