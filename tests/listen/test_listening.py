@@ -169,3 +169,35 @@ def test_pause_during_an_answer_keeps_nothing_and_resume_asks_again(tmp_path: Pa
     windows = [e for e in result.events if e.kind == "listen"]
     assert len(windows) == 2 and (windows[0].end - windows[0].start) / RATE == pytest.approx(2.0, abs=0.1)
     assert not result.stopped_early
+
+
+def test_an_answer_still_being_kept_is_in_the_journal_when_the_microphone_is_released(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The daemon says a session has finished once it has released the microphone: an answer whose keeping
+    was still under way then (seen on a busy machine: the capture thread wrote it after "finished") must be in
+    the journal by then."""
+    import threading
+    import time
+
+    from voiceguide.listen.shared_input import SharedInput
+    from voiceguide.live.session import HeldListener
+
+    session = parse.loads(SCRIPT)
+    clock = FakeClock()
+    mic = SharedInput(FakeInput(clock, speech_like(1.0, 0.5, 4.0)))
+    listener = SessionListener(session, mic, clock, FakeRecognizer(texts=["rain"]), Journal(tmp_path / "j.sqlite3"),
+                               queue.SimpleQueue(), [].append)
+    kept = threading.Event()
+
+    def slow_capture(step: int, over: threading.Event, *args: object) -> None:
+        time.sleep(0.5)  # a busy machine: the answer is kept a while after the session's sound ended
+        listener.entries.append(step)
+        kept.set()
+
+    monkeypatch.setattr(listener, "_capture", slow_capture)
+    held = HeldListener(listener, mic)
+    step = min(listener._listens)
+    listener.on_hold(step, threading.Event())
+    held.release()
+    assert kept.is_set() and listener.entries == [step], "the microphone was released before the answer was kept"
+    assert listener.close(timeout=10)

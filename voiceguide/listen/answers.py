@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -103,6 +104,7 @@ class SessionListener:
         """Answers the person went on with during the acknowledgement, by step."""
         self.entries: list[int] = []
         """Journal ids of the answers kept, in order."""
+        self._captures: list[threading.Thread] = []
         self._jobs: queue.Queue[tuple[int, Clip] | None] = queue.Queue()
         self._worker = threading.Thread(target=self._transcribe_all, name="voiceguide-transcribe", daemon=True)
         self._worker.start()
@@ -131,9 +133,26 @@ class SessionListener:
                 self._capture(step, over, since, thanks_over, going_on)
 
         if self._threaded:
-            threading.Thread(target=work, name="voiceguide-capture", daemon=True).start()
+            capture = threading.Thread(target=work, name="voiceguide-capture", daemon=True)
+            self._captures = [t for t in self._captures if t.is_alive()] + [capture]
+            capture.start()
         else:
             work()
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """The session's sound has ended: wait (up to ``timeout`` s) for the answers still being taken to be
+        kept, and keep one the person went on with during the last acknowledgement, so that every answer is in
+        the journal by the time the session is said to be over (their words may still be coming). The player
+        ends every window and acknowledgement when it finishes, so the captures end at once; True if they did."""
+        deadline = time.monotonic() + timeout
+        for capture in self._captures:
+            capture.join(max(0.0, deadline - time.monotonic()))
+        self._captures = [t for t in self._captures if t.is_alive()]
+        for step in list(self._pending):  # the session ended during a yield: keep what was said
+            pending = self._pending.pop(step, None)
+            if pending is not None:
+                self._write(step, pending)
+        return not self._captures
 
     def _release(self, over: threading.Event, heard: bool = True) -> None:
         """Let the player go on (past the acknowledgement unless an answer was ``heard``), unless the hold has
@@ -248,8 +267,7 @@ class SessionListener:
 
     def close(self, timeout: float = 30.0) -> bool:
         """Finish the transcriptions still queued (up to ``timeout`` s); True if all were done."""
-        for step in list(self._pending):  # the session ended during a yield: keep what was said
-            self._write(step, self._pending.pop(step))
+        self.settle(timeout)
         self._jobs.put(None)
         self._worker.join(timeout)
         return not self._worker.is_alive()

@@ -58,8 +58,12 @@ class HeldListener:
         self.listener.on_hold(step, over, heard_at, thanks_over)
 
     def release(self) -> None:
-        """Let go of the microphone (closing its stream may raise ``AudioError`` if the server went away)."""
-        self._held.close()
+        """Keep the answers still being taken (see ``SessionListener.settle``), then let go of the microphone
+        (closing its stream may raise ``AudioError`` if the server went away)."""
+        try:
+            self.listener.settle()
+        finally:
+            self._held.close()
 
     def close(self, timeout: float = 30.0) -> bool:
         """Let go of the microphone, then finish the transcriptions (True if all were done)."""
